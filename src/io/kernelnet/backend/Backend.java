@@ -1,0 +1,158 @@
+package io.kernelnet.backend;
+
+import io.kernelnet.tensor.Device;
+import io.kernelnet.tensor.Storage;
+import io.kernelnet.tensor.Tensor;
+
+/**
+ * Every op the layers need, forward and backward. Arguments follow llm.c's order: outputs first, then inputs,
+ * then sizes and settings. Outputs are preallocated and overwritten (never accumulated into, unless the op says
+ * so); no op allocates. All tensors of one call live on this backend's device. Shape errors raise
+ * IllegalArgumentException naming the op and the shapes ({@link ShapeChecks}, shared by every backend).
+ *
+ * <p>Class labels travel as float tensors holding integer values (exact below 2^24).
+ */
+public interface Backend extends AutoCloseable {
+
+    /** "cpu" or "cuda". */
+    String name();
+
+    Device device();
+
+    // ---- memory -------------------------------------------------------------------------------------------
+
+    /** One allocation of {@code floats} float32 elements; the graph layer carves it into named tensors. */
+    Storage allocate(long floats, String label);
+
+    /** Copies {@code dst.size()} floats from {@code src[srcOffset..]} into {@code dst}. */
+    void upload(Tensor dst, float[] src, int srcOffset);
+
+    /** Copies all of {@code src} into {@code dst[dstOffset..]}. */
+    void download(float[] dst, int dstOffset, Tensor src);
+
+    /** dst = src (same size). */
+    void copy(Tensor dst, Tensor src);
+
+    void fill(Tensor dst, float value);
+
+    /** Waits until all queued work is done (a no-op on the CPU). */
+    void synchronize();
+
+    // ---- dense algebra --------------------------------------------------------------------------------------
+
+    /**
+     * c = alpha * op(a) * op(b) + beta * c, row-major 2D tensors: op(a) is [M, K] (a is [K, M] when transA),
+     * op(b) is [K, N] (b is [N, K] when transB), c is [M, N]. With beta = 0, c is not read (NaN in c is fine).
+     */
+    void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta);
+
+    /** {@link #gemm} for each of B matrices in 3D tensors [B, rows, cols] stored one after another. */
+    void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta);
+
+    /** y[n, c, ...] += bias[c]: channel axis 1 (the features of a 2D [n, c] tensor, the channels of NCHW). */
+    void biasAdd(Tensor y, Tensor bias);
+
+    /** dBias[c] = sum over n and the trailing axes of dy[n, c, ...] (Dense and Conv2D bias gradients). */
+    void biasGrad(Tensor dBias, Tensor dy);
+
+    /** y = a + b elementwise (gradient accumulation where a tensor feeds several layers). */
+    void add(Tensor y, Tensor a, Tensor b);
+
+    // ---- convolution and pooling (NCHW) -----------------------------------------------------------------------
+
+    /** y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kh, kw]); no bias (see biasAdd). */
+    void conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g);
+
+    /** dx = gradient of the loss with respect to x, given dy and w. */
+    void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g);
+
+    /** dw = gradient of the loss with respect to w, given dy and x (summed over the batch). */
+    void conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g);
+
+    /**
+     * y = max over each window; argmax [n, c, outH, outW] receives the index (ih*w + iw) within the input plane
+     * of the first maximum, which the backward pass routes the gradient to.
+     */
+    void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g);
+
+    /** dx = 0, then dx[argmax] += dy (overlapping windows accumulate). */
+    void maxPool2dBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g);
+
+    /** y = mean over the unpadded part of each window. */
+    void avgPool2dForward(Tensor y, Tensor x, Pool2dGeometry g);
+
+    void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dGeometry g);
+
+    // ---- activations --------------------------------------------------------------------------------------
+
+    /** y = act(x) elementwise; {@code alpha} is LeakyReLU's negative slope, ignored by the others. y may be x. */
+    void activationForward(Tensor y, Tensor x, Activation act, float alpha);
+
+    /** dx = dy * act'(x), using x (ReLU, LeakyReLU) or y = act(x) (sigmoid, tanh). dx may be dy. */
+    void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha);
+
+    /** Softmax over the last axis of a 2D tensor [rows, classes], max-subtracted. */
+    void softmaxForward(Tensor y, Tensor x);
+
+    /** dx = y * (dy - sum(dy * y)) row by row. */
+    void softmaxBackward(Tensor dx, Tensor dy, Tensor y);
+
+    /** y = x - max - log(sum(exp(x - max))) over the last axis of [rows, classes]. */
+    void logSoftmaxForward(Tensor y, Tensor x);
+
+    /** dx = dy - exp(y) * sum(dy) row by row. */
+    void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y);
+
+    /**
+     * Inverted dropout: element i is kept when its {@link Philox} uniform (seed, offset, i) is >= rate, then
+     * y = x / (1 - rate), else y = 0; mask receives 1/(1-rate) or 0, so that the backward pass is dx = dy * mask.
+     */
+    void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset);
+
+    /** dx = dy * mask. */
+    void dropoutBackward(Tensor dx, Tensor dy, Tensor mask);
+
+    // ---- losses: each returns the mean loss over the batch and writes the gradient of that mean -------------
+
+    /** Mean over all elements of (pred - target)^2 (Keras mse); dPred = 2 (pred - target) / size. */
+    float mseLoss(Tensor dPred, Tensor pred, Tensor target);
+
+    /**
+     * Softmax cross-entropy with integer labels [n] over logits [n, k]: mean of logsumexp(z) - z[label].
+     * probs = softmax(z); dLogits = (probs - onehot(label)) / n. Labels outside [0, k) are refused.
+     */
+    float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels);
+
+    /**
+     * Softmax cross-entropy with one-hot or probability targets [n, k]: mean of -sum(t * log softmax(z)).
+     * probs = softmax(z); dLogits = (probs * sum(t) - t) / n.
+     */
+    float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets);
+
+    // ---- optimizers: in place, over any flat run of parameters (the graph layer keeps them contiguous) ------
+
+    /** See {@link SgdStep}; {@code velocity} may be null only when momentum is 0. */
+    void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step);
+
+    /** See {@link AdamStep}. */
+    void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step);
+
+    // ---- reductions and metrics ---------------------------------------------------------------------------
+
+    float sum(Tensor x);
+
+    float mean(Tensor x);
+
+    /** indices[r] = index of the first maximum of row r of x [rows, k]. */
+    void argmax(Tensor indices, Tensor x);
+
+    /**
+     * Rows whose first-maximum score matches the label: labels [n] hold class indices, or labels [n, k] hold
+     * one-hot/probability rows (compared by their own argmax).
+     */
+    int accuracyCount(Tensor scores, Tensor labels);
+
+    /** Releases the device resources this backend owns (not the storages it handed out). */
+    @Override
+    void close();
+}

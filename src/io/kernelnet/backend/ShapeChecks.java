@@ -1,0 +1,139 @@
+package io.kernelnet.backend;
+
+import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Tensor;
+
+/**
+ * Argument validation shared by every backend, so that the CPU reference and the CUDA path refuse the same
+ * calls with the same message: the op, the argument and the shapes.
+ */
+public final class ShapeChecks {
+    private ShapeChecks() {
+    }
+
+    public static IllegalArgumentException error(String op, String message) {
+        return new IllegalArgumentException(op + ": " + message);
+    }
+
+    public static void notNull(String op, String arg, Tensor t) {
+        if (t == null) {
+            throw error(op, arg + " is null");
+        }
+    }
+
+    public static void shapeIs(String op, String arg, Tensor t, Shape expected) {
+        notNull(op, arg, t);
+        if (!t.shape().equals(expected)) {
+            throw error(op, arg + " has shape " + t.shape() + ", expected " + expected);
+        }
+    }
+
+    public static void rankIs(String op, String arg, Tensor t, int rank) {
+        notNull(op, arg, t);
+        if (t.rank() != rank) {
+            throw error(op, arg + " must have rank " + rank + ", got shape " + t.shape());
+        }
+    }
+
+    public static void sameShape(String op, String argA, Tensor a, String argB, Tensor b) {
+        notNull(op, argA, a);
+        notNull(op, argB, b);
+        if (!a.shape().equals(b.shape())) {
+            throw error(op, argA + " " + a.shape() + " and " + argB + " " + b.shape() + " must have the same shape");
+        }
+    }
+
+    public static void sameSize(String op, String argA, Tensor a, String argB, Tensor b) {
+        notNull(op, argA, a);
+        notNull(op, argB, b);
+        if (a.size() != b.size()) {
+            throw error(op, argA + " " + a.shape() + " and " + argB + " " + b.shape()
+                    + " must have the same number of elements");
+        }
+    }
+
+    /** Returns {M, N, K} of c = op(a) op(b) for 2D tensors. */
+    public static int[] gemm(String op, Tensor c, Tensor a, boolean transA, Tensor b, boolean transB) {
+        rankIs(op, "c", c, 2);
+        rankIs(op, "a", a, 2);
+        rankIs(op, "b", b, 2);
+        return gemmDims(op, c.shape(), 0, a.shape(), transA, b.shape(), transB);
+    }
+
+    /** Returns {batch, M, N, K} for 3D tensors [batch, rows, cols]. */
+    public static int[] gemmBatched(String op, Tensor c, Tensor a, boolean transA, Tensor b, boolean transB) {
+        rankIs(op, "c", c, 3);
+        rankIs(op, "a", a, 3);
+        rankIs(op, "b", b, 3);
+        int batch = c.dim(0);
+        if (a.dim(0) != batch || b.dim(0) != batch) {
+            throw error(op, "batch sizes differ: c " + c.shape() + ", a " + a.shape() + ", b " + b.shape());
+        }
+        int[] mnk = gemmDims(op, c.shape(), 1, a.shape(), transA, b.shape(), transB);
+        return new int[] {batch, mnk[0], mnk[1], mnk[2]};
+    }
+
+    private static int[] gemmDims(String op, Shape c, int first, Shape a, boolean transA, Shape b, boolean transB) {
+        int m = transA ? a.dim(first + 1) : a.dim(first);
+        int k = transA ? a.dim(first) : a.dim(first + 1);
+        int kb = transB ? b.dim(first + 1) : b.dim(first);
+        int n = transB ? b.dim(first) : b.dim(first + 1);
+        if (k != kb) {
+            throw error(op, "inner dimensions differ: op(a) is " + m + "x" + k + " (a " + a + (transA ? " transposed" : "")
+                    + "), op(b) is " + kb + "x" + n + " (b " + b + (transB ? " transposed" : "") + ")");
+        }
+        if (c.dim(first) != m || c.dim(first + 1) != n) {
+            throw error(op, "c has shape " + c + ", expected " + m + "x" + n + " from a " + a + " and b " + b);
+        }
+        return new int[] {m, n, k};
+    }
+
+    /** Returns {n, channels, inner} for a bias along axis 1 of y. */
+    public static int[] bias(String op, Tensor y, Tensor bias) {
+        notNull(op, "y", y);
+        rankIs(op, "bias", bias, 1);
+        if (y.rank() < 2) {
+            throw error(op, "y must have rank >= 2 (batch, channels, ...), got " + y.shape());
+        }
+        if (y.dim(1) != bias.dim(0)) {
+            throw error(op, "bias " + bias.shape() + " does not match axis 1 of " + y.shape());
+        }
+        return new int[] {y.dim(0), y.dim(1), (int) y.shape().sizeFrom(2)};
+    }
+
+    public static void conv2d(String op, Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
+        shapeIs(op, "input", x, g.inputShape());
+        shapeIs(op, "weights", w, g.weightShape());
+        shapeIs(op, "output", y, g.outputShape());
+    }
+
+    public static void pool2d(String op, Tensor y, Tensor x, Pool2dGeometry g) {
+        shapeIs(op, "input", x, g.inputShape());
+        shapeIs(op, "output", y, g.outputShape());
+    }
+
+    /** Returns {rows, classes} for a row-wise op over the last axis of a 2D tensor. */
+    public static int[] rows(String op, Tensor t) {
+        rankIs(op, "input", t, 2);
+        if (t.dim(1) == 0) {
+            throw error(op, "rows of " + t.shape() + " are empty");
+        }
+        return new int[] {t.dim(0), t.dim(1)};
+    }
+
+    public static void unitInterval(String op, String arg, float value) {
+        if (!(value >= 0f && value < 1f)) {
+            throw error(op, arg + " must be in [0, 1), got " + value);
+        }
+    }
+
+    /** Labels [n] as class indices in [0, classes): refuses non-integers and values out of range. */
+    public static void labels(String op, float[] labels, int classes) {
+        for (int i = 0; i < labels.length; i++) {
+            float l = labels[i];
+            if (!(l >= 0 && l < classes) || l != Math.rint(l)) {
+                throw error(op, "label " + l + " at row " + i + " is not a class index in [0, " + classes + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.kernelnet.testing;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.opentest4j.AssertionFailedError;
+
+/** The checkers themselves: a comparison helper with a bug would pass everything. */
+class CheckersTest {
+    @RegisterExtension
+    final TestRandom rng = new TestRandom();
+
+    @Test
+    void gradientCheckerAcceptsTheRightGradientOfACubic() {
+        float[] x = rng.uniform(17, -2, 2);
+        float[] w = rng.uniform(17, -1, 1);
+        float[] grad = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            grad[i] = 3 * x[i] * x[i] * w[i];
+        }
+        GradientChecker.check("cubic", x, grad, () -> cubicLoss(x, w));
+    }
+
+    @Test
+    void gradientCheckerRejectsAGradientOffByTenPercentInOnePlace() {
+        float[] x = rng.uniform(17, 1, 2);
+        float[] w = rng.uniform(17, 1, 2);
+        float[] grad = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            grad[i] = 3 * x[i] * x[i] * w[i];
+        }
+        grad[rng.nextInt(grad.length)] *= 1.1f;
+        assertThrows(AssertionFailedError.class, () -> GradientChecker.check("cubic", x, grad, () -> cubicLoss(x, w)));
+    }
+
+    private static double cubicLoss(float[] x, float[] w) {
+        double s = 0;
+        for (int i = 0; i < x.length; i++) {
+            s += (double) w[i] * x[i] * x[i] * x[i];
+        }
+        return s;
+    }
+
+    @Test
+    void compareAcceptsValuesWithinTolerance() {
+        float[] a = rng.uniform(100, -1, 1);
+        float[] b = a.clone();
+        b[3] += 0.5e-6f;
+        Compare.assertClose("within", a, b, 1e-6, 0);
+    }
+
+    @Test
+    void compareRejectsOneWrongValueAndNaN() {
+        float[] a = rng.uniform(100, -1, 1);
+        float[] b = a.clone();
+        b[rng.nextInt(100)] += 1e-3f;
+        assertThrows(AssertionFailedError.class, () -> Compare.assertClose("off", a, b, 1e-5, 1e-5));
+        float[] c = a.clone();
+        c[rng.nextInt(100)] = Float.NaN;
+        assertThrows(AssertionFailedError.class, () -> Compare.assertClose("nan", a, c, 1, 1));
+    }
+}
