@@ -1,0 +1,154 @@
+package io.kernelnet.nn;
+
+import io.kernelnet.backend.Backend;
+import io.kernelnet.backend.Conv2dGeometry;
+import io.kernelnet.backend.Padding;
+import io.kernelnet.tensor.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Keras Conv2D on channels-first input [channels, height, width]; kernel [filters, channels, kh, kw]
+ * (cuDNN/PyTorch layout), padding 'valid' or 'same' (Keras: extra padding on the bottom/right).
+ */
+public final class Conv2D extends Layer {
+    private final int filters;
+    private final int kh;
+    private final int kw;
+    private int strideH = 1;
+    private int strideW = 1;
+    private int dilationH = 1;
+    private int dilationW = 1;
+    private String padding = "valid";
+    private String activation;
+    private boolean useBias = true;
+
+    public Conv2D(int filters, int kernelSize) {
+        this(filters, kernelSize, kernelSize);
+    }
+
+    public Conv2D(int filters, int kernelH, int kernelW) {
+        if (filters <= 0 || kernelH <= 0 || kernelW <= 0) {
+            throw new IllegalArgumentException("Conv2D: filters and kernel size must be positive, got filters="
+                    + filters + " kernel=" + kernelH + "x" + kernelW);
+        }
+        this.filters = filters;
+        this.kh = kernelH;
+        this.kw = kernelW;
+    }
+
+    public Conv2D strides(int sh, int sw) {
+        if (sh <= 0 || sw <= 0) {
+            throw new IllegalArgumentException("Conv2D: strides must be positive, got " + sh + "x" + sw);
+        }
+        this.strideH = sh;
+        this.strideW = sw;
+        return this;
+    }
+
+    public Conv2D dilation(int dh, int dw) {
+        if (dh <= 0 || dw <= 0) {
+            throw new IllegalArgumentException("Conv2D: dilation must be positive, got " + dh + "x" + dw);
+        }
+        this.dilationH = dh;
+        this.dilationW = dw;
+        return this;
+    }
+
+    public Conv2D padding(String mode) {
+        if (!mode.equals("valid") && !mode.equals("same")) {
+            throw new IllegalArgumentException("Conv2D: padding must be 'valid' or 'same', got '" + mode + "'");
+        }
+        this.padding = mode;
+        return this;
+    }
+
+    public Conv2D activation(String function) {
+        ActivationLayer.checkName(function);
+        this.activation = function.equals("linear") ? null : function;
+        return this;
+    }
+
+    public Conv2D useBias(boolean value) {
+        this.useBias = value;
+        return this;
+    }
+
+    @Override
+    public String activation() {
+        return activation;
+    }
+
+    @Override
+    public String kind() {
+        return "conv2d";
+    }
+
+    @Override
+    public Map<String, Object> config() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("filters", filters);
+        c.put("kernel_size", List.of(kh, kw));
+        c.put("strides", List.of(strideH, strideW));
+        c.put("dilation_rate", List.of(dilationH, dilationW));
+        c.put("padding", padding);
+        c.put("activation", activation == null ? "linear" : activation);
+        c.put("use_bias", useBias);
+        return c;
+    }
+
+    private Conv2dGeometry geometry(int n, Shape in) {
+        int c = in.dim(0);
+        int h = in.dim(1);
+        int w = in.dim(2);
+        Padding pad = Padding.keras(padding, h, w, kh, kw, strideH, strideW, dilationH, dilationW);
+        return new Conv2dGeometry(n, c, h, w, filters, kh, kw, strideH, strideW, pad, dilationH, dilationW);
+    }
+
+    @Override
+    public Shape outputShape(List<Shape> inputs) {
+        Shape in = inputs.get(0);
+        if (in.rank() != 3) {
+            throw shapeError(inputs, "[channels, height, width]");
+        }
+        try {
+            return geometry(1, in).outputShape().perExample();
+        } catch (IllegalArgumentException e) {
+            throw shapeError(inputs, "an input no smaller than the kernel " + kh + "x" + kw + " (" + e.getMessage() + ")");
+        }
+    }
+
+    @Override
+    public List<ParamSpec> parameters(List<Shape> inputs) {
+        int c = inputs.get(0).dim(0);
+        List<ParamSpec> p = new ArrayList<>();
+        p.add(ParamSpec.glorot("kernel", Shape.of(filters, c, kh, kw), c * kh * kw, filters * kh * kw));
+        if (useBias) {
+            p.add(ParamSpec.zeros("bias", Shape.of(filters)));
+        }
+        return p;
+    }
+
+    @Override
+    public void forward(Backend backend, LayerStep step) {
+        Conv2dGeometry g = geometry(step.n, step.input().shape().perExample());
+        backend.conv2dForward(step.output, step.input(), step.params[0], g);
+        if (useBias) {
+            backend.biasAdd(step.output, step.params[1]);
+        }
+    }
+
+    @Override
+    public void backward(Backend backend, LayerStep step) {
+        Conv2dGeometry g = geometry(step.n, step.input().shape().perExample());
+        backend.conv2dBackwardFilter(step.grads[0], step.dOutput, step.input(), g);
+        if (useBias) {
+            backend.biasGrad(step.grads[1], step.dOutput);
+        }
+        if (step.dInput() != null) {
+            backend.conv2dBackwardData(step.dInput(), step.dOutput, step.params[0], g);
+        }
+    }
+}

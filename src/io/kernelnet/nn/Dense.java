@@ -1,0 +1,99 @@
+package io.kernelnet.nn;
+
+import io.kernelnet.backend.Backend;
+import io.kernelnet.tensor.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Keras Dense: y = x W + b with kernel W [inputs, units] (Keras' layout) on a flat input [n, inputs]. */
+public final class Dense extends Layer {
+    private final int units;
+    private String activation;
+    private boolean useBias = true;
+
+    public Dense(int units) {
+        if (units <= 0) {
+            throw new IllegalArgumentException("Dense: units must be positive, got " + units);
+        }
+        this.units = units;
+    }
+
+    public Dense(int units, String activation) {
+        this(units);
+        activation(activation);
+    }
+
+    public Dense activation(String function) {
+        ActivationLayer.checkName(function);
+        this.activation = function.equals("linear") ? null : function;
+        return this;
+    }
+
+    public Dense useBias(boolean value) {
+        this.useBias = value;
+        return this;
+    }
+
+    public int units() {
+        return units;
+    }
+
+    @Override
+    public String activation() {
+        return activation;
+    }
+
+    @Override
+    public String kind() {
+        return "dense";
+    }
+
+    @Override
+    public Map<String, Object> config() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("units", units);
+        c.put("activation", activation == null ? "linear" : activation);
+        c.put("use_bias", useBias);
+        return c;
+    }
+
+    @Override
+    public Shape outputShape(List<Shape> inputs) {
+        if (inputs.get(0).rank() != 1) {
+            throw shapeError(inputs, "a flat [features] input (add a Flatten layer before Dense)");
+        }
+        return Shape.of(units);
+    }
+
+    @Override
+    public List<ParamSpec> parameters(List<Shape> inputs) {
+        int in = inputs.get(0).dim(0);
+        List<ParamSpec> p = new ArrayList<>();
+        p.add(ParamSpec.glorot("kernel", Shape.of(in, units), in, units));
+        if (useBias) {
+            p.add(ParamSpec.zeros("bias", Shape.of(units)));
+        }
+        return p;
+    }
+
+    @Override
+    public void forward(Backend backend, LayerStep step) {
+        backend.gemm(step.output, step.input(), false, step.params[0], false, 1f, 0f);
+        if (useBias) {
+            backend.biasAdd(step.output, step.params[1]);
+        }
+    }
+
+    @Override
+    public void backward(Backend backend, LayerStep step) {
+        backend.gemm(step.grads[0], step.input(), true, step.dOutput, false, 1f, 0f);
+        if (useBias) {
+            backend.biasGrad(step.grads[1], step.dOutput);
+        }
+        if (step.dInput() != null) {
+            backend.gemm(step.dInput(), step.dOutput, false, step.params[0], true, 1f, 0f);
+        }
+    }
+}

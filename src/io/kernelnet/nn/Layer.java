@@ -1,0 +1,106 @@
+package io.kernelnet.nn;
+
+import io.kernelnet.backend.Backend;
+import io.kernelnet.tensor.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A layer states its output shape, its parameters and its scratch buffers for given input shapes (all per
+ * example, without the batch axis), and runs forward and backward through {@link Backend} ops only. It never
+ * allocates: the model plans and owns every buffer and hands them over in a {@link LayerStep}.
+ */
+public abstract class Layer {
+    private String name;
+
+    /** Keras' class name in lower snake case ("dense", "conv2d"), used for default names. */
+    public abstract String kind();
+
+    /** The settings that rebuild this layer ({@link LayerConfigs}); saved in checkpoints. */
+    public abstract Map<String, Object> config();
+
+    /** Number of inputs this layer takes (1 for all but merges). */
+    public int inputCount() {
+        return 1;
+    }
+
+    /** Output shape per example; throws {@link #shapeError} when the inputs do not fit. */
+    public abstract Shape outputShape(List<Shape> inputs);
+
+    public List<ParamSpec> parameters(List<Shape> inputs) {
+        return List.of();
+    }
+
+    /** Per-example shapes of extra batch buffers (max-pool indices, dropout masks, pre-activations). */
+    public List<Shape> scratch(List<Shape> inputs) {
+        return List.of();
+    }
+
+    public abstract void forward(Backend backend, LayerStep step);
+
+    /** Writes dInputs (where not null) and parameter gradients (overwritten, not accumulated). */
+    public abstract void backward(Backend backend, LayerStep step);
+
+    /**
+     * Whether the output is the input's memory under another shape (Flatten): the model then aliases the two
+     * buffers and their gradients, and forward/backward have nothing to do.
+     */
+    public boolean isView() {
+        return false;
+    }
+
+    /** Whether forward draws from the Philox generator (then the model gives it a fresh counter range). */
+    public boolean usesRandom() {
+        return false;
+    }
+
+    /**
+     * The activation applied after this layer's linear part ("relu", ...), or null. The model runs it as an
+     * {@link ActivationLayer} node of its own, so that a softmax before a cross-entropy loss can be fused.
+     */
+    public String activation() {
+        return null;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Sets the layer's name (unique within a model; defaults to kind, kind_1, ...). */
+    @SuppressWarnings("unchecked")
+    public <L extends Layer> L named(String newName) {
+        this.name = newName;
+        return (L) this;
+    }
+
+    void assignDefaultName(String defaultName) {
+        if (name == null) {
+            name = defaultName;
+        }
+    }
+
+    /** Functional API: this layer applied to earlier nodes. */
+    public Node apply(Node... inputs) {
+        if (inputs.length != inputCount()) {
+            throw new IllegalArgumentException(describe() + " takes " + inputCount() + " input(s), got "
+                    + inputs.length);
+        }
+        return new Node(this, new ArrayList<>(Arrays.asList(inputs)));
+    }
+
+    /** "dense_1 (Dense)" or "Dense" before naming. */
+    public String describe() {
+        return (name == null ? "" : name + " ") + "(" + getClass().getSimpleName() + ")";
+    }
+
+    protected IllegalArgumentException shapeError(List<Shape> inputs, String expected) {
+        return new IllegalArgumentException("layer " + describe() + ": input shape " + shapesText(inputs)
+                + " does not fit: expected " + expected);
+    }
+
+    private static String shapesText(List<Shape> shapes) {
+        return shapes.size() == 1 ? shapes.get(0).toString() : shapes.toString();
+    }
+}

@@ -1,0 +1,857 @@
+package io.kernelnet.nn;
+
+import io.kernelnet.backend.Backend;
+import io.kernelnet.backend.Philox;
+import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.nn.MemoryPlan.Region;
+import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Tensor;
+import io.kernelnet.train.Callback;
+import io.kernelnet.train.Examples;
+import io.kernelnet.train.FitOptions;
+import io.kernelnet.train.History;
+import io.kernelnet.train.Loss;
+import io.kernelnet.train.Optimizer;
+import io.kernelnet.train.ProgressBar;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Keras-like model over a graph of layers: {@code compile}, then {@code build(batchSize, backend)}, which
+ * infers every shape and makes one allocation for parameters, gradients, optimizer state, activations and
+ * scratch from a printable {@link MemoryPlan}. Training steps allocate nothing on the device; a last, smaller
+ * batch uses views of the same buffers. {@code close()} releases everything.
+ */
+public class Model implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Model.class);
+
+    protected final Node input;
+    protected Node output;
+
+    private Optimizer optimizer;
+    private Loss loss;
+    private boolean accuracyMetric;
+    private long seed = 42;
+
+    private Backend backend;
+    private int capacity;
+    private List<GraphNode> nodes;
+    private MemoryPlan plan;
+    private int inputBuffer;
+    private int targetBuffer;
+    private int accumulator = -1;
+    /** Index of the node whose output the loss reads: the logits before a fused softmax, else the output. */
+    private int lossNode;
+    private boolean fusedSoftmax;
+    private int[] stateSlots;
+    private float[] hostInputs;
+    private float[] hostTargets;
+    private boolean closed;
+
+    private long step;
+    private long randomOffset;
+    private int epochsDone;
+    private volatile boolean stopTraining;
+    private PrintStream out = System.out;
+
+    public Model(Node input, Node output) {
+        if (!input.isInput()) {
+            throw new IllegalArgumentException("model input must be Node.input(...), got a node of "
+                    + input.layer().describe());
+        }
+        this.input = input;
+        this.output = output;
+    }
+
+    // ---- configuration ---------------------------------------------------------------------------------------
+
+    /** Keras compile: optimizer, loss, and metrics ("accuracy" is the one besides the loss). */
+    public void compile(Optimizer optimizer, Loss loss, String... metrics) {
+        checkNotBuilt("compile");
+        this.optimizer = optimizer;
+        this.loss = loss;
+        for (String m : metrics) {
+            if (!m.equals("accuracy")) {
+                throw new IllegalArgumentException("unknown metric '" + m + "': 'accuracy' is supported (loss is always reported)");
+            }
+            if (!loss.isCrossEntropy()) {
+                throw new IllegalArgumentException("metric 'accuracy' needs a cross-entropy loss, not " + loss.kerasName());
+            }
+            accuracyMetric = true;
+        }
+    }
+
+    /** Seed of the weight initializer and the dropout generator. */
+    public Model seed(long value) {
+        checkNotBuilt("seed");
+        this.seed = value;
+        return this;
+    }
+
+    /** Where fit() prints progress (standard output by default). */
+    public Model progressOutput(PrintStream stream) {
+        this.out = stream;
+        return this;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public boolean isBuilt() {
+        return nodes != null;
+    }
+
+    public int batchCapacity() {
+        return capacity;
+    }
+
+    public long stepCount() {
+        return step;
+    }
+
+    public int epochsDone() {
+        return epochsDone;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** Asks fit() to stop after the current epoch (EarlyStopping). */
+    public void stopTraining() {
+        stopTraining = true;
+    }
+
+    // ---- build: shapes, memory plan, one allocation ---------------------------------------------------------
+
+    /** Infers shapes and plans memory for batches of up to {@code batchSize}, then allocates on {@code backend}. */
+    public void build(int batchSize, Backend onBackend) {
+        checkNotBuilt("build");
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("build: batch size must be positive, got " + batchSize);
+        }
+        if (loss == null) {
+            throw new IllegalStateException("build: call compile(optimizer, loss, metrics) first");
+        }
+        List<GraphNode> graph = expand();
+        inferShapes(graph);
+        planLoss(graph);
+        markGradients(graph);
+        MemoryPlan.Builder pb = new MemoryPlan.Builder();
+        for (GraphNode g : graph) {
+            if (g.isInput()) {
+                continue;
+            }
+            List<Shape> inShapes = inputShapes(graph, g);
+            List<ParamSpec> specs = g.layer.parameters(inShapes);
+            g.params = new int[specs.size()];
+            for (int i = 0; i < specs.size(); i++) {
+                g.params[i] = pb.add(Region.PARAMETERS, g.owner + "/" + specs.get(i).name(), specs.get(i).shape());
+            }
+        }
+        for (GraphNode g : graph) {
+            if (g.isInput()) {
+                continue;
+            }
+            List<ParamSpec> specs = g.layer.parameters(inputShapes(graph, g));
+            g.grads = new int[specs.size()];
+            for (int i = 0; i < specs.size(); i++) {
+                g.grads[i] = pb.add(Region.GRADIENTS, g.owner + "/" + specs.get(i).name() + "/grad", specs.get(i).shape());
+            }
+        }
+        stateSlots = new int[optimizer.stateSlots()];
+        for (int i = 0; i < stateSlots.length; i++) {
+            stateSlots[i] = pb.addStateSlot(optimizer.name() + " state " + i);
+        }
+        GraphNode in = graph.get(0);
+        inputBuffer = pb.add(Region.BATCH_IO, "input", in.shape.batched(batchSize));
+        in.output = inputBuffer;
+        targetBuffer = pb.add(Region.BATCH_IO, "targets", loss.targetShape(graph.get(graph.size() - 1).shape).batched(batchSize));
+        long largestFanOut = 0;
+        for (GraphNode g : graph) {
+            if (g.isInput()) {
+                continue;
+            }
+            String label = g.layer.name();
+            if (!g.aliased) {
+                g.output = pb.add(Region.ACTIVATIONS, label + "/output", g.shape.batched(batchSize));
+                if (g.needsGrad) {
+                    g.dOutput = pb.add(Region.ACTIVATION_GRADIENTS, label + "/output/grad", g.shape.batched(batchSize));
+                }
+            }
+            List<Shape> scratch = g.layer.scratch(inputShapes(graph, g));
+            g.scratch = new int[scratch.size()];
+            for (int i = 0; i < scratch.size(); i++) {
+                g.scratch[i] = pb.add(Region.SCRATCH, label + "/scratch" + i, scratch.get(i).batched(batchSize));
+            }
+            if (g.consumers > 1 && g.needsGrad) {
+                largestFanOut = Math.max(largestFanOut, g.shape.size());
+            }
+        }
+        if (largestFanOut > 0) {
+            accumulator = pb.add(Region.SCRATCH, "gradient accumulator", Shape.of(batchSize, Math.toIntExact(largestFanOut)));
+        }
+        MemoryPlan laidOut = pb.layOut();
+        laidOut.allocate(onBackend, "model");
+        this.plan = laidOut;
+        this.backend = onBackend;
+        this.capacity = batchSize;
+        this.nodes = graph;
+        this.hostInputs = new float[Math.toIntExact(in.shape.size() * batchSize)];
+        this.hostTargets = new float[Math.toIntExact(plan.entries().get(targetBuffer).shape().size())];
+        initializeParameters();
+        log.debug("built model for batch {} on {}:\n{}", batchSize, onBackend.name(), plan);
+    }
+
+    /** User nodes in topological order, each with its activation as a node of its own; node 0 is the input. */
+    private List<GraphNode> expand() {
+        List<Node> order = new ArrayList<>();
+        topologicalOrder(output, new HashSet<>(), new HashSet<>(), order);
+        Map<Node, Integer> index = new IdentityHashMap<>();
+        Map<Layer, Boolean> seen = new IdentityHashMap<>();
+        Map<String, Integer> kindCounts = new HashMap<>();
+        Set<String> names = new HashSet<>();
+        List<GraphNode> graph = new ArrayList<>();
+        for (Node n : order) {
+            if (n.isInput()) {
+                if (n != input) {
+                    throw new IllegalArgumentException("the model's output depends on an input that is not the model's input");
+                }
+                index.put(n, graph.size());
+                graph.add(new GraphNode(null, "input", new int[0]));
+                graph.get(0).shape = n.inputShape();
+                continue;
+            }
+            Layer layer = n.layer();
+            if (seen.put(layer, true) != null) {
+                throw new IllegalArgumentException("layer " + layer.describe() + " is applied twice: weight sharing is not supported");
+            }
+            int count = kindCounts.merge(layer.kind(), 1, Integer::sum);
+            layer.assignDefaultName(count == 1 ? layer.kind() : layer.kind() + "_" + (count - 1));
+            if (!names.add(layer.name())) {
+                throw new IllegalArgumentException("two layers are named '" + layer.name() + "'");
+            }
+            int[] ins = new int[n.inputs().size()];
+            for (int i = 0; i < ins.length; i++) {
+                ins[i] = index.get(n.inputs().get(i));
+                for (int j = 0; j < i; j++) {
+                    if (ins[j] == ins[i]) {
+                        throw new IllegalArgumentException("layer " + layer.describe() + " takes the same node twice");
+                    }
+                }
+            }
+            graph.add(new GraphNode(layer, layer.name(), ins));
+            if (layer.activation() != null) {
+                ActivationLayer act = new ActivationLayer(layer.activation()).named(layer.name() + "/" + layer.activation());
+                graph.add(new GraphNode(act, layer.name(), new int[] {graph.size() - 1}));
+            }
+            index.put(n, graph.size() - 1);
+        }
+        if (graph.isEmpty() || !graph.get(0).isInput()) {
+            throw new IllegalArgumentException("the model's output does not depend on its input");
+        }
+        return graph;
+    }
+
+    private static void topologicalOrder(Node n, Set<Node> done, Set<Node> visiting, List<Node> order) {
+        if (done.contains(n)) {
+            return;
+        }
+        if (!visiting.add(n)) {
+            throw new IllegalArgumentException("the layer graph has a cycle");
+        }
+        for (Node in : n.inputs()) {
+            topologicalOrder(in, done, visiting, order);
+        }
+        visiting.remove(n);
+        done.add(n);
+        order.add(n);
+    }
+
+    private static List<Shape> inputShapes(List<GraphNode> graph, GraphNode g) {
+        List<Shape> shapes = new ArrayList<>();
+        for (int i : g.inputs) {
+            shapes.add(graph.get(i).shape);
+        }
+        return shapes;
+    }
+
+    private static void inferShapes(List<GraphNode> graph) {
+        for (GraphNode g : graph) {
+            if (g.isInput()) {
+                continue;
+            }
+            g.shape = g.layer.outputShape(inputShapes(graph, g));
+            for (int i : g.inputs) {
+                graph.get(i).consumers++;
+            }
+        }
+        for (GraphNode g : graph) {
+            g.aliased = !g.isInput() && g.layer.isView() && graph.get(g.inputs[0]).consumers == 1;
+        }
+    }
+
+    private void planLoss(List<GraphNode> graph) {
+        int last = graph.size() - 1;
+        GraphNode out = graph.get(last);
+        lossNode = last;
+        fusedSoftmax = false;
+        if (loss.isCrossEntropy()) {
+            if (out.isInput() || !(out.layer instanceof ActivationLayer a) || !a.function().equals("softmax")) {
+                throw new IllegalArgumentException(loss.kerasName() + " needs a model that ends in a softmax activation"
+                        + " (it is fused with the softmax for a stable gradient); the last layer is "
+                        + (out.isInput() ? "the input" : out.layer.describe()));
+            }
+            fusedSoftmax = true;
+            lossNode = out.inputs[0];
+        }
+    }
+
+    private void markGradients(List<GraphNode> graph) {
+        for (GraphNode g : graph) {
+            if (g.isInput()) {
+                continue;
+            }
+            g.needsGrad = !g.layer.parameters(inputShapes(graph, g)).isEmpty();
+            for (int i : g.inputs) {
+                g.needsGrad |= graph.get(i).needsGrad;
+            }
+        }
+        graph.get(lossNode).needsGrad |= !graph.get(lossNode).isInput();
+    }
+
+    private void initializeParameters() {
+        Random random = new Random(seed);
+        for (GraphNode g : nodes) {
+            if (g.isInput()) {
+                continue;
+            }
+            List<ParamSpec> specs = g.layer.parameters(inputShapes(nodes, g));
+            for (int i = 0; i < specs.size(); i++) {
+                float[] values = new float[Math.toIntExact(specs.get(i).shape().size())];
+                specs.get(i).initialize(values, random);
+                backend.upload(plan.tensor(g.params[i]), values, 0);
+            }
+        }
+    }
+
+    // ---- buffers as views for the current batch --------------------------------------------------------------
+
+    private Tensor outputOf(int node, int n) {
+        GraphNode g = nodes.get(node);
+        if (g.aliased) {
+            return outputOf(g.inputs[0], n).reshape(g.shape.batched(n));
+        }
+        return plan.tensor(g.output).firstRows(n);
+    }
+
+    private Tensor gradOf(int node, int n) {
+        GraphNode g = nodes.get(node);
+        if (!g.needsGrad || g.isInput()) {
+            return null;
+        }
+        if (g.aliased) {
+            return gradOf(g.inputs[0], n).reshape(g.shape.batched(n));
+        }
+        return plan.tensor(g.dOutput).firstRows(n);
+    }
+
+    private Tensor[] tensors(int[] indices, int n, boolean batched) {
+        Tensor[] t = new Tensor[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            t[i] = batched ? plan.tensor(indices[i]).firstRows(n) : plan.tensor(indices[i]);
+        }
+        return t;
+    }
+
+    // ---- one batch ----------------------------------------------------------------------------------------------
+
+    private void forward(int n, boolean training) {
+        for (int i = 1; i < nodes.size(); i++) {
+            GraphNode g = nodes.get(i);
+            long offset = 0;
+            if (training && g.layer.usesRandom()) {
+                offset = randomOffset;
+                randomOffset += Philox.countersFor(g.shape.size() * n);
+            }
+            LayerStep s = stepFor(i, n, training, offset, null);
+            if (g.layer.isView() && !g.aliased) {
+                backend.copy(s.output, s.input());
+            } else {
+                g.layer.forward(backend, s);
+            }
+        }
+    }
+
+    private LayerStep stepFor(int i, int n, boolean training, long offset, Tensor[] dInputs) {
+        GraphNode g = nodes.get(i);
+        Tensor[] ins = new Tensor[g.inputs.length];
+        for (int j = 0; j < ins.length; j++) {
+            ins[j] = outputOf(g.inputs[j], n);
+        }
+        return new LayerStep(n, training, ins, outputOf(i, n), dInputs, gradOf(i, n), tensors(g.params, n, false),
+                tensors(g.grads, n, false), tensors(g.scratch, n, true), seed, offset);
+    }
+
+    /** Loss of the batch now in the buffers; writes the gradient at the loss node. */
+    private float computeLoss(int n) {
+        Tensor targets = plan.tensor(targetBuffer).firstRows(n);
+        Tensor dLoss = gradOf(lossNode, n);
+        Tensor at = outputOf(lossNode, n);
+        return switch (loss) {
+            case MSE -> backend.mseLoss(dLoss, at, targets);
+            case SPARSE_CATEGORICAL_CROSSENTROPY -> backend.softmaxCrossEntropySparse(outputOf(nodes.size() - 1, n), dLoss, at, targets);
+            case CATEGORICAL_CROSSENTROPY -> backend.softmaxCrossEntropy(outputOf(nodes.size() - 1, n), dLoss, at, targets);
+        };
+    }
+
+    private void backward(int n) {
+        boolean[] written = new boolean[nodes.size()];
+        written[lossNode] = true;
+        int start = fusedSoftmax ? lossNode : nodes.size() - 1;
+        for (int i = start; i >= 1; i--) {
+            GraphNode g = nodes.get(i);
+            if (!g.needsGrad || !written[i]) {
+                continue;
+            }
+            Tensor[] dIns = new Tensor[g.inputs.length];
+            boolean[] accumulate = new boolean[g.inputs.length];
+            for (int j = 0; j < dIns.length; j++) {
+                int u = g.inputs[j];
+                Tensor target = gradOf(u, n);
+                if (target != null && written[u]) {
+                    target = plan.tensor(accumulator).firstRows(n).slice(0, target.shape(), "accumulator");
+                    accumulate[j] = true;
+                }
+                dIns[j] = target;
+            }
+            LayerStep s = stepFor(i, n, true, 0, dIns);
+            if (g.layer.isView() && !g.aliased) {
+                if (dIns[0] != null) {
+                    backend.copy(dIns[0], s.dOutput);
+                }
+            } else {
+                g.layer.backward(backend, s);
+            }
+            for (int j = 0; j < dIns.length; j++) {
+                int u = g.inputs[j];
+                if (accumulate[j]) {
+                    Tensor grad = gradOf(u, n);
+                    backend.add(grad, grad, dIns[j]);
+                }
+                if (dIns[j] != null) {
+                    written[u] = true;
+                }
+            }
+        }
+    }
+
+    private void loadBatch(Examples data, int[] order, int from, int n) {
+        int inSize = Math.toIntExact(data.inputShape().size());
+        int targetSize = Math.toIntExact(data.targetShape().size());
+        for (int i = 0; i < n; i++) {
+            int e = order == null ? from + i : order[from + i];
+            data.copyInput(e, hostInputs, i * inSize);
+            data.copyTarget(e, hostTargets, i * targetSize);
+        }
+        backend.upload(plan.tensor(inputBuffer).firstRows(n), hostInputs, 0);
+        backend.upload(plan.tensor(targetBuffer).firstRows(n), hostTargets, 0);
+    }
+
+    /** One optimizer step on examples {@code order[from..from+n)}; returns {loss, correct}. */
+    private double[] trainBatch(Examples data, int[] order, int from, int n) {
+        loadBatch(data, order, from, n);
+        forward(n, true);
+        float batchLoss = computeLoss(n);
+        backward(n);
+        step++;
+        optimizer.update(backend, plan.region(Region.PARAMETERS), plan.region(Region.GRADIENTS), stateTensors(), step);
+        int correct = accuracyMetric ? backend.accuracyCount(outputOf(nodes.size() - 1, n), plan.tensor(targetBuffer).firstRows(n)) : 0;
+        return new double[] {batchLoss, correct};
+    }
+
+    private Tensor[] stateTensors() {
+        Tensor[] state = new Tensor[stateSlots.length];
+        for (int i = 0; i < state.length; i++) {
+            state[i] = plan.tensor(stateSlots[i]);
+        }
+        return state;
+    }
+
+    // ---- Keras API ------------------------------------------------------------------------------------------------
+
+    /** Trains; builds on the CPU backend first if {@link #build} was not called. */
+    public History fit(Examples train, FitOptions options) {
+        ensureBuilt(options.batchSize());
+        checkData("fit", train);
+        if (options.batchSize() > capacity) {
+            throw new IllegalArgumentException("fit: batch size " + options.batchSize() + " exceeds the " + capacity
+                    + " this model was built for");
+        }
+        Examples trainSet = train;
+        Examples validation = options.validationData();
+        if (options.validationSplit() > 0) {
+            int held = (int) Math.round(train.count() * options.validationSplit());
+            validation = train.range(train.count() - held, train.count());
+            trainSet = train.range(0, train.count() - held);
+        }
+        if (validation != null) {
+            checkData("fit (validation)", validation);
+        }
+        int b = options.batchSize();
+        int batches = (trainSet.count() + b - 1) / b;
+        int[] order = new int[trainSet.count()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Random shuffler = new Random(options.shuffleSeed() ^ seed);
+        History history = new History();
+        stopTraining = false;
+        boolean terminal = ProgressBar.stdoutIsTerminal();
+        List<Callback> callbacks = options.callbacks();
+        callbacks.forEach(c -> c.onTrainBegin(this));
+        int firstEpoch = epochsDone;
+        for (int epoch = firstEpoch; epoch < firstEpoch + options.epochs() && !stopTraining; epoch++) {
+            final int e = epoch;
+            callbacks.forEach(c -> c.onEpochBegin(this, e));
+            if (options.shuffle()) {
+                shuffle(order, shuffler);
+            }
+            ProgressBar bar = options.verbose() > 0
+                    ? new ProgressBar(out, "Epoch " + (epoch + 1) + "/" + (firstEpoch + options.epochs()), batches, terminal)
+                    : null;
+            double lossSum = 0;
+            long correct = 0;
+            long seen = 0;
+            long startNanos = System.nanoTime();
+            for (int k = 0; k < batches; k++) {
+                int from = k * b;
+                int n = Math.min(b, trainSet.count() - from);
+                double[] r = trainBatch(trainSet, order, from, n);
+                lossSum += r[0] * n;
+                correct += (long) r[1];
+                seen += n;
+                if (bar != null) {
+                    bar.update(k + 1, runningLogs(lossSum, correct, seen));
+                }
+            }
+            backend.synchronize();
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            Map<String, Double> logs = runningLogs(lossSum, correct, seen);
+            if (validation != null) {
+                Evaluation v = evaluate(validation, b);
+                logs.put("val_loss", v.loss());
+                if (accuracyMetric) {
+                    logs.put("val_accuracy", v.accuracy());
+                }
+            }
+            logs.put("lr", (double) optimizer.learningRate());
+            logs.put("epoch_seconds", seconds);
+            logs.put("examples_per_second", seen / seconds);
+            epochsDone = epoch + 1;
+            history.record(logs);
+            if (bar != null) {
+                Map<String, Double> shown = new LinkedHashMap<>(logs);
+                shown.remove("epoch_seconds");
+                shown.remove("examples_per_second");
+                shown.remove("lr");
+                bar.finish(shown);
+            }
+            callbacks.forEach(c -> c.onEpochEnd(this, e, logs));
+        }
+        callbacks.forEach(c -> c.onTrainEnd(this));
+        return history;
+    }
+
+    private Map<String, Double> runningLogs(double lossSum, long correct, long seen) {
+        Map<String, Double> logs = new LinkedHashMap<>();
+        logs.put("loss", seen == 0 ? Double.NaN : lossSum / seen);
+        if (accuracyMetric) {
+            logs.put("accuracy", seen == 0 ? Double.NaN : (double) correct / seen);
+        }
+        return logs;
+    }
+
+    private static void shuffle(int[] order, Random random) {
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+    }
+
+    /** Mean loss and accuracy (NaN without the accuracy metric) over {@code count} examples. */
+    public record Evaluation(double loss, double accuracy, int count) {
+    }
+
+    public Evaluation evaluate(Examples data, int batchSize) {
+        ensureBuilt(batchSize);
+        checkData("evaluate", data);
+        int b = Math.min(batchSize, capacity);
+        double lossSum = 0;
+        long correct = 0;
+        for (int from = 0; from < data.count(); from += b) {
+            int n = Math.min(b, data.count() - from);
+            loadBatch(data, null, from, n);
+            forward(n, false);
+            lossSum += (double) computeLoss(n) * n;
+            if (accuracyMetric) {
+                correct += backend.accuracyCount(outputOf(nodes.size() - 1, n), plan.tensor(targetBuffer).firstRows(n));
+            }
+        }
+        int count = data.count();
+        return new Evaluation(count == 0 ? Double.NaN : lossSum / count,
+                accuracyMetric && count > 0 ? (double) correct / count : Double.NaN, count);
+    }
+
+    /** Model outputs (after the final activation) for every example, row after row. */
+    public float[] predict(Examples data) {
+        ensureBuilt(Math.min(Math.max(data.count(), 1), 128));
+        checkInputs("predict", data);
+        int per = Math.toIntExact(outputShape().size());
+        float[] result = new float[Math.multiplyExact(per, data.count())];
+        for (int from = 0; from < data.count(); from += capacity) {
+            int n = Math.min(capacity, data.count() - from);
+            int inSize = Math.toIntExact(data.inputShape().size());
+            for (int i = 0; i < n; i++) {
+                data.copyInput(from + i, hostInputs, i * inSize);
+            }
+            backend.upload(plan.tensor(inputBuffer).firstRows(n), hostInputs, 0);
+            forward(n, false);
+            backend.download(result, from * per, outputOf(nodes.size() - 1, n));
+        }
+        return result;
+    }
+
+    public Shape outputShape() {
+        checkBuilt("outputShape");
+        return nodes.get(nodes.size() - 1).shape;
+    }
+
+    public Shape inputShape() {
+        return input.inputShape();
+    }
+
+    Node inputNode() {
+        return input;
+    }
+
+    Node outputNode() {
+        return output;
+    }
+
+    /** Whether compile asked for the accuracy metric. */
+    public boolean reportsAccuracy() {
+        return accuracyMetric;
+    }
+
+    private void ensureBuilt(int batchSize) {
+        checkOpen();
+        if (!isBuilt()) {
+            build(batchSize, new CpuBackend());
+        }
+    }
+
+    private void checkInputs(String op, Examples data) {
+        if (!data.inputShape().equals(input.inputShape())) {
+            throw new IllegalArgumentException(op + ": examples have input shape " + data.inputShape()
+                    + ", the model expects " + input.inputShape());
+        }
+    }
+
+    private void checkData(String op, Examples data) {
+        checkInputs(op, data);
+        Shape expected = loss.targetShape(outputShape());
+        if (!data.targetShape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": examples have target shape " + data.targetShape() + ", "
+                    + loss.kerasName() + " on output " + outputShape() + " expects " + expected);
+        }
+    }
+
+    private void checkNotBuilt(String op) {
+        checkOpen();
+        if (isBuilt()) {
+            throw new IllegalStateException(op + ": the model is already built");
+        }
+    }
+
+    private void checkBuilt(String op) {
+        checkOpen();
+        if (!isBuilt()) {
+            throw new IllegalStateException(op + ": the model is not built yet (call build or fit)");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the model was closed and its memory released");
+        }
+    }
+
+    // ---- parameters by name (checkpoints, tests) -----------------------------------------------------------------
+
+    /** Parameter names and shapes in plan order ("dense/kernel" ...). */
+    public LinkedHashMap<String, Shape> parameterShapes() {
+        checkBuilt("parameterShapes");
+        LinkedHashMap<String, Shape> shapes = new LinkedHashMap<>();
+        for (GraphNode g : nodes) {
+            for (int p : g.params) {
+                MemoryPlan.Entry e = plan.entries().get(p);
+                shapes.put(e.name(), e.shape());
+            }
+        }
+        return shapes;
+    }
+
+    /** Copies of the parameter values, by name. */
+    public LinkedHashMap<String, float[]> parameters() {
+        checkBuilt("parameters");
+        LinkedHashMap<String, float[]> values = new LinkedHashMap<>();
+        for (GraphNode g : nodes) {
+            for (int p : g.params) {
+                Tensor t = plan.tensor(p);
+                float[] v = new float[Math.toIntExact(t.size())];
+                backend.download(v, 0, t);
+                values.put(t.name(), v);
+            }
+        }
+        return values;
+    }
+
+    /** Replaces parameter {@code name}'s values. */
+    public void setParameter(String name, float[] values) {
+        checkBuilt("setParameter");
+        for (GraphNode g : nodes) {
+            for (int p : g.params) {
+                Tensor t = plan.tensor(p);
+                if (t.name().equals(name)) {
+                    if (values.length != t.size()) {
+                        throw new IllegalArgumentException("parameter '" + name + "' " + t.shape() + " holds " + t.size()
+                                + " values, got " + values.length);
+                    }
+                    backend.upload(t, values, 0);
+                    return;
+                }
+            }
+        }
+        throw new IllegalArgumentException("model has no parameter '" + name + "'");
+    }
+
+    /**
+     * Forward, loss and backward on the first {@code n} examples with the dropout generator at
+     * {@code generatorOffset}, no optimizer step: lets a gradient check repeat the exact same computation.
+     */
+    float lossAndGradients(Examples data, int n, long generatorOffset) {
+        checkBuilt("lossAndGradients");
+        randomOffset = generatorOffset;
+        loadBatch(data, null, 0, n);
+        forward(n, true);
+        float value = computeLoss(n);
+        backward(n);
+        return value;
+    }
+
+    /** Copies of the parameter gradients of the last backward pass, by parameter name. */
+    LinkedHashMap<String, float[]> gradients() {
+        checkBuilt("gradients");
+        LinkedHashMap<String, float[]> values = new LinkedHashMap<>();
+        for (GraphNode g : nodes) {
+            for (int i = 0; i < g.params.length; i++) {
+                Tensor t = plan.tensor(g.grads[i]);
+                float[] v = new float[Math.toIntExact(t.size())];
+                backend.download(v, 0, t);
+                values.put(plan.entries().get(g.params[i]).name(), v);
+            }
+        }
+        return values;
+    }
+
+    /** Restores the counters a checkpoint carries (epochs done, optimizer steps, dropout generator position). */
+    public void restoreTrainingState(int epochs, long steps, long generatorOffset) {
+        this.epochsDone = epochs;
+        this.step = steps;
+        this.randomOffset = generatorOffset;
+    }
+
+    public long generatorOffset() {
+        return randomOffset;
+    }
+
+    public MemoryPlan memoryPlan() {
+        checkBuilt("memoryPlan");
+        return plan;
+    }
+
+    /** The user's layers in order with their per-example input shapes (node 0, the input, excluded). */
+    List<GraphNode> graphNodes() {
+        checkBuilt("graph");
+        return nodes;
+    }
+
+    // ---- summary ---------------------------------------------------------------------------------------------
+
+    /** Keras-like table: layer (type), output shape, parameters; then totals and the planned memory. */
+    public String summary() {
+        checkBuilt("summary");
+        StringBuilder sb = new StringBuilder();
+        String rule = "-".repeat(72) + "\n";
+        sb.append(rule).append(String.format("%-34s %-22s %12s%n", "Layer (type)", "Output shape", "Param #")).append(rule);
+        long total = 0;
+        for (int i = 1; i < nodes.size(); i++) {
+            GraphNode g = nodes.get(i);
+            if (g.layer instanceof ActivationLayer && !g.owner.equals(g.layer.name())) {
+                continue; // a layer's own activation is part of that layer's row
+            }
+            long params = 0;
+            for (int p : g.params) {
+                params += plan.entries().get(p).shape().size();
+            }
+            total += params;
+            GraphNode shown = i + 1 < nodes.size() && nodes.get(i + 1).owner.equals(g.owner)
+                    && nodes.get(i + 1).layer instanceof ActivationLayer ? nodes.get(i + 1) : g;
+            sb.append(String.format("%-34s %-22s %12d%n", g.layer.name() + " (" + g.layer.getClass().getSimpleName() + ")",
+                    "(None, " + shown.shape.toString().replace("[", "").replace("]", "") + ")", params));
+        }
+        sb.append(rule);
+        sb.append(String.format("Total params: %d (%s)%n", total, MemoryPlan.humanBytes(total * Float.BYTES)));
+        sb.append(String.format("Planned memory for batch %d on %s: %s (parameters %s, gradients %s, optimizer %s, activations %s)%n",
+                capacity, backend.name(), MemoryPlan.humanBytes(plan.totalBytes()),
+                MemoryPlan.humanBytes(plan.regionFloats(Region.PARAMETERS) * 4),
+                MemoryPlan.humanBytes(plan.regionFloats(Region.GRADIENTS) * 4),
+                MemoryPlan.humanBytes(plan.regionFloats(Region.OPTIMIZER_STATE) * 4),
+                MemoryPlan.humanBytes((plan.regionFloats(Region.ACTIVATIONS) + plan.regionFloats(Region.ACTIVATION_GRADIENTS)
+                        + plan.regionFloats(Region.SCRATCH) + plan.regionFloats(Region.BATCH_IO)) * 4)));
+        return sb.toString();
+    }
+
+    /** Releases the model's device memory. The backend stays open: it belongs to the caller. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            if (plan != null) {
+                plan.release();
+            }
+        }
+    }
+}

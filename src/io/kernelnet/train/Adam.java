@@ -1,0 +1,70 @@
+package io.kernelnet.train;
+
+import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.Backend;
+import io.kernelnet.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Adam with Keras defaults (lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7); AdamW when weight decay is
+ * decoupled. The update is PyTorch's formula (see {@link AdamStep}).
+ */
+public final class Adam extends Optimizer {
+    private final float beta1;
+    private final float beta2;
+    private final float epsilon;
+    private final float weightDecay;
+    private final boolean decoupled;
+
+    public Adam() {
+        this(0.001f);
+    }
+
+    public Adam(float learningRate) {
+        this(learningRate, 0.9f, 0.999f, 1e-7f, 0f, false);
+    }
+
+    public Adam(float learningRate, float beta1, float beta2, float epsilon, float weightDecay, boolean decoupled) {
+        super(learningRate);
+        new AdamStep(learningRate, beta1, beta2, epsilon, weightDecay, decoupled, 1); // validates the settings
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.epsilon = epsilon;
+        this.weightDecay = weightDecay;
+        this.decoupled = decoupled;
+    }
+
+    /** AdamW with PyTorch's default weight decay 0.01. */
+    public static Adam adamW(float learningRate) {
+        return new Adam(learningRate, 0.9f, 0.999f, 1e-7f, 0.01f, true);
+    }
+
+    @Override
+    public String name() {
+        return decoupled ? "adamw" : "adam";
+    }
+
+    @Override
+    public int stateSlots() {
+        return 2;
+    }
+
+    @Override
+    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step) {
+        backend.adamUpdate(params, grads, state[0], state[1],
+                new AdamStep(learningRate(), beta1, beta2, epsilon, weightDecay, decoupled, step));
+    }
+
+    @Override
+    public Map<String, Object> config() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("name", name());
+        c.put("learning_rate", (double) learningRate());
+        c.put("beta_1", (double) beta1);
+        c.put("beta_2", (double) beta2);
+        c.put("epsilon", (double) epsilon);
+        c.put("weight_decay", (double) weightDecay);
+        return c;
+    }
+}

@@ -1,0 +1,54 @@
+package io.kernelnet.train;
+
+import io.kernelnet.backend.Backend;
+import io.kernelnet.tensor.Tensor;
+import java.util.Map;
+
+/**
+ * Updates all parameters in one backend call: the model keeps parameters, gradients and each state slot in
+ * contiguous runs with the same layout, so {@code params}, {@code grads} and {@code state[i]} are flat views.
+ */
+public abstract class Optimizer {
+    private float learningRate;
+
+    protected Optimizer(float learningRate) {
+        learningRate(learningRate);
+    }
+
+    public float learningRate() {
+        return learningRate;
+    }
+
+    /** Changes the learning rate (schedules call this between epochs). */
+    public void learningRate(float value) {
+        if (!(value >= 0) || Float.isInfinite(value)) {
+            throw new IllegalArgumentException(name() + ": learning rate must be a finite non-negative number, got " + value);
+        }
+        this.learningRate = value;
+    }
+
+    public abstract String name();
+
+    /** How many parameter-sized state buffers the optimizer keeps (momentum, Adam's two moments). */
+    public abstract int stateSlots();
+
+    /** {@code step} counts updates from 1. */
+    public abstract void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step);
+
+    /** The settings that rebuild this optimizer, saved in checkpoints. */
+    public abstract Map<String, Object> config();
+
+    /** Rebuilds an optimizer from {@link #config()} output. */
+    public static Optimizer fromConfig(Map<String, Object> config) {
+        String name = String.valueOf(config.get("name"));
+        float lr = ((Number) config.get("learning_rate")).floatValue();
+        return switch (name) {
+            case "sgd" -> new Sgd(lr, ((Number) config.get("momentum")).floatValue(),
+                    (Boolean) config.get("nesterov"), ((Number) config.get("weight_decay")).floatValue());
+            case "adam", "adamw" -> new Adam(lr, ((Number) config.get("beta_1")).floatValue(),
+                    ((Number) config.get("beta_2")).floatValue(), ((Number) config.get("epsilon")).floatValue(),
+                    ((Number) config.get("weight_decay")).floatValue(), name.equals("adamw"));
+            default -> throw new IllegalArgumentException("unknown optimizer '" + name + "' in saved configuration");
+        };
+    }
+}
