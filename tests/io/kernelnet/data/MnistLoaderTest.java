@@ -9,6 +9,7 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.testing.TestRandom;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
@@ -38,11 +39,12 @@ class MnistLoaderTest {
     }
 
     /** Writes one images/labels pair; the images gzipped or not at random, to check that both are found. */
-    private void writePair(String images, String labels, int n, byte[] pixels, byte[] classes, int rows, int cols)
-            throws IOException {
+    private void writePair(Path folder, String images, String labels, int n, byte[] pixels, byte[] classes, int rows,
+            int cols) throws IOException {
+        Files.createDirectories(folder);
         boolean gz = rng.random().nextBoolean();
-        IdxWriter.write(dir.resolve(images + (gz ? ".gz" : "")), new int[] {n, rows, cols}, pixels, gz);
-        IdxWriter.write(dir.resolve(labels + (gz ? "" : ".gz")), new int[] {classes.length}, classes, !gz);
+        IdxWriter.write(folder.resolve(images + (gz ? ".gz" : "")), new int[] {n, rows, cols}, pixels, gz);
+        IdxWriter.write(folder.resolve(labels + (gz ? "" : ".gz")), new int[] {classes.length}, classes, !gz);
     }
 
     @Test
@@ -53,8 +55,8 @@ class MnistLoaderTest {
         int nTest = 5 + rng.nextInt(10);
         byte[] trainPixels = pixels(nTrain, rows, cols);
         byte[] trainLabels = labels(nTrain);
-        writePair(MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, nTrain, trainPixels, trainLabels, rows, cols);
-        writePair(MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, nTest, pixels(nTest, rows, cols), labels(nTest),
+        writePair(dir, MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, nTrain, trainPixels, trainLabels, rows, cols);
+        writePair(dir, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, nTest, pixels(nTest, rows, cols), labels(nTest),
                 rows, cols);
 
         MnistLoader.Sets sets = MnistLoader.loadDirectory(dir);
@@ -78,22 +80,25 @@ class MnistLoaderTest {
     @Test
     void refusesImagesAndLabelsThatDisagreeOnTheCount() throws IOException {
         int n = 5 + rng.nextInt(10);
-        writePair(MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, n, pixels(n, 4, 4), labels(n + 1), 4, 4);
-        writePair(MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, n, pixels(n, 4, 4), labels(n), 4, 4);
+        writePair(dir, MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, n, pixels(n, 4, 4), labels(n + 1), 4, 4);
+        writePair(dir, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, n, pixels(n, 4, 4), labels(n), 4, 4);
         assertRefused(() -> MnistLoader.loadDirectory(dir), MnistLoader.TRAIN_LABELS, "byte 4",
                 "has " + (n + 1) + " labels", MnistLoader.TRAIN_IMAGES, "has " + n + " images");
     }
 
     @Test
     void refusesALabelOfTenOrMore() throws IOException {
-        int n = 5 + rng.nextInt(10);
-        byte[] bad = labels(n);
-        int at = rng.nextInt(n);
-        bad[at] = (byte) (10 + rng.nextInt(246));
-        writePair(MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, n, pixels(n, 4, 4), labels(n), 4, 4);
-        writePair(MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, n, pixels(n, 4, 4), bad, 4, 4);
-        assertRefused(() -> MnistLoader.loadDirectory(dir), MnistLoader.TEST_LABELS, "byte " + (8 + at),
-                "label " + at + " is " + (bad[at] & 0xff), "below 10");
+        for (int badLabel : new int[] {10, 11 + rng.nextInt(245)}) {
+            Path folder = dir.resolve("label" + badLabel);
+            int n = 5 + rng.nextInt(10);
+            byte[] bad = labels(n);
+            int at = rng.nextInt(n);
+            bad[at] = (byte) badLabel;
+            writePair(folder, MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, n, pixels(n, 4, 4), labels(n), 4, 4);
+            writePair(folder, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, n, pixels(n, 4, 4), bad, 4, 4);
+            assertRefused(() -> MnistLoader.loadDirectory(folder), MnistLoader.TEST_LABELS, "byte " + (8 + at),
+                    "label " + at + " is " + badLabel, "below 10");
+        }
     }
 
     @Test
