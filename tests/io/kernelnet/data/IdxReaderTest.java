@@ -1,0 +1,199 @@
+package io.kernelnet.data;
+
+import static io.kernelnet.io.Refusals.assertRefused;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kernelnet.testing.TestRandom;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+class IdxReaderTest {
+    @RegisterExtension
+    final TestRandom rng = new TestRandom();
+
+    @TempDir
+    Path dir;
+
+    private int[] randomDims() {
+        int[] dims = new int[1 + rng.nextInt(3)];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = 1 + rng.nextInt(20);
+        }
+        return dims;
+    }
+
+    private static byte[] randomBytes(TestRandom rng, int n) {
+        byte[] b = new byte[n];
+        rng.random().nextBytes(b);
+        return b;
+    }
+
+    private static int product(int[] dims) {
+        return Arrays.stream(dims).reduce(1, (a, b) -> a * b);
+    }
+
+    /** A valid raw IDX file as bytes. */
+    private byte[] validFile(int[] dims, byte[] data) throws IOException {
+        Path tmp = dir.resolve("valid-" + rng.nextInt(1 << 30));
+        IdxWriter.write(tmp, dims, data, false);
+        byte[] bytes = Files.readAllBytes(tmp);
+        Files.delete(tmp);
+        return bytes;
+    }
+
+    private static byte[] gzip(byte[] raw) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(raw);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void roundTripRawAndGzip() throws IOException {
+        for (boolean gzip : new boolean[] {false, true}) {
+            int[] dims = randomDims();
+            byte[] data = randomBytes(rng, product(dims));
+            Path file = dir.resolve("round-trip" + (gzip ? ".gz" : ""));
+            IdxWriter.write(file, dims, data, gzip);
+            IdxArray read = IdxReader.read(file);
+            assertArrayEquals(dims, read.dims());
+            assertArrayEquals(data, read.data());
+            assertEquals(gzip, read.gzipped());
+            assertEquals(file.toString(), read.source());
+            assertEquals(4 + 4L * dims.length, read.payloadOffset());
+            assertEquals(dims[0], read.count());
+        }
+    }
+
+    @Test
+    void rawLayoutIsBigEndianIdx() throws IOException {
+        byte[] data = randomBytes(rng, 2 * 3);
+        byte[] file = validFile(new int[] {2, 3}, data);
+        byte[] header = {0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 3};
+        assertArrayEquals(header, Arrays.copyOf(file, 12));
+        assertArrayEquals(data, Arrays.copyOfRange(file, 12, file.length));
+        assertEquals((data[4] & 0xff), IdxReader.read(new ByteArrayInputStream(file), "mem").unsigned(4));
+    }
+
+    @Test
+    void gzipIsDetectedByMagicNotByName() throws IOException {
+        int[] dims = randomDims();
+        byte[] data = randomBytes(rng, product(dims));
+        byte[] raw = validFile(dims, data);
+        Path gzipWithoutSuffix = dir.resolve("compressed.idx");
+        Files.write(gzipWithoutSuffix, gzip(raw));
+        Path rawWithGzSuffix = dir.resolve("plain.gz");
+        Files.write(rawWithGzSuffix, raw);
+        IdxArray a = IdxReader.read(gzipWithoutSuffix);
+        IdxArray b = IdxReader.read(rawWithGzSuffix);
+        assertTrue(a.gzipped());
+        assertFalse(b.gzipped());
+        assertArrayEquals(data, a.data());
+        assertArrayEquals(data, b.data());
+    }
+
+    /** Writes {@code content} raw or gzipped and returns the file. */
+    private Path file(String name, byte[] content, boolean gzip) throws IOException {
+        Path f = dir.resolve(name + (gzip ? ".gz" : ""));
+        Files.write(f, gzip ? gzip(content) : content);
+        return f;
+    }
+
+    @Test
+    void truncatedPayloadIsRefusedWithFileAndOffset() throws IOException {
+        for (boolean gzip : new boolean[] {false, true}) {
+            int[] dims = {3 + rng.nextInt(10), 5};
+            byte[] valid = validFile(dims, randomBytes(rng, product(dims)));
+            int cut = 1 + rng.nextInt(product(dims));
+            Path f = file("truncated", Arrays.copyOf(valid, valid.length - cut), gzip);
+            assertRefused(() -> IdxReader.read(f), f.toString(), "byte " + (valid.length - cut), "truncated",
+                    "need " + product(dims) + " payload bytes from byte 12", gzip ? "decompressed" : "");
+        }
+    }
+
+    @Test
+    void truncatedHeaderIsRefusedWithWhatWasExpected() throws IOException {
+        byte[] valid = validFile(new int[] {4, 2, 2}, randomBytes(rng, 16));
+        Path f = file("short-header", Arrays.copyOf(valid, 10), false);
+        assertRefused(() -> IdxReader.read(f), f.toString(), "byte 10", "size of dimension 1 of 3 at byte 8");
+        Path empty = file("empty", new byte[0], false);
+        assertRefused(() -> IdxReader.read(empty), empty.toString(), "byte 0", "magic");
+    }
+
+    @Test
+    void truncatedGzipStreamIsRefused() throws IOException {
+        byte[] gz = gzip(validFile(new int[] {50, 10}, randomBytes(rng, 500)));
+        Path f = dir.resolve("cut.gz");
+        Files.write(f, Arrays.copyOf(gz, gz.length / 2));
+        assertRefused(() -> IdxReader.read(f), f.toString(), "decompressed stream");
+    }
+
+    @Test
+    void wrongMagicIsRefused() throws IOException {
+        for (boolean gzip : new boolean[] {false, true}) {
+            byte[] bytes = validFile(new int[] {3}, randomBytes(rng, 3));
+            bytes[rng.nextInt(2)] = (byte) (1 + rng.nextInt(255));
+            Path f = file("magic", bytes, gzip);
+            assertRefused(() -> IdxReader.read(f), f.toString(), "byte 0", "bad magic number", "expected bytes 00 00");
+        }
+    }
+
+    @Test
+    void otherDataTypesAreRefused() throws IOException {
+        for (int type : new int[] {0x09, 0x0B, 0x0C, 0x0D, 0x0E}) {
+            byte[] bytes = validFile(new int[] {3}, randomBytes(rng, 3));
+            bytes[2] = (byte) type;
+            Path f = file("type", bytes, false);
+            assertRefused(() -> IdxReader.read(f), f.toString(), "byte 2", String.format("type 0x%02x", type),
+                    "only 0x08 (unsigned byte)");
+        }
+    }
+
+    @Test
+    void trailingBytesAreRefused() throws IOException {
+        for (boolean gzip : new boolean[] {false, true}) {
+            byte[] valid = validFile(new int[] {7, 3}, randomBytes(rng, 21));
+            byte[] longer = Arrays.copyOf(valid, valid.length + 1 + rng.nextInt(5));
+            Path f = file("trailing", longer, gzip);
+            assertRefused(() -> IdxReader.read(f), f.toString(), "byte " + valid.length, "trailing bytes");
+        }
+    }
+
+    @Test
+    void zeroOrHugeDimensionsAreRefused() throws IOException {
+        byte[] zeroRank = {0, 0, 0x08, 0};
+        Path f0 = file("rank0", zeroRank, false);
+        assertRefused(() -> IdxReader.read(f0), f0.toString(), "byte 3", "number of dimensions is 0");
+
+        byte[] zeroSize = {0, 0, 0x08, 2, 0, 0, 0, 5, 0, 0, 0, 0};
+        Path f1 = file("size0", zeroSize, false);
+        assertRefused(() -> IdxReader.read(f1), f1.toString(), "byte 8", "dimension 1 has size 0");
+
+        byte[] negative = {0, 0, 0x08, 1, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+        Path f2 = file("negative", negative, false);
+        assertRefused(() -> IdxReader.read(f2), f2.toString(), "byte 4", "4294967295");
+
+        byte[] huge = {0, 0, 0x08, 3, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0};
+        Path f3 = file("huge", huge, false);
+        assertRefused(() -> IdxReader.read(f3), f3.toString(), "byte 12", "more than " + IdxReader.MAX_PAYLOAD_BYTES);
+    }
+
+    @Test
+    void writerRefusesInconsistentArguments() {
+        assertRefused(() -> IdxWriter.write(dir.resolve("w"), new int[] {2, 3}, new byte[5], false), "[2, 3]", "6", "5");
+        assertRefused(() -> IdxWriter.write(dir.resolve("w"), new int[] {0}, new byte[0], false), "positive");
+        assertRefused(() -> IdxWriter.write(dir.resolve("w"), new int[0], new byte[1], false), "1 to 255 dimensions");
+    }
+}
