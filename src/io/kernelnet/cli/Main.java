@@ -2,6 +2,7 @@ package io.kernelnet.cli;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Backends;
+import io.kernelnet.backend.cuda.Engine;
 import io.kernelnet.backend.cuda.SelfTest;
 import io.kernelnet.data.Dataset;
 import io.kernelnet.data.MnistLoader;
@@ -86,7 +87,7 @@ public final class Main {
     }
 
     private static Backends.Selection backend(Args a) {
-        return Backends.select(a.get("device", "auto"), a.get("engine", "kernels"), a.flag("tf32"));
+        return Backends.select(a.get("device", "auto"), Engine.parse(a.get("engine", "kernels")), a.flag("tf32"));
     }
 
     private static MnistLoader.Sets data(Args a) throws IOException {
@@ -200,7 +201,7 @@ public final class Main {
     }
 
     private int selftest(Args a) {
-        Backends.Selection selection = Backends.select(a.get("device", "cuda"), a.get("engine", "kernels"), a.flag("tf32"));
+        Backends.Selection selection = Backends.select(a.get("device", "cuda"), Engine.parse(a.get("engine", "kernels")), a.flag("tf32"));
         out.println("device: " + selection.description());
         try (Backend backend = selection.backend()) {
             return SelfTest.run(backend, out) ? 0 : 1;

@@ -1,17 +1,15 @@
 package io.kernelnet.data;
 
 import io.kernelnet.tensor.Shape;
-import java.util.Arrays;
-import java.util.Random;
+import io.kernelnet.train.Examples;
 
 /**
  * Labelled examples in memory: images as float32 in NCHW order (one example of shape {@link #exampleShape()},
  * e.g. [1, 28, 28]) and one class index per example, stored as a float in [0, numClasses).
  *
- * <p>Batches are copied out through an example order ({@link #sequentialOrder()} or {@link #shuffledOrder}), so
- * shuffling never moves the data itself.
+ * <p>The model copies batches out one example at a time in its own (shuffled) order, so the data never moves.
  */
-public final class Dataset {
+public final class Dataset implements Examples {
     private final float[] images;
     private final float[] labels;
     private final Shape exampleShape;
@@ -74,73 +72,24 @@ public final class Dataset {
         return counts;
     }
 
-    /** 0, 1, ..., count() - 1. */
-    public int[] sequentialOrder() {
-        int[] order = new int[count()];
-        Arrays.setAll(order, i -> i);
-        return order;
+    @Override
+    public Shape inputShape() {
+        return exampleShape;
     }
 
-    /** A uniformly random permutation of the examples (Fisher-Yates), reproducible from the generator's seed. */
-    public int[] shuffledOrder(Random random) {
-        int[] order = sequentialOrder();
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
+    /** A class index: a scalar per example. */
+    @Override
+    public Shape targetShape() {
+        return Shape.of();
     }
 
-    /** Copies the images of examples order[from], ..., order[from + n - 1] into the start of {@code dst}. */
-    public void copyImages(int[] order, int from, int n, float[] dst) {
-        checkRange(order, from, n, dst, exampleSize);
-        for (int k = 0; k < n; k++) {
-            System.arraycopy(images, order[from + k] * exampleSize, dst, k * exampleSize, exampleSize);
-        }
+    @Override
+    public void copyInput(int index, float[] dst, int dstOffset) {
+        System.arraycopy(images, index * exampleSize, dst, dstOffset, exampleSize);
     }
 
-    /** Copies the labels of examples order[from], ..., order[from + n - 1] into the start of {@code dst}. */
-    public void copyLabels(int[] order, int from, int n, float[] dst) {
-        checkRange(order, from, n, dst, 1);
-        for (int k = 0; k < n; k++) {
-            dst[k] = labels[order[from + k]];
-        }
-    }
-
-    private void checkRange(int[] order, int from, int n, float[] dst, int perExample) {
-        if (from < 0 || n < 0 || from + n > order.length) {
-            throw new IllegalArgumentException("dataset: examples [" + from + ", " + (from + n)
-                    + ") are outside the order of length " + order.length);
-        }
-        if ((long) n * perExample > dst.length) {
-            throw new IllegalArgumentException("dataset: " + n + " examples need " + (long) n * perExample
-                    + " values, destination holds " + dst.length);
-        }
-    }
-
-    /** A copy of examples [from, to). */
-    public Dataset slice(int from, int to) {
-        if (from < 0 || to < from || to > count()) {
-            throw new IllegalArgumentException("dataset: slice [" + from + ", " + to + ") of " + count() + " examples");
-        }
-        return new Dataset(Arrays.copyOfRange(images, from * exampleSize, to * exampleSize), exampleShape,
-                Arrays.copyOfRange(labels, from, to), numClasses);
-    }
-
-    public record Split(Dataset train, Dataset validation) {
-    }
-
-    /**
-     * Holds out the last {@code validationFraction} of the examples (rounded to a whole example) for validation.
-     * The bundled and standard MNIST training files are not sorted by class, so the tail is a fair sample.
-     */
-    public Split split(double validationFraction) {
-        if (!(validationFraction >= 0 && validationFraction < 1)) {
-            throw new IllegalArgumentException("validation fraction must be in [0, 1), got " + validationFraction);
-        }
-        int trainCount = count() - (int) Math.round(count() * validationFraction);
-        return new Split(slice(0, trainCount), slice(trainCount, count()));
+    @Override
+    public void copyTarget(int index, float[] dst, int dstOffset) {
+        dst[dstOffset] = labels[index];
     }
 }

@@ -66,7 +66,7 @@ class BundledMnistConverterTest {
         for (Dataset d : new Dataset[] {sets.train(), sets.test()}) {
             float[] x = new float[784];
             for (int i = 0; i < d.count(); i++) {
-                d.copyImages(d.sequentialOrder(), i, 1, x);
+                d.copyInput(i, x, 0);
                 byte[] image = new byte[784];
                 for (int p = 0; p < 784; p++) {
                     image[p] = (byte) Math.round(x[p] * 255);

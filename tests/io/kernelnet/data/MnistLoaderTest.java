@@ -67,8 +67,10 @@ class MnistLoaderTest {
         assertEquals(10, train.numClasses());
         float[] x = new float[nTrain * rows * cols];
         float[] y = new float[nTrain];
-        train.copyImages(train.sequentialOrder(), 0, nTrain, x);
-        train.copyLabels(train.sequentialOrder(), 0, nTrain, y);
+        for (int i = 0; i < nTrain; i++) {
+            train.copyInput(i, x, i * rows * cols);
+            train.copyTarget(i, y, i);
+        }
         for (int i = 0; i < x.length; i++) {
             assertEquals((trainPixels[i] & 0xff) / 255f, x[i]);
         }
@@ -131,8 +133,7 @@ class MnistLoaderTest {
         }
         Set<String> trainImages = new HashSet<>();
         for (Dataset d : new Dataset[] {train, test}) {
-            float[] x = new float[d.count() * 784];
-            d.copyImages(d.sequentialOrder(), 0, d.count(), x);
+            float[] x = allImages(d);
             double sum = 0;
             for (float v : x) {
                 if (!(v >= 0 && v <= 1 && Math.round(v * 255) / 255f == v)) {
@@ -162,8 +163,7 @@ class MnistLoaderTest {
     void bundledDigitsLookLikeDigits() throws IOException {
         // Real digits are drawn in the middle: the border is nearly empty and the centre is mostly ink.
         Dataset test = MnistLoader.loadBundled().test();
-        float[] x = new float[test.count() * 784];
-        test.copyImages(test.sequentialOrder(), 0, test.count(), x);
+        float[] x = allImages(test);
         double border = 0;
         double centre = 0;
         for (int i = 0; i < test.count(); i++) {
@@ -182,5 +182,13 @@ class MnistLoaderTest {
         centre /= test.count() * 64;
         assertTrue(border < 0.01, "mean border intensity " + border);
         assertTrue(centre > 0.25, "mean centre intensity " + centre);
+    }
+
+    private static float[] allImages(Dataset d) {
+        float[] x = new float[d.count() * d.exampleSize()];
+        for (int i = 0; i < d.count(); i++) {
+            d.copyInput(i, x, i * d.exampleSize());
+        }
+        return x;
     }
 }
