@@ -1,34 +1,154 @@
 package io.kernelnet.backend.cpu;
 
-import io.kernelnet.backend.*;
+import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
 
-/** Stub: being written. */
+/**
+ * Elementwise activations and the row-wise softmax family (PyTorch definitions). Every loop reads element i of
+ * its inputs before it writes element i of its output, so that y may be x and dx may be dy (in-place layers).
+ * Row sums are taken in double after subtracting the row maximum.
+ */
 final class CpuActivations {
     private CpuActivations() {
     }
 
     static void forward(Tensor y, Tensor x, Activation act, float alpha) {
-        throw new UnsupportedOperationException("CpuActivations: not written yet");
+        ShapeChecks.sameShape("activationForward", "y", y, "x", x);
+        float[] ya = y.hostArray();
+        float[] xa = x.hostArray();
+        int yo = (int) y.offset();
+        int xo = (int) x.offset();
+        int n = (int) x.size();
+        for (int i = 0; i < n; i++) {
+            float v = xa[xo + i];
+            ya[yo + i] = switch (act) {
+                case RELU -> Math.max(v, 0f);
+                case LEAKY_RELU -> v > 0 ? v : alpha * v;
+                case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-v)));
+                case TANH -> (float) Math.tanh(v);
+            };
+        }
     }
 
+    /** The ReLUs read their derivative from x, sigmoid and tanh from y; the tensor not read may be null. */
     static void backward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
-        throw new UnsupportedOperationException("CpuActivations: not written yet");
+        String op = "activationBackward";
+        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
+        boolean fromInput = act == Activation.RELU || act == Activation.LEAKY_RELU;
+        Tensor saved = fromInput ? x : y;
+        ShapeChecks.sameShape(op, "dy", dy, fromInput ? "x" : "y", saved);
+        float[] dxa = dx.hostArray();
+        float[] dya = dy.hostArray();
+        float[] sa = saved.hostArray();
+        int dxo = (int) dx.offset();
+        int dyo = (int) dy.offset();
+        int so = (int) saved.offset();
+        int n = (int) dy.size();
+        for (int i = 0; i < n; i++) {
+            float g = dya[dyo + i];
+            float s = sa[so + i];
+            dxa[dxo + i] = switch (act) {
+                case RELU -> s > 0 ? g : 0f;
+                case LEAKY_RELU -> s > 0 ? g : alpha * g;
+                case SIGMOID -> g * s * (1 - s);
+                case TANH -> g * (1 - s * s);
+            };
+        }
     }
 
     static void softmaxForward(Tensor y, Tensor x) {
-        throw new UnsupportedOperationException("CpuActivations: not written yet");
+        int[] rk = rowsOf("softmaxForward", "y", y, "x", x);
+        float[] ya = y.hostArray();
+        float[] xa = x.hostArray();
+        for (int r = 0; r < rk[0]; r++) {
+            int xb = (int) x.offset() + r * rk[1];
+            int yb = (int) y.offset() + r * rk[1];
+            double lse = logSumExp(xa, xb, rk[1]);
+            for (int j = 0; j < rk[1]; j++) {
+                ya[yb + j] = (float) Math.exp(xa[xb + j] - lse);
+            }
+        }
     }
 
+    /** dx = y * (dy - sum(dy * y)) row by row. */
     static void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        throw new UnsupportedOperationException("CpuActivations: not written yet");
+        String op = "softmaxBackward";
+        int[] rk = rowsOf(op, "dy", dy, "y", y);
+        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
+        float[] dxa = dx.hostArray();
+        float[] dya = dy.hostArray();
+        float[] ya = y.hostArray();
+        for (int r = 0; r < rk[0]; r++) {
+            int dxb = (int) dx.offset() + r * rk[1];
+            int dyb = (int) dy.offset() + r * rk[1];
+            int yb = (int) y.offset() + r * rk[1];
+            double dot = 0;
+            for (int j = 0; j < rk[1]; j++) {
+                dot += (double) dya[dyb + j] * ya[yb + j];
+            }
+            for (int j = 0; j < rk[1]; j++) {
+                dxa[dxb + j] = (float) (ya[yb + j] * (dya[dyb + j] - dot));
+            }
+        }
     }
 
     static void logSoftmaxForward(Tensor y, Tensor x) {
-        throw new UnsupportedOperationException("CpuActivations: not written yet");
+        int[] rk = rowsOf("logSoftmaxForward", "y", y, "x", x);
+        float[] ya = y.hostArray();
+        float[] xa = x.hostArray();
+        for (int r = 0; r < rk[0]; r++) {
+            int xb = (int) x.offset() + r * rk[1];
+            int yb = (int) y.offset() + r * rk[1];
+            double lse = logSumExp(xa, xb, rk[1]);
+            for (int j = 0; j < rk[1]; j++) {
+                ya[yb + j] = (float) (xa[xb + j] - lse);
+            }
+        }
     }
 
+    /** dx = dy - exp(y) * sum(dy) row by row. */
     static void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        throw new UnsupportedOperationException("CpuActivations: not written yet");
+        String op = "logSoftmaxBackward";
+        int[] rk = rowsOf(op, "dy", dy, "y", y);
+        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
+        float[] dxa = dx.hostArray();
+        float[] dya = dy.hostArray();
+        float[] ya = y.hostArray();
+        for (int r = 0; r < rk[0]; r++) {
+            int dxb = (int) dx.offset() + r * rk[1];
+            int dyb = (int) dy.offset() + r * rk[1];
+            int yb = (int) y.offset() + r * rk[1];
+            double sum = 0;
+            for (int j = 0; j < rk[1]; j++) {
+                sum += dya[dyb + j];
+            }
+            for (int j = 0; j < rk[1]; j++) {
+                dxa[dxb + j] = (float) (dya[dyb + j] - Math.exp(ya[yb + j]) * sum);
+            }
+        }
+    }
+
+    /**
+     * log(sum(exp(a[base .. base+k)))) as max + log(sum(exp(a - max))) in double: no overflow for large logits,
+     * and softmax = exp(a - lse), log-softmax = a - lse. Shared with the cross-entropy losses.
+     */
+    static double logSumExp(float[] a, int base, int k) {
+        float max = a[base];
+        for (int j = 1; j < k; j++) {
+            max = Math.max(max, a[base + j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < k; j++) {
+            sum += Math.exp((double) a[base + j] - max);
+        }
+        return max + Math.log(sum);
+    }
+
+    /** Validates a row-wise op over [rows, classes] and returns {rows, classes}. */
+    private static int[] rowsOf(String op, String outArg, Tensor out, String inArg, Tensor in) {
+        int[] rk = ShapeChecks.rows(op, in);
+        ShapeChecks.sameShape(op, outArg, out, inArg, in);
+        return rk;
     }
 }

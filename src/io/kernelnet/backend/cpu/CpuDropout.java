@@ -1,18 +1,49 @@
 package io.kernelnet.backend.cpu;
 
-import io.kernelnet.backend.*;
+import io.kernelnet.backend.Philox;
+import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
 
-/** Stub: being written. */
+/** Inverted dropout drawn with the {@link Philox} element mapping, so that the CUDA kernel makes the same mask. */
 final class CpuDropout {
     private CpuDropout() {
     }
 
+    /** {@code offset} is the Philox counter offset of this draw (see {@link Philox}), not a tensor offset. */
     static void forward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
-        throw new UnsupportedOperationException("CpuDropout: not written yet");
+        String op = "dropoutForward";
+        ShapeChecks.unitInterval(op, "rate", rate);
+        ShapeChecks.sameShape(op, "y", y, "x", x);
+        ShapeChecks.sameShape(op, "mask", mask, "x", x);
+        float keepProbability = 1f - rate;
+        float scale = 1f / keepProbability;
+        float[] ya = y.hostArray();
+        float[] ma = mask.hostArray();
+        float[] xa = x.hostArray();
+        int yo = (int) y.offset();
+        int mo = (int) mask.offset();
+        int xo = (int) x.offset();
+        int n = (int) x.size();
+        for (int i = 0; i < n; i++) {
+            boolean keep = Philox.uniform(seed, offset, i) >= rate;
+            ya[yo + i] = keep ? xa[xo + i] / keepProbability : 0f;
+            ma[mo + i] = keep ? scale : 0f;
+        }
     }
 
     static void backward(Tensor dx, Tensor dy, Tensor mask) {
-        throw new UnsupportedOperationException("CpuDropout: not written yet");
+        String op = "dropoutBackward";
+        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
+        ShapeChecks.sameShape(op, "mask", mask, "dy", dy);
+        float[] dxa = dx.hostArray();
+        float[] dya = dy.hostArray();
+        float[] ma = mask.hostArray();
+        int dxo = (int) dx.offset();
+        int dyo = (int) dy.offset();
+        int mo = (int) mask.offset();
+        int n = (int) dy.size();
+        for (int i = 0; i < n; i++) {
+            dxa[dxo + i] = dya[dyo + i] * ma[mo + i];
+        }
     }
 }

@@ -1,26 +1,85 @@
 package io.kernelnet.backend.cpu;
 
-import io.kernelnet.backend.*;
+import io.kernelnet.backend.ShapeChecks;
+import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 
-/** Stub: being written. */
+/** Whole-tensor sums (accumulated in double) and the row-wise argmax behind predictions and accuracy. */
 final class CpuReductions {
     private CpuReductions() {
     }
 
     static float sum(Tensor x) {
-        throw new UnsupportedOperationException("CpuReductions: not written yet");
+        return (float) sumOf(x);
     }
 
+    /** NaN for an empty tensor, as in PyTorch. */
     static float mean(Tensor x) {
-        throw new UnsupportedOperationException("CpuReductions: not written yet");
+        return (float) (sumOf(x) / x.size());
+    }
+
+    private static double sumOf(Tensor x) {
+        float[] xa = x.hostArray();
+        int xo = (int) x.offset();
+        int n = (int) x.size();
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += xa[xo + i];
+        }
+        return s;
     }
 
     static void argmax(Tensor indices, Tensor x) {
-        throw new UnsupportedOperationException("CpuReductions: not written yet");
+        String op = "argmax";
+        int[] nk = ShapeChecks.rows(op, x);
+        ShapeChecks.shapeIs(op, "indices", indices, Shape.of(nk[0]));
+        float[] ia = indices.hostArray();
+        float[] xa = x.hostArray();
+        for (int r = 0; r < nk[0]; r++) {
+            ia[(int) indices.offset() + r] = firstMax(xa, (int) x.offset() + r * nk[1], nk[1]);
+        }
     }
 
+    /** Rows of scores [n, k] whose argmax is the label: labels [n] of class indices, or [n, k] compared by argmax. */
     static int accuracyCount(Tensor scores, Tensor labels) {
-        throw new UnsupportedOperationException("CpuReductions: not written yet");
+        String op = "accuracyCount";
+        int[] nk = ShapeChecks.rows(op, scores);
+        int n = nk[0];
+        int k = nk[1];
+        ShapeChecks.notNull(op, "labels", labels);
+        float[] sa = scores.hostArray();
+        int so = (int) scores.offset();
+        int count = 0;
+        if (labels.rank() == 2) {
+            ShapeChecks.sameShape(op, "labels", labels, "scores", scores);
+            float[] la = labels.hostArray();
+            int lo = (int) labels.offset();
+            for (int r = 0; r < n; r++) {
+                if (firstMax(sa, so + r * k, k) == firstMax(la, lo + r * k, k)) {
+                    count++;
+                }
+            }
+        } else {
+            ShapeChecks.shapeIs(op, "labels", labels, Shape.of(n));
+            float[] label = labels.toArray();
+            ShapeChecks.labels(op, label, k);
+            for (int r = 0; r < n; r++) {
+                if (firstMax(sa, so + r * k, k) == (int) label[r]) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    /** Index of the first maximum of a[base .. base+k). */
+    private static int firstMax(float[] a, int base, int k) {
+        int best = 0;
+        for (int j = 1; j < k; j++) {
+            if (a[base + j] > a[base + best]) {
+                best = j;
+            }
+        }
+        return best;
     }
 }

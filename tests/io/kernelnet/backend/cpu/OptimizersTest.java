@@ -1,0 +1,216 @@
+package io.kernelnet.backend.cpu;
+
+import static io.kernelnet.backend.cpu.Refusals.assertRefused;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.SgdStep;
+import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Tensor;
+import io.kernelnet.testing.Compare;
+import io.kernelnet.testing.TestRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class OptimizersTest {
+    @RegisterExtension
+    final TestRandom rng = new TestRandom();
+
+    private final CpuBackend cpu = new CpuBackend();
+
+    /** Runs {@code steps} SGD steps on one parameter starting at 1 with gradient 1 each step; returns each p. */
+    private float[] sgdTrajectory(SgdStep step, int steps) {
+        Tensor p = OffsetTensors.of(new float[] {1}, Shape.of(1));
+        Tensor v = OffsetTensors.of(new float[] {0}, Shape.of(1));
+        Tensor g = OffsetTensors.of(new float[] {1}, Shape.of(1));
+        float[] trajectory = new float[steps];
+        for (int t = 0; t < steps; t++) {
+            cpu.sgdUpdate(p, g, step.momentum() == 0 ? null : v, step);
+            trajectory[t] = p.toArray()[0];
+        }
+        OffsetTensors.assertPadding(p);
+        OffsetTensors.assertPadding(v);
+        return trajectory;
+    }
+
+    @Test
+    void sgdStepsComputedByHand() {
+        // lr 0.1, no momentum: p = 1 - 0.1; with weight decay 0.5 the gradient is 1 + 0.5 p
+        assertArrayEquals(new float[] {0.9f, 0.8f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0), 2), 1e-7f);
+        assertArrayEquals(new float[] {0.85f, 0.7075f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0.5f), 2), 1e-7f);
+        // momentum 0.9: v = 1, 1.9, 2.71; p = 1 - 0.1, - 0.19, - 0.271
+        assertArrayEquals(new float[] {0.9f, 0.71f, 0.439f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0), 3),
+                1e-6f);
+        // nesterov: p -= 0.1 * (1 + 0.9 v) = 0.19, 0.271, 0.3439
+        assertArrayEquals(new float[] {0.81f, 0.539f, 0.1951f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, true, 0), 3),
+                1e-6f);
+        // momentum 0.9 and weight decay 0.5: g = 1.5, v = 1.5, p = 0.85; g = 1.425, v = 2.775, p = 0.5725
+        assertArrayEquals(new float[] {0.85f, 0.5725f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0.5f), 2),
+                1e-6f);
+    }
+
+    /** Three steps on fresh random gradients against PyTorch's formulas evaluated in double. */
+    @ParameterizedTest
+    @CsvSource({"0, false, 0", "0, false, 0.01", "0.9, false, 0", "0.9, true, 0.01", "0.5, false, 0.1"})
+    void sgdMatchesAReferenceInDoubleOverThreeSteps(float momentum, boolean nesterov, float weightDecay) {
+        int n = 23;
+        SgdStep step = new SgdStep(0.05f, momentum, nesterov, weightDecay);
+        float[] p0 = rng.normal(n);
+        Tensor param = OffsetTensors.of(p0, Shape.of(n));
+        Tensor velocity = OffsetTensors.of(new float[n], Shape.of(n));
+        double[] p = toDouble(p0);
+        double[] v = new double[n];
+        for (int t = 0; t < 3; t++) {
+            float[] grad = rng.normal(n);
+            cpu.sgdUpdate(param, OffsetTensors.of(grad, Shape.of(n)), velocity, step);
+            for (int i = 0; i < n; i++) {
+                double g = grad[i] + (double) weightDecay * p[i];
+                if (momentum != 0) {
+                    v[i] = momentum * v[i] + g;
+                    g = nesterov ? g + momentum * v[i] : v[i];
+                }
+                p[i] -= (double) step.lr() * g;
+            }
+            Compare.assertClose("param after step " + (t + 1), p, param.toArray(), 1e-6, 1e-6);
+            if (momentum != 0) {
+                Compare.assertClose("velocity after step " + (t + 1), v, velocity.toArray(), 1e-6, 1e-6);
+            }
+        }
+        OffsetTensors.assertPadding(param);
+        OffsetTensors.assertPadding(velocity);
+    }
+
+    @Test
+    void sgdWithoutMomentumLeavesAGivenVelocityAlone() {
+        Tensor velocity = Tensor.wrap(new float[] {3, 4}, Shape.of(2));
+        Tensor param = Tensor.wrap(new float[] {1, 1}, Shape.of(2));
+        cpu.sgdUpdate(param, Tensor.wrap(new float[] {1, -1}, Shape.of(2)), velocity, new SgdStep(0.5f, 0, false, 0));
+        assertArrayEquals(new float[] {0.5f, 1.5f}, param.toArray());
+        assertArrayEquals(new float[] {3, 4}, velocity.toArray());
+    }
+
+    /** At t = 1 the bias-corrected moments are g and g^2, so the update is lr * g / (|g| + eps): lr * sign(g). */
+    @Test
+    void adamFirstStepIsLrTimesTheSignOfTheGradient() {
+        float[] g = {0.5f, -2f, 1e-3f, 0f};
+        Tensor param = OffsetTensors.of(new float[] {1, 1, 1, 1}, Shape.of(4));
+        Tensor m = OffsetTensors.of(new float[4], Shape.of(4));
+        Tensor v = OffsetTensors.of(new float[4], Shape.of(4));
+        cpu.adamUpdate(param, OffsetTensors.of(g, Shape.of(4)), m, v, new AdamStep(0.01f, 0.9f, 0.999f, 1e-8f, 0, false, 1));
+        double[] expected = new double[4];
+        for (int i = 0; i < 4; i++) {
+            expected[i] = 1 - 0.01 * g[i] / (Math.abs((double) g[i]) + 1e-8);
+        }
+        assertEquals(0.99, expected[0], 1e-9); // the sign: -0.01, +0.01, about -0.01, 0
+        assertEquals(1.01, expected[1], 1e-9);
+        Compare.assertClose("param", expected, param.toArray(), 1e-7, 0);
+        Compare.assertClose("m = (1 - beta1) g", new double[] {0.05, -0.2, 1e-4, 0}, m.toArray(), 1e-8, 1e-6);
+        Compare.assertClose("v = (1 - beta2) g^2", new double[] {0.00025, 0.004, 1e-9, 0}, v.toArray(), 1e-12, 1e-4);
+        OffsetTensors.assertPadding(param);
+        OffsetTensors.assertPadding(m);
+        OffsetTensors.assertPadding(v);
+    }
+
+    /** p = 2, g = 0.5, lr = 0.1, decay 0.1: Adam adds 0.2 to g (update still 0.1), AdamW shrinks p by 1%. */
+    @Test
+    void adamWDecaysTheWeightsWhileAdamDecaysTheGradient() {
+        double eps = 1e-8;
+        assertEquals(2 - 0.1 * 0.7 / (0.7 + eps), adamOneParameter(false), 1e-7);
+        assertEquals(2 * (1 - 0.1 * (double) 0.1f) - 0.1 * 0.5 / (0.5 + eps), adamOneParameter(true), 1e-7);
+    }
+
+    private float adamOneParameter(boolean decoupled) {
+        Tensor param = Tensor.wrap(new float[] {2}, Shape.of(1));
+        cpu.adamUpdate(param, Tensor.wrap(new float[] {0.5f}, Shape.of(1)), Tensor.zeros(Shape.of(1)),
+                Tensor.zeros(Shape.of(1)), new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0.1f, decoupled, 1));
+        return param.toArray()[0];
+    }
+
+    /** Three steps on fresh random gradients against PyTorch's Adam/AdamW evaluated in double. */
+    @ParameterizedTest
+    @CsvSource({"0, false", "0.01, false", "0.01, true"})
+    void adamMatchesAReferenceInDoubleOverThreeSteps(float weightDecay, boolean decoupled) {
+        int n = 19;
+        float lr = 0.01f;
+        float beta1 = 0.9f;
+        float beta2 = 0.999f;
+        float epsilon = 1e-8f;
+        float[] p0 = rng.normal(n);
+        Tensor param = OffsetTensors.of(p0, Shape.of(n));
+        Tensor m = OffsetTensors.of(new float[n], Shape.of(n));
+        Tensor v = OffsetTensors.of(new float[n], Shape.of(n));
+        double[] p = toDouble(p0);
+        double[] mr = new double[n];
+        double[] vr = new double[n];
+        for (int t = 1; t <= 3; t++) {
+            float[] grad = rng.normal(n);
+            cpu.adamUpdate(param, OffsetTensors.of(grad, Shape.of(n)), m, v,
+                    new AdamStep(lr, beta1, beta2, epsilon, weightDecay, decoupled, t));
+            for (int i = 0; i < n; i++) {
+                double g = grad[i];
+                if (decoupled) {
+                    p[i] *= 1 - (double) lr * weightDecay;
+                } else {
+                    g += (double) weightDecay * p[i];
+                }
+                mr[i] = beta1 * mr[i] + (1 - (double) beta1) * g;
+                vr[i] = beta2 * vr[i] + (1 - (double) beta2) * g * g;
+                double mHat = mr[i] / (1 - Math.pow(beta1, t));
+                double vHat = vr[i] / (1 - Math.pow(beta2, t));
+                p[i] -= lr * mHat / (Math.sqrt(vHat) + epsilon);
+            }
+            Compare.assertClose("param after step " + t, p, param.toArray(), 1e-6, 1e-6);
+            Compare.assertClose("m after step " + t, mr, m.toArray(), 1e-7, 1e-5);
+            Compare.assertClose("v after step " + t, vr, v.toArray(), 1e-9, 1e-5);
+        }
+        OffsetTensors.assertPadding(param);
+        OffsetTensors.assertPadding(m);
+        OffsetTensors.assertPadding(v);
+    }
+
+    @Test
+    void mismatchedSizesAndAMissingVelocityAreRefused() {
+        Tensor p = Tensor.zeros(Shape.of(4));
+        Tensor wrong = Tensor.zeros(Shape.of(5));
+        SgdStep momentum = new SgdStep(0.1f, 0.9f, false, 0);
+        assertRefused("sgdUpdate: velocity is null but momentum is 0.9; only momentum 0 runs without a velocity tensor",
+                () -> cpu.sgdUpdate(p, p, null, momentum));
+        assertRefused("sgdUpdate: param [4] and grad [5] must have the same number of elements",
+                () -> cpu.sgdUpdate(p, wrong, p, momentum));
+        assertRefused("sgdUpdate: param [4] and velocity [5] must have the same number of elements",
+                () -> cpu.sgdUpdate(p, p, wrong, momentum));
+        AdamStep adam = new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0, false, 1);
+        assertRefused("adamUpdate: param [4] and grad [5] must have the same number of elements",
+                () -> cpu.adamUpdate(p, wrong, p, p, adam));
+        assertRefused("adamUpdate: param [4] and m [5] must have the same number of elements",
+                () -> cpu.adamUpdate(p, p, wrong, p, adam));
+        assertRefused("adamUpdate: param [4] and v [5] must have the same number of elements",
+                () -> cpu.adamUpdate(p, p, p, wrong, adam));
+        assertRefused("adamUpdate: m is null", () -> cpu.adamUpdate(p, p, null, p, adam));
+    }
+
+    @Test
+    void badSettingsAreRefusedWithTheirValues() {
+        assertRefused("sgd: lr, momentum and weight decay must be non-negative: lr=-0.1 momentum=0.0 weightDecay=0.0",
+                () -> new SgdStep(-0.1f, 0, false, 0));
+        assertRefused("sgd: lr, momentum and weight decay must be non-negative: lr=0.1 momentum=0.9 weightDecay=-1.0",
+                () -> new SgdStep(0.1f, 0.9f, false, -1));
+        assertRefused("sgd: nesterov needs momentum > 0", () -> new SgdStep(0.1f, 0, true, 0));
+        assertRefused("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=1.0 beta2=0.999"
+                + " epsilon=1.0E-8 weightDecay=0.0", () -> new AdamStep(0.1f, 1, 0.999f, 1e-8f, 0, false, 1));
+        assertRefused("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=0.9 beta2=0.999"
+                + " epsilon=0.0 weightDecay=0.0", () -> new AdamStep(0.1f, 0.9f, 0.999f, 0, 0, false, 1));
+        assertRefused("adam: step counts from 1, got 0", () -> new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0, false, 0));
+    }
+
+    private static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i];
+        }
+        return d;
+    }
+}
