@@ -1,6 +1,6 @@
 package io.kernelnet.data;
 
-import static io.kernelnet.io.Refusals.assertRefused;
+import static io.kernelnet.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,15 +1,13 @@
 package io.kernelnet.data;
 
-import static io.kernelnet.io.Refusals.assertRefused;
+import static io.kernelnet.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.train.Examples;
 import io.kernelnet.testing.TestRandom;
 import java.util.Arrays;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 

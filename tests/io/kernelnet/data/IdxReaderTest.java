@@ -1,6 +1,6 @@
 package io.kernelnet.data;
 
-import static io.kernelnet.io.Refusals.assertRefused;
+import static io.kernelnet.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,12 +33,6 @@ class IdxReaderTest {
         return dims;
     }
 
-    private static byte[] randomBytes(TestRandom rng, int n) {
-        byte[] b = new byte[n];
-        rng.random().nextBytes(b);
-        return b;
-    }
-
     private static int product(int[] dims) {
         return Arrays.stream(dims).reduce(1, (a, b) -> a * b);
     }
@@ -64,7 +58,7 @@ class IdxReaderTest {
     void roundTripRawAndGzip() throws IOException {
         for (boolean gzip : new boolean[] {false, true}) {
             int[] dims = randomDims();
-            byte[] data = randomBytes(rng, product(dims));
+            byte[] data = rng.bytes(product(dims));
             Path file = dir.resolve("round-trip" + (gzip ? ".gz" : ""));
             IdxWriter.write(file, dims, data, gzip);
             IdxArray read = IdxReader.read(file);
@@ -79,7 +73,7 @@ class IdxReaderTest {
 
     @Test
     void rawLayoutIsBigEndianIdx() throws IOException {
-        byte[] data = randomBytes(rng, 2 * 3);
+        byte[] data = rng.bytes(2 * 3);
         byte[] file = validFile(new int[] {2, 3}, data);
         byte[] header = {0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 3};
         assertArrayEquals(header, Arrays.copyOf(file, 12));
@@ -90,7 +84,7 @@ class IdxReaderTest {
     @Test
     void gzipIsDetectedByMagicNotByName() throws IOException {
         int[] dims = randomDims();
-        byte[] data = randomBytes(rng, product(dims));
+        byte[] data = rng.bytes(product(dims));
         byte[] raw = validFile(dims, data);
         Path gzipWithoutSuffix = dir.resolve("compressed.idx");
         Files.write(gzipWithoutSuffix, gzip(raw));
@@ -115,7 +109,7 @@ class IdxReaderTest {
     void truncatedPayloadIsRefusedWithFileAndOffset() throws IOException {
         for (boolean gzip : new boolean[] {false, true}) {
             int[] dims = {3 + rng.nextInt(10), 5};
-            byte[] valid = validFile(dims, randomBytes(rng, product(dims)));
+            byte[] valid = validFile(dims, rng.bytes(product(dims)));
             int cut = 1 + rng.nextInt(product(dims));
             Path f = file("truncated", Arrays.copyOf(valid, valid.length - cut), gzip);
             assertRefused(() -> IdxReader.read(f), f.toString(), "byte " + (valid.length - cut), "truncated",
@@ -125,7 +119,7 @@ class IdxReaderTest {
 
     @Test
     void truncatedHeaderIsRefusedWithWhatWasExpected() throws IOException {
-        byte[] valid = validFile(new int[] {4, 2, 2}, randomBytes(rng, 16));
+        byte[] valid = validFile(new int[] {4, 2, 2}, rng.bytes(16));
         Path f = file("short-header", Arrays.copyOf(valid, 10), false);
         assertRefused(() -> IdxReader.read(f), f.toString(), "byte 10", "size of dimension 1 of 3 at byte 8");
         Path empty = file("empty", new byte[0], false);
@@ -134,7 +128,7 @@ class IdxReaderTest {
 
     @Test
     void truncatedGzipStreamIsRefused() throws IOException {
-        byte[] gz = gzip(validFile(new int[] {50, 10}, randomBytes(rng, 500)));
+        byte[] gz = gzip(validFile(new int[] {50, 10}, rng.bytes(500)));
         Path f = dir.resolve("cut.gz");
         Files.write(f, Arrays.copyOf(gz, gz.length / 2));
         assertRefused(() -> IdxReader.read(f), f.toString(), "decompressed stream");
@@ -143,7 +137,7 @@ class IdxReaderTest {
     @Test
     void wrongMagicIsRefused() throws IOException {
         for (boolean gzip : new boolean[] {false, true}) {
-            byte[] bytes = validFile(new int[] {3}, randomBytes(rng, 3));
+            byte[] bytes = validFile(new int[] {3}, rng.bytes(3));
             bytes[rng.nextInt(2)] = (byte) (1 + rng.nextInt(255));
             Path f = file("magic", bytes, gzip);
             assertRefused(() -> IdxReader.read(f), f.toString(), "byte 0", "bad magic number", "expected bytes 00 00");
@@ -153,7 +147,7 @@ class IdxReaderTest {
     @Test
     void otherDataTypesAreRefused() throws IOException {
         for (int type : new int[] {0x09, 0x0B, 0x0C, 0x0D, 0x0E}) {
-            byte[] bytes = validFile(new int[] {3}, randomBytes(rng, 3));
+            byte[] bytes = validFile(new int[] {3}, rng.bytes(3));
             bytes[2] = (byte) type;
             Path f = file("type", bytes, false);
             assertRefused(() -> IdxReader.read(f), f.toString(), "byte 2", String.format("type 0x%02x", type),
@@ -164,7 +158,7 @@ class IdxReaderTest {
     @Test
     void trailingBytesAreRefused() throws IOException {
         for (boolean gzip : new boolean[] {false, true}) {
-            byte[] valid = validFile(new int[] {7, 3}, randomBytes(rng, 21));
+            byte[] valid = validFile(new int[] {7, 3}, rng.bytes(21));
             byte[] longer = Arrays.copyOf(valid, valid.length + 1 + rng.nextInt(5));
             Path f = file("trailing", longer, gzip);
             assertRefused(() -> IdxReader.read(f), f.toString(), "byte " + valid.length, "trailing bytes");

@@ -1,7 +1,6 @@
 package io.kernelnet.data;
 
-import static io.kernelnet.io.Refusals.assertRefused;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.kernelnet.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,12 +22,6 @@ class MnistLoaderTest {
 
     @TempDir
     Path dir;
-
-    private byte[] pixels(int n, int rows, int cols) {
-        byte[] b = new byte[n * rows * cols];
-        rng.random().nextBytes(b);
-        return b;
-    }
 
     private byte[] labels(int n) {
         byte[] b = new byte[n];
@@ -53,11 +46,11 @@ class MnistLoaderTest {
         int cols = 3 + rng.nextInt(5);
         int nTrain = 10 + rng.nextInt(20);
         int nTest = 5 + rng.nextInt(10);
-        byte[] trainPixels = pixels(nTrain, rows, cols);
+        byte[] trainPixels = rng.bytes(nTrain * rows * cols);
         byte[] trainLabels = labels(nTrain);
         writePair(dir, MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, nTrain, trainPixels, trainLabels, rows, cols);
-        writePair(dir, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, nTest, pixels(nTest, rows, cols), labels(nTest),
-                rows, cols);
+        writePair(dir, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, nTest, rng.bytes(nTest * rows * cols),
+                labels(nTest), rows, cols);
 
         MnistLoader.Sets sets = MnistLoader.loadDirectory(dir);
         Dataset train = sets.train();
@@ -82,8 +75,9 @@ class MnistLoaderTest {
     @Test
     void refusesImagesAndLabelsThatDisagreeOnTheCount() throws IOException {
         int n = 5 + rng.nextInt(10);
-        writePair(dir, MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, n, pixels(n, 4, 4), labels(n + 1), 4, 4);
-        writePair(dir, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, n, pixels(n, 4, 4), labels(n), 4, 4);
+        writePair(dir, MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, n, rng.bytes(n * 4 * 4), labels(n + 1),
+                4, 4);
+        writePair(dir, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, n, rng.bytes(n * 4 * 4), labels(n), 4, 4);
         assertRefused(() -> MnistLoader.loadDirectory(dir), MnistLoader.TRAIN_LABELS, "byte 4",
                 "has " + (n + 1) + " labels", MnistLoader.TRAIN_IMAGES, "has " + n + " images");
     }
@@ -96,8 +90,9 @@ class MnistLoaderTest {
             byte[] bad = labels(n);
             int at = rng.nextInt(n);
             bad[at] = (byte) badLabel;
-            writePair(folder, MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, n, pixels(n, 4, 4), labels(n), 4, 4);
-            writePair(folder, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, n, pixels(n, 4, 4), bad, 4, 4);
+            writePair(folder, MnistLoader.TRAIN_IMAGES, MnistLoader.TRAIN_LABELS, n, rng.bytes(n * 4 * 4), labels(n),
+                    4, 4);
+            writePair(folder, MnistLoader.TEST_IMAGES, MnistLoader.TEST_LABELS, n, rng.bytes(n * 4 * 4), bad, 4, 4);
             assertRefused(() -> MnistLoader.loadDirectory(folder), MnistLoader.TEST_LABELS, "byte " + (8 + at),
                     "label " + at + " is " + badLabel, "below 10");
         }

@@ -1,6 +1,6 @@
 package io.kernelnet.io;
 
-import static io.kernelnet.io.Refusals.assertRefused;
+import static io.kernelnet.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package io.kernelnet.tensor;
 
+import static io.kernelnet.testing.Refusals.assertRefusedWith;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,13 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 class TensorTest {
-
-    private static void assertRefused(String expectedMessage, Executable call) {
-        assertEquals(expectedMessage, assertThrows(IllegalArgumentException.class, call).getMessage());
-    }
 
     // ---- Shape ------------------------------------------------------------------------------------------------
 
@@ -44,7 +40,7 @@ class TensorTest {
         int[] dims = s.dims();
         dims[0] = 99; // a copy: the shape stays immutable
         assertEquals(2, s.dim(0));
-        assertRefused("shape [2, -1] has a negative dimension", () -> Shape.of(2, -1));
+        assertRefusedWith("shape [2, -1] has a negative dimension", () -> Shape.of(2, -1));
     }
 
     // ---- Tensor -----------------------------------------------------------------------------------------------
@@ -57,7 +53,7 @@ class TensorTest {
         assertEquals(0, t.offset());
         assertEquals(6, t.size());
         assertEquals(Device.CPU, t.device());
-        assertRefused("wrap: 5 floats for shape [2, 3] of 6", () -> Tensor.wrap(new float[5], Shape.of(2, 3)));
+        assertRefusedWith("wrap: 5 floats for shape [2, 3] of 6", () -> Tensor.wrap(new float[5], Shape.of(2, 3)));
     }
 
     @Test
@@ -68,7 +64,7 @@ class TensorTest {
         assertSame(base.storage(), flat.storage());
         assertEquals(4, flat.offset());
         assertArrayEquals(new float[] {4, 5, 6, 7, 8, 9}, flat.toArray());
-        assertRefused("reshape of 'view': [2, 3] has 6 elements, [4, 2] has 8", () -> view.reshape(Shape.of(4, 2)));
+        assertRefusedWith("reshape of 'view': [2, 3] has 6 elements, [4, 2] has 8", () -> view.reshape(Shape.of(4, 2)));
     }
 
     @Test
@@ -79,8 +75,8 @@ class TensorTest {
         assertEquals(2, two.offset());
         assertArrayEquals(new float[] {2, 3, 4, 5}, two.toArray());
         assertEquals(0, t.firstRows(0).size());
-        assertRefused("firstRows of 'batch' [3, 2]: 4 rows", () -> t.firstRows(4));
-        assertRefused("firstRows of 'batch' [3, 2]: -1 rows", () -> t.firstRows(-1));
+        assertRefusedWith("firstRows of 'batch' [3, 2]: 4 rows", () -> t.firstRows(4));
+        assertRefusedWith("firstRows of 'batch' [3, 2]: -1 rows", () -> t.firstRows(-1));
     }
 
     @Test
@@ -93,17 +89,17 @@ class TensorTest {
         inner.hostArray()[(int) inner.offset()] = 42;
         assertEquals(42, base.toArray()[5]);
         assertEquals(42, outer.toArray()[3]);
-        assertRefused("slice of 'outer' [8]: [6] at 3", () -> outer.slice(3, Shape.of(6), "too long"));
-        assertRefused("slice of 'outer' [8]: [1] at -1", () -> outer.slice(-1, Shape.of(1), "before"));
+        assertRefusedWith("slice of 'outer' [8]: [6] at 3", () -> outer.slice(3, Shape.of(6), "too long"));
+        assertRefusedWith("slice of 'outer' [8]: [1] at -1", () -> outer.slice(-1, Shape.of(1), "before"));
     }
 
     @Test
     void aTensorMustFitItsStorage() {
         HostStorage storage = new HostStorage(10, "pool");
         assertEquals(10, new Tensor(storage, 4, Shape.of(3, 2), "fits").offset() + 6);
-        assertRefused("tensor 'big' [3, 2] at offset 5 does not fit in storage 'pool' of 10 floats",
+        assertRefusedWith("tensor 'big' [3, 2] at offset 5 does not fit in storage 'pool' of 10 floats",
                 () -> new Tensor(storage, 5, Shape.of(3, 2), "big"));
-        assertRefused("tensor 'neg' [1] at offset -1 does not fit in storage 'pool' of 10 floats",
+        assertRefusedWith("tensor 'neg' [1] at offset -1 does not fit in storage 'pool' of 10 floats",
                 () -> new Tensor(storage, -1, Shape.of(1), "neg"));
     }
 

@@ -90,6 +90,13 @@ public final class TestRandom implements BeforeEachCallback, TestWatcher {
         return a;
     }
 
+    /** Uniformly random bytes: file payloads, pixels. */
+    public byte[] bytes(int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+
     /** Class indices in [0, classes) as floats. */
     public float[] labels(int n, int classes) {
         float[] a = new float[n];

@@ -1,14 +1,9 @@
 package io.kernelnet.backend.cpu;
 
-import static io.kernelnet.backend.cpu.CpuOpTesting.assertGuardsUntouched;
-import static io.kernelnet.backend.cpu.CpuOpTesting.assertRefused;
-import static io.kernelnet.backend.cpu.CpuOpTesting.nanView;
-import static io.kernelnet.backend.cpu.CpuOpTesting.offsetView;
-import static io.kernelnet.backend.cpu.CpuOpTesting.tensor;
+import static io.kernelnet.testing.Refusals.assertRefused;
+import static io.kernelnet.testing.Refusals.assertRefusedBy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
@@ -17,6 +12,7 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
 import io.kernelnet.testing.GradientChecker;
+import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.TestRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -58,12 +54,12 @@ class ConvTest {
     @Test
     void crossCorrelatesA3x3ImageWithA2x2Kernel() {
         // x = [1 2 3; 4 5 6; 7 8 9], w = [1 2; 3 4], not flipped: y[0][0] = 1*1 + 2*2 + 4*3 + 5*4 = 37
-        Tensor x = tensor(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 1, 1, 3, 3);
-        Tensor w = tensor(new float[] {1, 2, 3, 4}, 1, 1, 2, 2);
-        Tensor y = nanView(1, 1, 2, 2);
+        Tensor x = Tensor.wrap(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, Shape.of(1, 1, 3, 3));
+        Tensor w = Tensor.wrap(new float[] {1, 2, 3, 4}, Shape.of(1, 1, 2, 2));
+        Tensor y = OffsetTensors.output(Shape.of(1, 1, 2, 2));
         cpu.conv2dForward(y, x, w, Conv2dGeometry.of(1, 1, 3, 3, 1, 2, 2, Padding.NONE));
         assertArrayEquals(new float[] {37, 47, 67, 77}, y.toArray());
-        assertGuardsUntouched("y", y);
+        OffsetTensors.assertNothingWrittenOutside("y", y);
     }
 
     @Test
@@ -77,7 +73,8 @@ class ConvTest {
             x[i] = i + 1;
         }
         Tensor y = Tensor.zeros(Shape.of(1, 1, 5, 5));
-        cpu.conv2dForward(y, tensor(x, 1, 1, 5, 5), tensor(new float[] {1, 2, 3, 4}, 1, 1, 2, 2),
+        cpu.conv2dForward(y, Tensor.wrap(x, Shape.of(1, 1, 5, 5)),
+                Tensor.wrap(new float[] {1, 2, 3, 4}, Shape.of(1, 1, 2, 2)),
                 Conv2dGeometry.of(1, 1, 5, 5, 1, 2, 2, same));
         assertArrayEquals(new float[] {
             51, 61, 71, 81, 35,
@@ -96,7 +93,8 @@ class ConvTest {
             x[i] = i + 1;
         }
         Tensor y = Tensor.zeros(Shape.of(1, 1, 2, 2));
-        cpu.conv2dForward(y, tensor(x, 1, 1, 5, 5), tensor(new float[] {1, 2, 3, 4}, 1, 1, 2, 2),
+        cpu.conv2dForward(y, Tensor.wrap(x, Shape.of(1, 1, 5, 5)),
+                Tensor.wrap(new float[] {1, 2, 3, 4}, Shape.of(1, 1, 2, 2)),
                 new Conv2dGeometry(1, 1, 5, 5, 1, 2, 2, 2, 2, Padding.NONE, 2, 2));
         assertArrayEquals(new float[] {92, 112, 192, 212}, y.toArray());
     }
@@ -104,8 +102,8 @@ class ConvTest {
     @Test
     void sumsOverInputChannelsForEachOutputChannel() {
         // 1x1 kernel: y[co] = sum over ci of w[co, ci] * x[ci]
-        Tensor x = tensor(new float[] {1, 2, 3, 4, 10, 20, 30, 40}, 1, 2, 2, 2);
-        Tensor w = tensor(new float[] {1, 0.5f, -1, 2}, 2, 2, 1, 1);
+        Tensor x = Tensor.wrap(new float[] {1, 2, 3, 4, 10, 20, 30, 40}, Shape.of(1, 2, 2, 2));
+        Tensor w = Tensor.wrap(new float[] {1, 0.5f, -1, 2}, Shape.of(2, 2, 1, 1));
         Tensor y = Tensor.zeros(Shape.of(1, 2, 2, 2));
         cpu.conv2dForward(y, x, w, Conv2dGeometry.of(1, 2, 2, 2, 2, 1, 1, Padding.NONE));
         assertArrayEquals(new float[] {6, 12, 18, 24, 19, 38, 57, 76}, y.toArray());
@@ -118,10 +116,10 @@ class ConvTest {
     void forwardMatchesTheDefinitionAtOffsets(String name, Conv2dGeometry g) {
         float[] x = rng.uniform((int) g.inputShape().size(), -1, 1);
         float[] w = rng.uniform((int) g.weightShape().size(), -1, 1);
-        Tensor y = nanView(g.outputShape().dims());
-        cpu.conv2dForward(y, offsetView(x, g.inputShape().dims()), offsetView(w, g.weightShape().dims()), g);
+        Tensor y = OffsetTensors.output(g.outputShape());
+        cpu.conv2dForward(y, OffsetTensors.of(x, g.inputShape()), OffsetTensors.of(w, g.weightShape()), g);
         Compare.assertClose(name, definition(x, w, g), y.toArray(), ATOL, RTOL);
-        assertGuardsUntouched("y", y);
+        OffsetTensors.assertNothingWrittenOutside("y", y);
     }
 
     // ---- gradients ---------------------------------------------------------------------------------------------
@@ -132,13 +130,13 @@ class ConvTest {
         float[] x = rng.uniform((int) g.inputShape().size(), -1, 1);
         float[] w = rng.uniform((int) g.weightShape().size(), -1, 1);
         float[] dy = rng.uniform((int) g.outputShape().size(), -1, 1);
-        Tensor dx = nanView(g.inputShape().dims());
-        cpu.conv2dBackwardData(dx, offsetView(dy, g.outputShape().dims()), offsetView(w, g.weightShape().dims()), g);
-        assertGuardsUntouched("dx", dx);
+        Tensor dx = OffsetTensors.output(g.inputShape());
+        cpu.conv2dBackwardData(dx, OffsetTensors.of(dy, g.outputShape()), OffsetTensors.of(w, g.weightShape()), g);
+        OffsetTensors.assertNothingWrittenOutside("dx", dx);
 
         Tensor y = Tensor.zeros(g.outputShape());
         GradientChecker.check("conv2d dx, " + name, x, dx.toArray(), () -> {
-            cpu.conv2dForward(y, tensor(x, g.inputShape().dims()), tensor(w, g.weightShape().dims()), g);
+            cpu.conv2dForward(y, Tensor.wrap(x, g.inputShape()), Tensor.wrap(w, g.weightShape()), g);
             return GradientChecker.weightedSum(dy, y.toArray());
         }, GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
     }
@@ -149,13 +147,13 @@ class ConvTest {
         float[] x = rng.uniform((int) g.inputShape().size(), -1, 1);
         float[] w = rng.uniform((int) g.weightShape().size(), -1, 1);
         float[] dy = rng.uniform((int) g.outputShape().size(), -1, 1);
-        Tensor dw = nanView(g.weightShape().dims());
-        cpu.conv2dBackwardFilter(dw, offsetView(dy, g.outputShape().dims()), offsetView(x, g.inputShape().dims()), g);
-        assertGuardsUntouched("dw", dw);
+        Tensor dw = OffsetTensors.output(g.weightShape());
+        cpu.conv2dBackwardFilter(dw, OffsetTensors.of(dy, g.outputShape()), OffsetTensors.of(x, g.inputShape()), g);
+        OffsetTensors.assertNothingWrittenOutside("dw", dw);
 
         Tensor y = Tensor.zeros(g.outputShape());
         GradientChecker.check("conv2d dw, " + name, w, dw.toArray(), () -> {
-            cpu.conv2dForward(y, tensor(x, g.inputShape().dims()), tensor(w, g.weightShape().dims()), g);
+            cpu.conv2dForward(y, Tensor.wrap(x, g.inputShape()), Tensor.wrap(w, g.weightShape()), g);
             return GradientChecker.weightedSum(dy, y.toArray());
         }, GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
     }
@@ -172,9 +170,9 @@ class ConvTest {
             Tensor y = Tensor.zeros(g.outputShape());
             Tensor dx = Tensor.zeros(g.inputShape());
             Tensor dw = Tensor.zeros(g.weightShape());
-            cpu.conv2dForward(y, tensor(x, g.inputShape().dims()), tensor(w, g.weightShape().dims()), g);
-            cpu.conv2dBackwardData(dx, tensor(dy, g.outputShape().dims()), tensor(w, g.weightShape().dims()), g);
-            cpu.conv2dBackwardFilter(dw, tensor(dy, g.outputShape().dims()), tensor(x, g.inputShape().dims()), g);
+            cpu.conv2dForward(y, Tensor.wrap(x, g.inputShape()), Tensor.wrap(w, g.weightShape()), g);
+            cpu.conv2dBackwardData(dx, Tensor.wrap(dy, g.outputShape()), Tensor.wrap(w, g.weightShape()), g);
+            cpu.conv2dBackwardFilter(dw, Tensor.wrap(dy, g.outputShape()), Tensor.wrap(x, g.inputShape()), g);
             double forward = GradientChecker.weightedSum(dy, y.toArray());
             double data = GradientChecker.weightedSum(x, dx.toArray());
             double filter = GradientChecker.weightedSum(w, dw.toArray());
@@ -214,35 +212,36 @@ class ConvTest {
         Tensor x = Tensor.zeros(g.inputShape());
         Tensor w = Tensor.zeros(g.weightShape());
         Tensor y = Tensor.zeros(g.outputShape());
-        assertRefused("conv2dForward", () -> cpu.conv2dForward(y, Tensor.zeros(Shape.of(3, 3, 5, 5)), w, g),
+        assertRefusedBy("conv2dForward", () -> cpu.conv2dForward(y, Tensor.zeros(Shape.of(3, 3, 5, 5)), w, g),
                 "input", "[3, 3, 5, 5]", "[2, 3, 5, 5]");
-        assertRefused("conv2dForward", () -> cpu.conv2dForward(y, x, Tensor.zeros(Shape.of(4, 2, 3, 3)), g),
+        assertRefusedBy("conv2dForward", () -> cpu.conv2dForward(y, x, Tensor.zeros(Shape.of(4, 2, 3, 3)), g),
                 "weights", "[4, 2, 3, 3]", "[4, 3, 3, 3]");
-        assertRefused("conv2dForward", () -> cpu.conv2dForward(Tensor.zeros(Shape.of(2, 4, 5, 5)), x, w, g),
+        assertRefusedBy("conv2dForward", () -> cpu.conv2dForward(Tensor.zeros(Shape.of(2, 4, 5, 5)), x, w, g),
                 "output", "[2, 4, 5, 5]", "[2, 4, 3, 3]");
-        assertRefused("conv2dBackwardData", () -> cpu.conv2dBackwardData(x, Tensor.zeros(Shape.of(1, 4, 3, 3)), w, g),
+        assertRefusedBy("conv2dBackwardData", () -> cpu.conv2dBackwardData(x, Tensor.zeros(Shape.of(1, 4, 3, 3)), w, g),
                 "output", "[1, 4, 3, 3]", "[2, 4, 3, 3]");
-        assertRefused("conv2dBackwardData", () -> cpu.conv2dBackwardData(Tensor.zeros(Shape.of(2, 3, 6, 5)), y, w, g),
+        assertRefusedBy("conv2dBackwardData", () -> cpu.conv2dBackwardData(Tensor.zeros(Shape.of(2, 3, 6, 5)), y, w, g),
                 "input", "[2, 3, 6, 5]");
-        assertRefused("conv2dBackwardFilter",
+        assertRefusedBy("conv2dBackwardFilter",
                 () -> cpu.conv2dBackwardFilter(Tensor.zeros(Shape.of(4, 3, 2, 2)), y, x, g),
                 "weights", "[4, 3, 2, 2]", "[4, 3, 3, 3]");
-        assertRefused("conv2dBackwardFilter",
+        assertRefusedBy("conv2dBackwardFilter",
                 () -> cpu.conv2dBackwardFilter(w, y, Tensor.zeros(Shape.of(2, 3, 25)), g), "input", "[2, 3, 25]");
     }
 
     @Test
     void geometryRefusesNonPositiveSizesAndOversizedKernels() {
-        assertRefused("conv2d", () -> new Conv2dGeometry(1, 0, 5, 5, 1, 3, 3, 1, 1, Padding.NONE, 1, 1), "cIn=0");
-        assertRefused("conv2d", () -> new Conv2dGeometry(-1, 1, 5, 5, 1, 3, 3, 1, 1, Padding.NONE, 1, 1), "n=-1");
-        assertRefused("conv2d", () -> new Conv2dGeometry(1, 1, 5, 5, 1, 0, 3, 1, 1, Padding.NONE, 1, 1), "kernel=0x3");
-        assertRefused("conv2d", () -> new Conv2dGeometry(1, 1, 5, 5, 1, 3, 3, 0, 1, Padding.NONE, 1, 1), "stride=0x1");
-        assertRefused("conv2d", () -> new Conv2dGeometry(1, 1, 5, 5, 1, 3, 3, 1, 1, Padding.NONE, 1, -2),
+        assertRefusedBy("conv2d", () -> new Conv2dGeometry(1, 0, 5, 5, 1, 3, 3, 1, 1, Padding.NONE, 1, 1), "cIn=0");
+        assertRefusedBy("conv2d", () -> new Conv2dGeometry(-1, 1, 5, 5, 1, 3, 3, 1, 1, Padding.NONE, 1, 1), "n=-1");
+        assertRefusedBy("conv2d", () -> new Conv2dGeometry(1, 1, 5, 5, 1, 0, 3, 1, 1, Padding.NONE, 1, 1),
+                "kernel=0x3");
+        assertRefusedBy("conv2d", () -> new Conv2dGeometry(1, 1, 5, 5, 1, 3, 3, 0, 1, Padding.NONE, 1, 1),
+                "stride=0x1");
+        assertRefusedBy("conv2d", () -> new Conv2dGeometry(1, 1, 5, 5, 1, 3, 3, 1, 1, Padding.NONE, 1, -2),
                 "dilation=1x-2");
-        assertRefused("conv2d", () -> new Conv2dGeometry(1, 1, 4, 4, 1, 3, 3, 1, 1, Padding.NONE, 2, 1),
+        assertRefusedBy("conv2d", () -> new Conv2dGeometry(1, 1, 4, 4, 1, 3, 3, 1, 1, Padding.NONE, 2, 1),
                 "larger than the padded input 4x4");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Padding(0, -1, 0, 0));
-        assertTrue(e.getMessage().contains("bottom=-1"), e.getMessage());
+        assertRefused(() -> new Padding(0, -1, 0, 0), "bottom=-1");
     }
 
     @Test
@@ -255,7 +254,7 @@ class ConvTest {
         assertEquals(new Padding(2, 2, 1, 1), Padding.same(7, 7, 3, 2, 1, 1, 2, 2), "dilation 2: k3 spans 5, k2 3");
         assertEquals(Padding.NONE, Padding.keras("valid", 5, 5, 3, 3, 1, 1, 1, 1));
         assertEquals(Padding.same(9, 8, 3, 3, 2, 2, 1, 1), Padding.keras("same", 9, 8, 3, 3, 2, 2, 1, 1));
-        assertThrows(IllegalArgumentException.class, () -> Padding.keras("full", 5, 5, 3, 3, 1, 1, 1, 1));
+        assertRefused(() -> Padding.keras("full", 5, 5, 3, 3, 1, 1, 1, 1));
         // 'same' keeps ceil(in / stride) outputs
         for (int in = 1; in <= 9; in++) {
             for (int k = 1; k <= 4; k++) {

@@ -1,6 +1,6 @@
 package io.kernelnet.backend.cpu;
 
-import static io.kernelnet.backend.cpu.Refusals.assertRefused;
+import static io.kernelnet.testing.Refusals.assertRefusedWith;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +10,7 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
 import io.kernelnet.testing.GradientChecker;
+import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.TestRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -49,8 +50,8 @@ class DropoutTest {
         }
         assertArrayEquals(expectedY, y.toArray(), "y");
         assertArrayEquals(expectedMask, mask.toArray(), "mask");
-        OffsetTensors.assertPadding(y);
-        OffsetTensors.assertPadding(mask);
+        OffsetTensors.assertNothingWrittenOutside("y", y);
+        OffsetTensors.assertNothingWrittenOutside("mask", mask);
     }
 
     /** Uniforms are multiples of 2^-24, so a rate can equal one exactly: that element is kept (u >= rate). */
@@ -120,7 +121,7 @@ class DropoutTest {
         cpu.dropoutBackward(dx, OffsetTensors.of(new float[] {1, 2, 3, 4}, shape),
                 OffsetTensors.of(new float[] {2, 0, 0, 2}, shape));
         assertArrayEquals(new float[] {2, 0, 0, 8}, dx.toArray());
-        OffsetTensors.assertPadding(dx);
+        OffsetTensors.assertNothingWrittenOutside("dx", dx);
     }
 
     /** With a fixed seed the mask repeats on every evaluation, so dropout is a fixed linear map of x. */
@@ -156,15 +157,17 @@ class DropoutTest {
     void refusesRatesOutside0To1AndMismatchedShapes() {
         Tensor x = Tensor.zeros(Shape.of(2, 3));
         Tensor wrong = Tensor.zeros(Shape.of(6));
-        assertRefused("dropoutForward: rate must be in [0, 1), got 1.0", () -> cpu.dropoutForward(x, x, x, 1f, 0, 0));
-        assertRefused("dropoutForward: rate must be in [0, 1), got -0.1", () -> cpu.dropoutForward(x, x, x, -0.1f, 0, 0));
-        assertRefused("dropoutForward: rate must be in [0, 1), got NaN",
+        assertRefusedWith("dropoutForward: rate must be in [0, 1), got 1.0",
+                () -> cpu.dropoutForward(x, x, x, 1f, 0, 0));
+        assertRefusedWith("dropoutForward: rate must be in [0, 1), got -0.1",
+                () -> cpu.dropoutForward(x, x, x, -0.1f, 0, 0));
+        assertRefusedWith("dropoutForward: rate must be in [0, 1), got NaN",
                 () -> cpu.dropoutForward(x, x, x, Float.NaN, 0, 0));
-        assertRefused("dropoutForward: mask [6] and x [2, 3] must have the same shape",
+        assertRefusedWith("dropoutForward: mask [6] and x [2, 3] must have the same shape",
                 () -> cpu.dropoutForward(x, wrong, x, 0.5f, 0, 0));
-        assertRefused("dropoutForward: y [6] and x [2, 3] must have the same shape",
+        assertRefusedWith("dropoutForward: y [6] and x [2, 3] must have the same shape",
                 () -> cpu.dropoutForward(wrong, x, x, 0.5f, 0, 0));
-        assertRefused("dropoutBackward: mask [6] and dy [2, 3] must have the same shape",
+        assertRefusedWith("dropoutBackward: mask [6] and dy [2, 3] must have the same shape",
                 () -> cpu.dropoutBackward(x, x, wrong));
     }
 }

@@ -1,10 +1,6 @@
 package io.kernelnet.backend.cpu;
 
-import static io.kernelnet.backend.cpu.CpuOpTesting.assertGuardsUntouched;
-import static io.kernelnet.backend.cpu.CpuOpTesting.assertRefused;
-import static io.kernelnet.backend.cpu.CpuOpTesting.nanView;
-import static io.kernelnet.backend.cpu.CpuOpTesting.offsetView;
-import static io.kernelnet.backend.cpu.CpuOpTesting.tensor;
+import static io.kernelnet.testing.Refusals.assertRefusedBy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.kernelnet.backend.Backend;
@@ -12,6 +8,7 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
 import io.kernelnet.testing.GradientChecker;
+import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.TestRandom;
 import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
@@ -34,8 +31,8 @@ class GemmTest {
 
     @Test
     void multipliesA2x3ByA3x2WrittenOut() {
-        Tensor a = tensor(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
-        Tensor b = tensor(new float[] {7, 8, 9, 10, 11, 12}, 3, 2);
+        Tensor a = Tensor.wrap(new float[] {1, 2, 3, 4, 5, 6}, Shape.of(2, 3));
+        Tensor b = Tensor.wrap(new float[] {7, 8, 9, 10, 11, 12}, Shape.of(3, 2));
         Tensor c = Tensor.zeros(Shape.of(2, 2));
         cpu.gemm(c, a, false, b, false, 1, 0);
         // [1 2 3; 4 5 6] [7 8; 9 10; 11 12] = [1*7+2*9+3*11, 1*8+2*10+3*12; 4*7+5*9+6*11, 4*8+5*10+6*12]
@@ -44,9 +41,9 @@ class GemmTest {
 
     @Test
     void scalesTheProductByAlphaAndAddsBetaTimesC() {
-        Tensor a = tensor(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
-        Tensor b = tensor(new float[] {7, 8, 9, 10, 11, 12}, 3, 2);
-        Tensor c = tensor(new float[] {1, 2, 3, 4}, 2, 2);
+        Tensor a = Tensor.wrap(new float[] {1, 2, 3, 4, 5, 6}, Shape.of(2, 3));
+        Tensor b = Tensor.wrap(new float[] {7, 8, 9, 10, 11, 12}, Shape.of(3, 2));
+        Tensor c = Tensor.wrap(new float[] {1, 2, 3, 4}, Shape.of(2, 2));
         cpu.gemm(c, a, false, b, false, 2, 0.5f);
         assertArrayEquals(new float[] {116.5f, 129, 279.5f, 310}, c.toArray());
     }
@@ -54,8 +51,8 @@ class GemmTest {
     @Test
     void transposedOperandsReadTheSameMatrices() {
         // a^T stored as [3, 2] and b^T stored as [2, 3] give the product of the written-out test above
-        Tensor aT = tensor(new float[] {1, 4, 2, 5, 3, 6}, 3, 2);
-        Tensor bT = tensor(new float[] {7, 9, 11, 8, 10, 12}, 2, 3);
+        Tensor aT = Tensor.wrap(new float[] {1, 4, 2, 5, 3, 6}, Shape.of(3, 2));
+        Tensor bT = Tensor.wrap(new float[] {7, 9, 11, 8, 10, 12}, Shape.of(2, 3));
         Tensor c = Tensor.zeros(Shape.of(2, 2));
         cpu.gemm(c, aT, true, bT, true, 1, 0);
         assertArrayEquals(new float[] {58, 64, 139, 154}, c.toArray());
@@ -63,13 +60,13 @@ class GemmTest {
 
     @Test
     void betaZeroOverwritesNaNInC() {
-        Tensor a = tensor(rng.uniform(12, -1, 1), 3, 4);
-        Tensor b = tensor(rng.uniform(20, -1, 1), 4, 5);
-        Tensor c = nanView(3, 5);
+        Tensor a = Tensor.wrap(rng.uniform(12, -1, 1), Shape.of(3, 4));
+        Tensor b = Tensor.wrap(rng.uniform(20, -1, 1), Shape.of(4, 5));
+        Tensor c = OffsetTensors.output(Shape.of(3, 5));
         cpu.gemm(c, a, false, b, false, 1.5f, 0);
         Compare.assertClose("gemm with beta 0 over NaN", naive(a.toArray(), b.toArray(), 3, 5, 4, 1.5f, 0,
                 new float[15]), c.toArray(), ATOL, RTOL);
-        assertGuardsUntouched("c", c);
+        OffsetTensors.assertNothingWrittenOutside("c", c);
     }
 
     // ---- gemm: random cross-checks -----------------------------------------------------------------------------
@@ -83,14 +80,16 @@ class GemmTest {
         float[] c0 = rng.uniform(m * n, -1, 1);
         float alpha = 0.5f + rng.random().nextFloat();
         float beta = -0.75f;
-        Tensor a = transA ? offsetView(transpose(opA, m, k), k, m) : offsetView(opA, m, k);
-        Tensor b = transB ? offsetView(transpose(opB, k, n), n, k) : offsetView(opB, k, n);
-        Tensor c = offsetView(c0, m, n);
+        Tensor a = transA ? OffsetTensors.of(transpose(opA, m, k), Shape.of(k, m))
+                : OffsetTensors.of(opA, Shape.of(m, k));
+        Tensor b = transB ? OffsetTensors.of(transpose(opB, k, n), Shape.of(n, k))
+                : OffsetTensors.of(opB, Shape.of(k, n));
+        Tensor c = OffsetTensors.of(c0, Shape.of(m, n));
 
         cpu.gemm(c, a, transA, b, transB, alpha, beta);
 
         Compare.assertClose("gemm", naive(opA, opB, m, n, k, alpha, beta, c0), c.toArray(), ATOL, RTOL);
-        assertGuardsUntouched("c", c);
+        OffsetTensors.assertNothingWrittenOutside("c", c);
     }
 
     @ParameterizedTest(name = "transA={0} transB={1}")
@@ -102,10 +101,10 @@ class GemmTest {
         float[] aData = rng.uniform((int) aShape.size(), -1, 1);
         float[] bData = rng.uniform((int) bShape.size(), -1, 1);
         float[] cData = rng.uniform(batch * m * n, -1, 1);
-        Tensor a = offsetView(aData, aShape.dims());
-        Tensor b = offsetView(bData, bShape.dims());
-        Tensor c = offsetView(cData, batch, m, n);
-        Tensor expected = tensor(cData.clone(), batch, m, n);
+        Tensor a = OffsetTensors.of(aData, aShape);
+        Tensor b = OffsetTensors.of(bData, bShape);
+        Tensor c = OffsetTensors.of(cData, Shape.of(batch, m, n));
+        Tensor expected = Tensor.wrap(cData.clone(), Shape.of(batch, m, n));
 
         cpu.gemmBatched(c, a, transA, b, transB, 1.25f, 0.5f);
 
@@ -115,7 +114,7 @@ class GemmTest {
                     b.slice((long) i * k * n, bShape.perExample(), "b" + i), transB, 1.25f, 0.5f);
         }
         Compare.assertClose("gemmBatched vs per-slice gemm", expected.toArray(), c.toArray(), 0, 0);
-        assertGuardsUntouched("c", c);
+        OffsetTensors.assertNothingWrittenOutside("c", c);
     }
 
     @Test
@@ -125,13 +124,13 @@ class GemmTest {
         float[] aData = rng.uniform(m * k, -1, 1);
         float[] bData = rng.uniform(k * n, -1, 1);
         float[] dC = rng.uniform(m * n, -1, 1);
-        Tensor a = tensor(aData, m, k);
-        Tensor b = tensor(bData, k, n);
+        Tensor a = Tensor.wrap(aData, Shape.of(m, k));
+        Tensor b = Tensor.wrap(bData, Shape.of(k, n));
         Tensor c = Tensor.zeros(Shape.of(m, n));
         Tensor dA = Tensor.zeros(Shape.of(m, k));
         Tensor dB = Tensor.zeros(Shape.of(k, n));
-        cpu.gemm(dA, tensor(dC, m, n), false, b, true, 1, 0);
-        cpu.gemm(dB, a, true, tensor(dC, m, n), false, 1, 0);
+        cpu.gemm(dA, Tensor.wrap(dC, Shape.of(m, n)), false, b, true, 1, 0);
+        cpu.gemm(dB, a, true, Tensor.wrap(dC, Shape.of(m, n)), false, 1, 0);
 
         DoubleSupplier loss = () -> {
             cpu.gemm(c, a, false, b, false, 1, 0);
@@ -147,25 +146,25 @@ class GemmTest {
 
     @Test
     void biasAddAddsAlongAxisOneOfDenseAndImageTensors() {
-        Tensor dense = tensor(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
-        cpu.biasAdd(dense, tensor(new float[] {10, 20, 30}, 3));
+        Tensor dense = Tensor.wrap(new float[] {1, 2, 3, 4, 5, 6}, Shape.of(2, 3));
+        cpu.biasAdd(dense, Tensor.wrap(new float[] {10, 20, 30}, Shape.of(3)));
         assertArrayEquals(new float[] {11, 22, 33, 14, 25, 36}, dense.toArray());
 
         // [n=2, c=2, h=1, w=3]: every pixel of channel c gets bias[c]
-        Tensor image = offsetView(new float[12], 2, 2, 1, 3);
-        cpu.biasAdd(image, offsetView(new float[] {-1, 5}, 2));
+        Tensor image = OffsetTensors.of(new float[12], Shape.of(2, 2, 1, 3));
+        cpu.biasAdd(image, OffsetTensors.of(new float[] {-1, 5}, Shape.of(2)));
         assertArrayEquals(new float[] {-1, -1, -1, 5, 5, 5, -1, -1, -1, 5, 5, 5}, image.toArray());
-        assertGuardsUntouched("y", image);
+        OffsetTensors.assertNothingWrittenOutside("y", image);
     }
 
     @Test
     void biasGradSumsOverBatchAndPixelsAndOverwrites() {
         // dy [n=2, c=2, 3 pixels]
-        Tensor dy = offsetView(new float[] {1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60}, 2, 2, 3);
-        Tensor dBias = nanView(2);
+        Tensor dy = OffsetTensors.of(new float[] {1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60}, Shape.of(2, 2, 3));
+        Tensor dBias = OffsetTensors.output(Shape.of(2));
         cpu.biasGrad(dBias, dy);
         assertArrayEquals(new float[] {1 + 2 + 3 + 4 + 5 + 6, 10 + 20 + 30 + 40 + 50 + 60}, dBias.toArray());
-        assertGuardsUntouched("dBias", dBias);
+        OffsetTensors.assertNothingWrittenOutside("dBias", dBias);
     }
 
     @Test
@@ -175,12 +174,12 @@ class GemmTest {
         float[] bias = rng.uniform(4, -1, 1);
         float[] dy = rng.uniform((int) shape.size(), -1, 1);
         Tensor dBias = Tensor.zeros(Shape.of(4));
-        cpu.biasGrad(dBias, tensor(dy, shape.dims()));
+        cpu.biasGrad(dBias, Tensor.wrap(dy, shape));
 
         Tensor y = Tensor.zeros(shape);
         GradientChecker.check("biasGrad", bias, dBias.toArray(), () -> {
             cpu.upload(y, y0, 0);
-            cpu.biasAdd(y, tensor(bias, 4));
+            cpu.biasAdd(y, Tensor.wrap(bias, Shape.of(4)));
             return GradientChecker.weightedSum(dy, y.toArray());
         }, GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
     }
@@ -193,13 +192,13 @@ class GemmTest {
         for (int i = 0; i < 6; i++) {
             sum[i] = aData[i] + bData[i];
         }
-        Tensor y = nanView(2, 3);
-        cpu.add(y, offsetView(aData, 2, 3), offsetView(bData, 2, 3));
+        Tensor y = OffsetTensors.output(Shape.of(2, 3));
+        cpu.add(y, OffsetTensors.of(aData, Shape.of(2, 3)), OffsetTensors.of(bData, Shape.of(2, 3)));
         assertArrayEquals(sum, y.toArray());
-        assertGuardsUntouched("y", y);
+        OffsetTensors.assertNothingWrittenOutside("y", y);
 
-        Tensor accumulator = tensor(aData.clone(), 2, 3);
-        cpu.add(accumulator, accumulator, tensor(bData, 2, 3));
+        Tensor accumulator = Tensor.wrap(aData.clone(), Shape.of(2, 3));
+        cpu.add(accumulator, accumulator, Tensor.wrap(bData, Shape.of(2, 3)));
         assertArrayEquals(sum, accumulator.toArray());
     }
 
@@ -210,31 +209,31 @@ class GemmTest {
         Tensor a23 = Tensor.zeros(Shape.of(2, 3));
         Tensor b42 = Tensor.zeros(Shape.of(4, 2));
         Tensor b32 = Tensor.zeros(Shape.of(3, 2));
-        assertRefused("gemm", () -> cpu.gemm(Tensor.zeros(Shape.of(2, 2)), a23, false, b42, false, 1, 0),
+        assertRefusedBy("gemm", () -> cpu.gemm(Tensor.zeros(Shape.of(2, 2)), a23, false, b42, false, 1, 0),
                 "inner dimensions", "[2, 3]", "[4, 2]");
-        assertRefused("gemm", () -> cpu.gemm(Tensor.zeros(Shape.of(3, 2)), a23, false, b32, false, 1, 0),
+        assertRefusedBy("gemm", () -> cpu.gemm(Tensor.zeros(Shape.of(3, 2)), a23, false, b32, false, 1, 0),
                 "c has shape [3, 2]", "2x2");
-        assertRefused("gemm", () -> cpu.gemm(Tensor.zeros(Shape.of(2, 2)), a23, true, b32, false, 1, 0),
+        assertRefusedBy("gemm", () -> cpu.gemm(Tensor.zeros(Shape.of(2, 2)), a23, true, b32, false, 1, 0),
                 "inner dimensions", "transposed");
-        assertRefused("gemm", () -> cpu.gemm(Tensor.zeros(Shape.of(1, 2, 2)), a23, false, b32, false, 1, 0),
+        assertRefusedBy("gemm", () -> cpu.gemm(Tensor.zeros(Shape.of(1, 2, 2)), a23, false, b32, false, 1, 0),
                 "rank 2", "[1, 2, 2]");
 
-        assertRefused("gemmBatched", () -> cpu.gemmBatched(Tensor.zeros(Shape.of(2, 2, 2)),
+        assertRefusedBy("gemmBatched", () -> cpu.gemmBatched(Tensor.zeros(Shape.of(2, 2, 2)),
                         Tensor.zeros(Shape.of(3, 2, 3)), false, Tensor.zeros(Shape.of(2, 3, 2)), false, 1, 0),
                 "batch sizes differ", "[3, 2, 3]", "[2, 3, 2]");
-        assertRefused("gemmBatched", () -> cpu.gemmBatched(Tensor.zeros(Shape.of(2, 2, 2)),
+        assertRefusedBy("gemmBatched", () -> cpu.gemmBatched(Tensor.zeros(Shape.of(2, 2, 2)),
                         Tensor.zeros(Shape.of(2, 2, 3)), false, Tensor.zeros(Shape.of(2, 4, 2)), false, 1, 0),
                 "inner dimensions", "[2, 2, 3]", "[2, 4, 2]");
 
-        assertRefused("biasAdd", () -> cpu.biasAdd(Tensor.zeros(Shape.of(2, 4)), Tensor.zeros(Shape.of(3))),
+        assertRefusedBy("biasAdd", () -> cpu.biasAdd(Tensor.zeros(Shape.of(2, 4)), Tensor.zeros(Shape.of(3))),
                 "[3]", "[2, 4]");
-        assertRefused("biasAdd", () -> cpu.biasAdd(Tensor.zeros(Shape.of(4)), Tensor.zeros(Shape.of(4))),
+        assertRefusedBy("biasAdd", () -> cpu.biasAdd(Tensor.zeros(Shape.of(4)), Tensor.zeros(Shape.of(4))),
                 "rank >= 2", "[4]");
-        assertRefused("biasGrad", () -> cpu.biasGrad(Tensor.zeros(Shape.of(2, 2)), Tensor.zeros(Shape.of(5, 2))),
+        assertRefusedBy("biasGrad", () -> cpu.biasGrad(Tensor.zeros(Shape.of(2, 2)), Tensor.zeros(Shape.of(5, 2))),
                 "rank 1", "[2, 2]");
-        assertRefused("add", () -> cpu.add(Tensor.zeros(Shape.of(6)), Tensor.zeros(Shape.of(2, 3)),
+        assertRefusedBy("add", () -> cpu.add(Tensor.zeros(Shape.of(6)), Tensor.zeros(Shape.of(2, 3)),
                 Tensor.zeros(Shape.of(3, 2))), "[2, 3]", "[3, 2]");
-        assertRefused("add", () -> cpu.add(Tensor.zeros(Shape.of(6)), Tensor.zeros(Shape.of(2, 3)),
+        assertRefusedBy("add", () -> cpu.add(Tensor.zeros(Shape.of(6)), Tensor.zeros(Shape.of(2, 3)),
                 Tensor.zeros(Shape.of(2, 3))), "[6]", "[2, 3]");
     }
 

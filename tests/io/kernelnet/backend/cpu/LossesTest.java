@@ -1,6 +1,6 @@
 package io.kernelnet.backend.cpu;
 
-import static io.kernelnet.backend.cpu.Refusals.assertRefused;
+import static io.kernelnet.testing.Refusals.assertRefusedWith;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -8,6 +8,7 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
 import io.kernelnet.testing.GradientChecker;
+import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.TestRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,7 +39,7 @@ class LossesTest {
                 OffsetTensors.of(new float[] {0, 2, 5, 4}, shape));
         assertEquals(1.25f, loss);
         assertArrayEquals(new float[] {0.5f, 0, -1, 0}, dPred.toArray());
-        OffsetTensors.assertPadding(dPred);
+        OffsetTensors.assertNothingWrittenOutside("dPred", dPred);
     }
 
     @Test
@@ -63,8 +64,8 @@ class LossesTest {
         assertEquals((LN2 + LN5 - LN3) / 2, loss, 1e-6);
         Compare.assertClose("probs", PROBS, probs.toArray(), 1e-7, 1e-6);
         Compare.assertClose("dLogits", new double[] {0.125, -0.25, 0.125, -0.2, 0.1, 0.1}, dLogits.toArray(), 1e-7, 1e-6);
-        OffsetTensors.assertPadding(probs);
-        OffsetTensors.assertPadding(dLogits);
+        OffsetTensors.assertNothingWrittenOutside("probs", probs);
+        OffsetTensors.assertNothingWrittenOutside("dLogits", dLogits);
     }
 
     /** The same rows against one-hot targets give the sparse results; probability targets the hand values. */
@@ -84,8 +85,8 @@ class LossesTest {
                 0.5f}, SHAPE));
         assertEquals((1.5 * LN2 + LN5) / 2, loss, 1e-6);
         Compare.assertClose("dLogits", new double[] {-0.125, 0, 0.125, 0.3, -0.15, -0.15}, dLogits.toArray(), 1e-7, 1e-6);
-        OffsetTensors.assertPadding(probs);
-        OffsetTensors.assertPadding(dLogits);
+        OffsetTensors.assertNothingWrittenOutside("probs", probs);
+        OffsetTensors.assertNothingWrittenOutside("dLogits", dLogits);
     }
 
     /** exp(1000) overflows float and double: only the max-subtracted log-sum-exp gets these right. */
@@ -137,17 +138,17 @@ class LossesTest {
     void badLabelsAreRefusedNamingOpRowAndValue() {
         Tensor logits = Tensor.wrap(LOGITS.clone(), SHAPE);
         Tensor out = Tensor.zeros(SHAPE);
-        assertRefused("softmaxCrossEntropySparse: label 3.0 at row 1 is not a class index in [0, 3)",
+        assertRefusedWith("softmaxCrossEntropySparse: label 3.0 at row 1 is not a class index in [0, 3)",
                 () -> cpu.softmaxCrossEntropySparse(out, out, logits, Tensor.wrap(new float[] {0, 3}, Shape.of(2))));
-        assertRefused("softmaxCrossEntropySparse: label -1.0 at row 0 is not a class index in [0, 3)",
+        assertRefusedWith("softmaxCrossEntropySparse: label -1.0 at row 0 is not a class index in [0, 3)",
                 () -> cpu.softmaxCrossEntropySparse(out, out, logits, Tensor.wrap(new float[] {-1, 0}, Shape.of(2))));
-        assertRefused("softmaxCrossEntropySparse: label 1.5 at row 1 is not a class index in [0, 3)",
+        assertRefusedWith("softmaxCrossEntropySparse: label 1.5 at row 1 is not a class index in [0, 3)",
                 () -> cpu.softmaxCrossEntropySparse(out, out, logits, Tensor.wrap(new float[] {0, 1.5f}, Shape.of(2))));
-        assertRefused("softmaxCrossEntropySparse: label NaN at row 0 is not a class index in [0, 3)",
+        assertRefusedWith("softmaxCrossEntropySparse: label NaN at row 0 is not a class index in [0, 3)",
                 () -> cpu.softmaxCrossEntropySparse(out, out, logits, Tensor.wrap(new float[] {Float.NaN, 0},
                         Shape.of(2))));
         // the row is counted within the view, not the storage
-        assertRefused("softmaxCrossEntropySparse: label 7.0 at row 1 is not a class index in [0, 3)",
+        assertRefusedWith("softmaxCrossEntropySparse: label 7.0 at row 1 is not a class index in [0, 3)",
                 () -> cpu.softmaxCrossEntropySparse(out, out, logits, OffsetTensors.of(new float[] {2, 7}, Shape.of(2))));
     }
 
@@ -156,19 +157,19 @@ class LossesTest {
         Tensor logits = Tensor.zeros(SHAPE);
         Tensor wrong = Tensor.zeros(Shape.of(3, 2));
         Tensor labels = Tensor.zeros(Shape.of(2));
-        assertRefused("softmaxCrossEntropySparse: labels has shape [3], expected [2]",
+        assertRefusedWith("softmaxCrossEntropySparse: labels has shape [3], expected [2]",
                 () -> cpu.softmaxCrossEntropySparse(logits, logits, logits, Tensor.zeros(Shape.of(3))));
-        assertRefused("softmaxCrossEntropySparse: probs [3, 2] and logits [2, 3] must have the same shape",
+        assertRefusedWith("softmaxCrossEntropySparse: probs [3, 2] and logits [2, 3] must have the same shape",
                 () -> cpu.softmaxCrossEntropySparse(wrong, logits, logits, labels));
-        assertRefused("softmaxCrossEntropySparse: dLogits [3, 2] and logits [2, 3] must have the same shape",
+        assertRefusedWith("softmaxCrossEntropySparse: dLogits [3, 2] and logits [2, 3] must have the same shape",
                 () -> cpu.softmaxCrossEntropySparse(logits, wrong, logits, labels));
-        assertRefused("softmaxCrossEntropySparse: input must have rank 2, got shape [6]",
+        assertRefusedWith("softmaxCrossEntropySparse: input must have rank 2, got shape [6]",
                 () -> cpu.softmaxCrossEntropySparse(logits, logits, Tensor.zeros(Shape.of(6)), labels));
-        assertRefused("softmaxCrossEntropy: targets [3, 2] and logits [2, 3] must have the same shape",
+        assertRefusedWith("softmaxCrossEntropy: targets [3, 2] and logits [2, 3] must have the same shape",
                 () -> cpu.softmaxCrossEntropy(logits, logits, logits, wrong));
-        assertRefused("mseLoss: pred [2, 3] and target [3, 2] must have the same shape",
+        assertRefusedWith("mseLoss: pred [2, 3] and target [3, 2] must have the same shape",
                 () -> cpu.mseLoss(logits, logits, wrong));
-        assertRefused("mseLoss: dPred [3, 2] and pred [2, 3] must have the same shape",
+        assertRefusedWith("mseLoss: dPred [3, 2] and pred [2, 3] must have the same shape",
                 () -> cpu.mseLoss(wrong, logits, logits));
     }
 }

@@ -1,6 +1,6 @@
 package io.kernelnet.backend.cpu;
 
-import static io.kernelnet.backend.cpu.Refusals.assertRefused;
+import static io.kernelnet.testing.Refusals.assertRefusedWith;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -9,6 +9,7 @@ import io.kernelnet.backend.SgdStep;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
+import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.TestRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -31,8 +32,8 @@ class OptimizersTest {
             cpu.sgdUpdate(p, g, step.momentum() == 0 ? null : v, step);
             trajectory[t] = p.toArray()[0];
         }
-        OffsetTensors.assertPadding(p);
-        OffsetTensors.assertPadding(v);
+        OffsetTensors.assertNothingWrittenOutside("p", p);
+        OffsetTensors.assertNothingWrittenOutside("v", v);
         return trajectory;
     }
 
@@ -79,8 +80,8 @@ class OptimizersTest {
                 Compare.assertClose("velocity after step " + (t + 1), v, velocity.toArray(), 1e-6, 1e-6);
             }
         }
-        OffsetTensors.assertPadding(param);
-        OffsetTensors.assertPadding(velocity);
+        OffsetTensors.assertNothingWrittenOutside("param", param);
+        OffsetTensors.assertNothingWrittenOutside("velocity", velocity);
     }
 
     @Test
@@ -109,9 +110,9 @@ class OptimizersTest {
         Compare.assertClose("param", expected, param.toArray(), 1e-7, 0);
         Compare.assertClose("m = (1 - beta1) g", new double[] {0.05, -0.2, 1e-4, 0}, m.toArray(), 1e-8, 1e-6);
         Compare.assertClose("v = (1 - beta2) g^2", new double[] {0.00025, 0.004, 1e-9, 0}, v.toArray(), 1e-12, 1e-4);
-        OffsetTensors.assertPadding(param);
-        OffsetTensors.assertPadding(m);
-        OffsetTensors.assertPadding(v);
+        OffsetTensors.assertNothingWrittenOutside("param", param);
+        OffsetTensors.assertNothingWrittenOutside("m", m);
+        OffsetTensors.assertNothingWrittenOutside("v", v);
     }
 
     /** p = 2, g = 0.5, lr = 0.1, decay 0.1: Adam adds 0.2 to g (update still 0.1), AdamW shrinks p by 1%. */
@@ -166,9 +167,9 @@ class OptimizersTest {
             Compare.assertClose("m after step " + t, mr, m.toArray(), 1e-7, 1e-5);
             Compare.assertClose("v after step " + t, vr, v.toArray(), 1e-9, 1e-5);
         }
-        OffsetTensors.assertPadding(param);
-        OffsetTensors.assertPadding(m);
-        OffsetTensors.assertPadding(v);
+        OffsetTensors.assertNothingWrittenOutside("param", param);
+        OffsetTensors.assertNothingWrittenOutside("m", m);
+        OffsetTensors.assertNothingWrittenOutside("v", v);
     }
 
     @Test
@@ -176,34 +177,37 @@ class OptimizersTest {
         Tensor p = Tensor.zeros(Shape.of(4));
         Tensor wrong = Tensor.zeros(Shape.of(5));
         SgdStep momentum = new SgdStep(0.1f, 0.9f, false, 0);
-        assertRefused("sgdUpdate: velocity is null but momentum is 0.9; only momentum 0 runs without a velocity tensor",
-                () -> cpu.sgdUpdate(p, p, null, momentum));
-        assertRefused("sgdUpdate: param [4] and grad [5] must have the same number of elements",
+        assertRefusedWith("sgdUpdate: velocity is null but momentum is 0.9; only momentum 0 runs without a velocity"
+                + " tensor", () -> cpu.sgdUpdate(p, p, null, momentum));
+        assertRefusedWith("sgdUpdate: param [4] and grad [5] must have the same number of elements",
                 () -> cpu.sgdUpdate(p, wrong, p, momentum));
-        assertRefused("sgdUpdate: param [4] and velocity [5] must have the same number of elements",
+        assertRefusedWith("sgdUpdate: param [4] and velocity [5] must have the same number of elements",
                 () -> cpu.sgdUpdate(p, p, wrong, momentum));
         AdamStep adam = new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0, false, 1);
-        assertRefused("adamUpdate: param [4] and grad [5] must have the same number of elements",
+        assertRefusedWith("adamUpdate: param [4] and grad [5] must have the same number of elements",
                 () -> cpu.adamUpdate(p, wrong, p, p, adam));
-        assertRefused("adamUpdate: param [4] and m [5] must have the same number of elements",
+        assertRefusedWith("adamUpdate: param [4] and m [5] must have the same number of elements",
                 () -> cpu.adamUpdate(p, p, wrong, p, adam));
-        assertRefused("adamUpdate: param [4] and v [5] must have the same number of elements",
+        assertRefusedWith("adamUpdate: param [4] and v [5] must have the same number of elements",
                 () -> cpu.adamUpdate(p, p, p, wrong, adam));
-        assertRefused("adamUpdate: m is null", () -> cpu.adamUpdate(p, p, null, p, adam));
+        assertRefusedWith("adamUpdate: m is null", () -> cpu.adamUpdate(p, p, null, p, adam));
     }
 
     @Test
     void badSettingsAreRefusedWithTheirValues() {
-        assertRefused("sgd: lr, momentum and weight decay must be non-negative: lr=-0.1 momentum=0.0 weightDecay=0.0",
-                () -> new SgdStep(-0.1f, 0, false, 0));
-        assertRefused("sgd: lr, momentum and weight decay must be non-negative: lr=0.1 momentum=0.9 weightDecay=-1.0",
-                () -> new SgdStep(0.1f, 0.9f, false, -1));
-        assertRefused("sgd: nesterov needs momentum > 0", () -> new SgdStep(0.1f, 0, true, 0));
-        assertRefused("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=1.0 beta2=0.999"
-                + " epsilon=1.0E-8 weightDecay=0.0", () -> new AdamStep(0.1f, 1, 0.999f, 1e-8f, 0, false, 1));
-        assertRefused("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=0.9 beta2=0.999"
-                + " epsilon=0.0 weightDecay=0.0", () -> new AdamStep(0.1f, 0.9f, 0.999f, 0, 0, false, 1));
-        assertRefused("adam: step counts from 1, got 0", () -> new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0, false, 0));
+        assertRefusedWith("sgd: lr, momentum and weight decay must be non-negative: lr=-0.1 momentum=0.0"
+                + " weightDecay=0.0", () -> new SgdStep(-0.1f, 0, false, 0));
+        assertRefusedWith("sgd: lr, momentum and weight decay must be non-negative: lr=0.1 momentum=0.9"
+                + " weightDecay=-1.0", () -> new SgdStep(0.1f, 0.9f, false, -1));
+        assertRefusedWith("sgd: nesterov needs momentum > 0", () -> new SgdStep(0.1f, 0, true, 0));
+        assertRefusedWith("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=1.0"
+                + " beta2=0.999 epsilon=1.0E-8 weightDecay=0.0",
+                () -> new AdamStep(0.1f, 1, 0.999f, 1e-8f, 0, false, 1));
+        assertRefusedWith("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=0.9"
+                + " beta2=0.999 epsilon=0.0 weightDecay=0.0",
+                () -> new AdamStep(0.1f, 0.9f, 0.999f, 0, 0, false, 1));
+        assertRefusedWith("adam: step counts from 1, got 0",
+                () -> new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0, false, 0));
     }
 
     private static double[] toDouble(float[] a) {

@@ -1,10 +1,6 @@
 package io.kernelnet.backend.cpu;
 
-import static io.kernelnet.backend.cpu.CpuOpTesting.assertGuardsUntouched;
-import static io.kernelnet.backend.cpu.CpuOpTesting.assertRefused;
-import static io.kernelnet.backend.cpu.CpuOpTesting.nanView;
-import static io.kernelnet.backend.cpu.CpuOpTesting.offsetView;
-import static io.kernelnet.backend.cpu.CpuOpTesting.tensor;
+import static io.kernelnet.testing.Refusals.assertRefusedBy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +12,7 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
 import io.kernelnet.testing.GradientChecker;
+import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.TestRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -60,18 +57,18 @@ class PoolTest {
             7, 6, 1, 2,
             3, 2, 5, 8};
         Pool2dGeometry g = new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2, Padding.NONE);
-        Tensor y = nanView(1, 1, 2, 2);
-        Tensor argmax = nanView(1, 1, 2, 2);
-        cpu.maxPool2dForward(y, argmax, offsetView(x, 1, 1, 4, 4), g);
+        Tensor y = OffsetTensors.output(Shape.of(1, 1, 2, 2));
+        Tensor argmax = OffsetTensors.output(Shape.of(1, 1, 2, 2));
+        cpu.maxPool2dForward(y, argmax, OffsetTensors.of(x, Shape.of(1, 1, 4, 4)), g);
         assertArrayEquals(new float[] {8, 9, 7, 8}, y.toArray());
         assertArrayEquals(new float[] {1, 6, 8, 15}, argmax.toArray(), "argmax = ih * 4 + iw");
-        assertGuardsUntouched("y", y);
-        assertGuardsUntouched("argmax", argmax);
+        OffsetTensors.assertNothingWrittenOutside("y", y);
+        OffsetTensors.assertNothingWrittenOutside("argmax", argmax);
 
-        Tensor mean = nanView(1, 1, 2, 2);
-        cpu.avgPool2dForward(mean, offsetView(x, 1, 1, 4, 4), g);
+        Tensor mean = OffsetTensors.output(Shape.of(1, 1, 2, 2));
+        cpu.avgPool2dForward(mean, OffsetTensors.of(x, Shape.of(1, 1, 4, 4)), g);
         assertArrayEquals(new float[] {18 / 4f, 14 / 4f, 18 / 4f, 16 / 4f}, mean.toArray());
-        assertGuardsUntouched("mean", mean);
+        OffsetTensors.assertNothingWrittenOutside("mean", mean);
     }
 
     @Test
@@ -79,7 +76,7 @@ class PoolTest {
         Pool2dGeometry g = new Pool2dGeometry(1, 2, 2, 2, 2, 2, 1, 1, Padding.NONE);
         Tensor y = Tensor.zeros(g.outputShape());
         Tensor argmax = Tensor.zeros(g.outputShape());
-        cpu.maxPool2dForward(y, argmax, tensor(new float[] {0, 5, 5, 5, 3, 3, 3, 3}, 1, 2, 2, 2), g);
+        cpu.maxPool2dForward(y, argmax, Tensor.wrap(new float[] {0, 5, 5, 5, 3, 3, 3, 3}, Shape.of(1, 2, 2, 2)), g);
         assertArrayEquals(new float[] {5, 3}, y.toArray());
         assertArrayEquals(new float[] {1, 0}, argmax.toArray());
     }
@@ -89,7 +86,7 @@ class PoolTest {
         Pool2dGeometry g = new Pool2dGeometry(1, 1, 2, 2, 2, 2, 1, 1, Padding.NONE);
         Tensor y = Tensor.zeros(g.outputShape());
         Tensor argmax = Tensor.zeros(g.outputShape());
-        cpu.maxPool2dForward(y, argmax, tensor(new float[] {1, Float.NaN, 3, Float.NaN}, 1, 1, 2, 2), g);
+        cpu.maxPool2dForward(y, argmax, Tensor.wrap(new float[] {1, Float.NaN, 3, Float.NaN}, Shape.of(1, 1, 2, 2)), g);
         assertTrue(Float.isNaN(y.toArray()[0]), "a NaN input must reach the output, got " + y.toArray()[0]);
         assertArrayEquals(new float[] {1}, argmax.toArray());
     }
@@ -109,7 +106,7 @@ class PoolTest {
         Pool2dGeometry g = new Pool2dGeometry(1, 1, 4, 4, 3, 3, 1, 1, Padding.same(4, 4, 3, 3, 1, 1, 1, 1));
         Tensor y = Tensor.zeros(g.outputShape());
         Tensor argmax = Tensor.zeros(g.outputShape());
-        cpu.maxPool2dForward(y, argmax, tensor(x, 1, 1, 4, 4), g);
+        cpu.maxPool2dForward(y, argmax, Tensor.wrap(x, Shape.of(1, 1, 4, 4)), g);
         // each output is minus the smallest positive value in its clipped window
         assertArrayEquals(new float[] {
             -1, -1, -1, -3,
@@ -133,7 +130,7 @@ class PoolTest {
         }
         Pool2dGeometry g = new Pool2dGeometry(1, 1, 5, 5, 2, 2, 2, 2, same);
         Tensor y = Tensor.zeros(g.outputShape());
-        cpu.avgPool2dForward(y, tensor(x, 1, 1, 5, 5), g);
+        cpu.avgPool2dForward(y, Tensor.wrap(x, Shape.of(1, 1, 5, 5)), g);
         // windows: rows {0,1} {2,3} {4}, columns alike; the last row/column averages 2 values, the corner 1
         assertArrayEquals(new float[] {
             (1 + 2 + 6 + 7) / 4f, (3 + 4 + 8 + 9) / 4f, (5 + 10) / 2f,
@@ -141,9 +138,9 @@ class PoolTest {
             (21 + 22) / 2f, (23 + 24) / 2f, 25}, y.toArray());
 
         // backward with dy = 1: each input gets 1 / (the size of its window)
-        Tensor dx = nanView(1, 1, 5, 5);
+        Tensor dx = OffsetTensors.output(Shape.of(1, 1, 5, 5));
         float[] ones = {1, 1, 1, 1, 1, 1, 1, 1, 1};
-        cpu.avgPool2dBackward(dx, offsetView(ones, 1, 1, 3, 3), g);
+        cpu.avgPool2dBackward(dx, OffsetTensors.of(ones, Shape.of(1, 1, 3, 3)), g);
         float q = 0.25f;
         float h = 0.5f;
         assertArrayEquals(new float[] {
@@ -152,7 +149,7 @@ class PoolTest {
             q, q, q, q, h,
             q, q, q, q, h,
             h, h, h, h, 1}, dx.toArray());
-        assertGuardsUntouched("dx", dx);
+        OffsetTensors.assertNothingWrittenOutside("dx", dx);
     }
 
     @Test
@@ -161,12 +158,12 @@ class PoolTest {
         Pool2dGeometry g = new Pool2dGeometry(1, 1, 1, 3, 1, 2, 1, 1, Padding.NONE);
         Tensor y = Tensor.zeros(g.outputShape());
         Tensor argmax = Tensor.zeros(g.outputShape());
-        cpu.maxPool2dForward(y, argmax, tensor(new float[] {1, 3, 2}, 1, 1, 1, 3), g);
+        cpu.maxPool2dForward(y, argmax, Tensor.wrap(new float[] {1, 3, 2}, Shape.of(1, 1, 1, 3)), g);
         assertArrayEquals(new float[] {1, 1}, argmax.toArray());
-        Tensor dx = nanView(1, 1, 1, 3);
-        cpu.maxPool2dBackward(dx, offsetView(new float[] {10, 20}, 1, 1, 1, 2), argmax, g);
+        Tensor dx = OffsetTensors.output(Shape.of(1, 1, 1, 3));
+        cpu.maxPool2dBackward(dx, OffsetTensors.of(new float[] {10, 20}, Shape.of(1, 1, 1, 2)), argmax, g);
         assertArrayEquals(new float[] {0, 30, 0}, dx.toArray());
-        assertGuardsUntouched("dx", dx);
+        OffsetTensors.assertNothingWrittenOutside("dx", dx);
     }
 
     // ---- the independent formula on random inputs ----------------------------------------------------------------
@@ -176,17 +173,17 @@ class PoolTest {
     void forwardMatchesTheDefinitionAtOffsets(String name, Pool2dGeometry g) {
         float[] x = rng.uniform((int) g.inputShape().size(), -1, 1);
         double[][] expected = definition(x, g);
-        Tensor y = nanView(g.outputShape().dims());
-        Tensor argmax = nanView(g.outputShape().dims());
-        Tensor mean = nanView(g.outputShape().dims());
-        cpu.maxPool2dForward(y, argmax, offsetView(x, g.inputShape().dims()), g);
-        cpu.avgPool2dForward(mean, offsetView(x, g.inputShape().dims()), g);
+        Tensor y = OffsetTensors.output(g.outputShape());
+        Tensor argmax = OffsetTensors.output(g.outputShape());
+        Tensor mean = OffsetTensors.output(g.outputShape());
+        cpu.maxPool2dForward(y, argmax, OffsetTensors.of(x, g.inputShape()), g);
+        cpu.avgPool2dForward(mean, OffsetTensors.of(x, g.inputShape()), g);
         Compare.assertClose("max, " + name, expected[0], y.toArray(), 0, 0);
         Compare.assertClose("argmax, " + name, expected[1], argmax.toArray(), 0, 0);
         Compare.assertClose("mean, " + name, expected[2], mean.toArray(), ATOL, RTOL);
-        assertGuardsUntouched("y", y);
-        assertGuardsUntouched("argmax", argmax);
-        assertGuardsUntouched("mean", mean);
+        OffsetTensors.assertNothingWrittenOutside("y", y);
+        OffsetTensors.assertNothingWrittenOutside("argmax", argmax);
+        OffsetTensors.assertNothingWrittenOutside("mean", mean);
     }
 
     // ---- gradients ---------------------------------------------------------------------------------------------
@@ -197,15 +194,15 @@ class PoolTest {
         float[] x = rng.distinct((int) g.inputShape().size(), GAP);
         float[] dy = rng.uniform((int) g.outputShape().size(), -1, 1);
         Tensor y = Tensor.zeros(g.outputShape());
-        Tensor argmax = offsetView(new float[(int) g.outputShape().size()], g.outputShape().dims());
-        cpu.maxPool2dForward(y, argmax, tensor(x, g.inputShape().dims()), g);
-        Tensor dx = nanView(g.inputShape().dims());
-        cpu.maxPool2dBackward(dx, offsetView(dy, g.outputShape().dims()), argmax, g);
-        assertGuardsUntouched("dx", dx);
+        Tensor argmax = OffsetTensors.of(new float[(int) g.outputShape().size()], g.outputShape());
+        cpu.maxPool2dForward(y, argmax, Tensor.wrap(x, g.inputShape()), g);
+        Tensor dx = OffsetTensors.output(g.inputShape());
+        cpu.maxPool2dBackward(dx, OffsetTensors.of(dy, g.outputShape()), argmax, g);
+        OffsetTensors.assertNothingWrittenOutside("dx", dx);
 
         Tensor scratch = Tensor.zeros(g.outputShape());
         GradientChecker.check("maxPool dx, " + name, x, dx.toArray(), () -> {
-            cpu.maxPool2dForward(y, scratch, tensor(x, g.inputShape().dims()), g);
+            cpu.maxPool2dForward(y, scratch, Tensor.wrap(x, g.inputShape()), g);
             return GradientChecker.weightedSum(dy, y.toArray());
         }, GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
     }
@@ -215,13 +212,13 @@ class PoolTest {
     void avgBackwardIsTheGradientOfAvgPool(String name, Pool2dGeometry g) {
         float[] x = rng.uniform((int) g.inputShape().size(), -1, 1);
         float[] dy = rng.uniform((int) g.outputShape().size(), -1, 1);
-        Tensor dx = nanView(g.inputShape().dims());
-        cpu.avgPool2dBackward(dx, offsetView(dy, g.outputShape().dims()), g);
-        assertGuardsUntouched("dx", dx);
+        Tensor dx = OffsetTensors.output(g.inputShape());
+        cpu.avgPool2dBackward(dx, OffsetTensors.of(dy, g.outputShape()), g);
+        OffsetTensors.assertNothingWrittenOutside("dx", dx);
 
         Tensor y = Tensor.zeros(g.outputShape());
         GradientChecker.check("avgPool dx, " + name, x, dx.toArray(), () -> {
-            cpu.avgPool2dForward(y, tensor(x, g.inputShape().dims()), g);
+            cpu.avgPool2dForward(y, Tensor.wrap(x, g.inputShape()), g);
             return GradientChecker.weightedSum(dy, y.toArray());
         }, GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
     }
@@ -233,36 +230,36 @@ class PoolTest {
         Pool2dGeometry g = new Pool2dGeometry(2, 3, 4, 4, 2, 2, 2, 2, Padding.NONE);
         Tensor x = Tensor.zeros(g.inputShape());
         Tensor y = Tensor.zeros(g.outputShape());
-        assertRefused("maxPool2dForward", () -> cpu.maxPool2dForward(y, Tensor.zeros(Shape.of(2, 3, 4)), x, g),
+        assertRefusedBy("maxPool2dForward", () -> cpu.maxPool2dForward(y, Tensor.zeros(Shape.of(2, 3, 4)), x, g),
                 "argmax", "[2, 3, 4]", "[2, 3, 2, 2]");
-        assertRefused("maxPool2dForward", () -> cpu.maxPool2dForward(Tensor.zeros(Shape.of(2, 3, 3, 3)), y, x, g),
+        assertRefusedBy("maxPool2dForward", () -> cpu.maxPool2dForward(Tensor.zeros(Shape.of(2, 3, 3, 3)), y, x, g),
                 "output", "[2, 3, 3, 3]", "[2, 3, 2, 2]");
-        assertRefused("maxPool2dForward", () -> cpu.maxPool2dForward(y, y, Tensor.zeros(Shape.of(1, 3, 4, 4)), g),
+        assertRefusedBy("maxPool2dForward", () -> cpu.maxPool2dForward(y, y, Tensor.zeros(Shape.of(1, 3, 4, 4)), g),
                 "input", "[1, 3, 4, 4]", "[2, 3, 4, 4]");
-        assertRefused("avgPool2dForward", () -> cpu.avgPool2dForward(y, Tensor.zeros(Shape.of(2, 2, 4, 4)), g),
+        assertRefusedBy("avgPool2dForward", () -> cpu.avgPool2dForward(y, Tensor.zeros(Shape.of(2, 2, 4, 4)), g),
                 "input", "[2, 2, 4, 4]");
-        assertRefused("avgPool2dBackward", () -> cpu.avgPool2dBackward(x, Tensor.zeros(Shape.of(2, 3, 2, 3)), g),
+        assertRefusedBy("avgPool2dBackward", () -> cpu.avgPool2dBackward(x, Tensor.zeros(Shape.of(2, 3, 2, 3)), g),
                 "output", "[2, 3, 2, 3]");
-        assertRefused("maxPool2dBackward", () -> cpu.maxPool2dBackward(Tensor.zeros(Shape.of(2, 3, 4, 5)), y, y, g),
+        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(Tensor.zeros(Shape.of(2, 3, 4, 5)), y, y, g),
                 "input", "[2, 3, 4, 5]");
 
         Tensor outOfPlane = Tensor.zeros(g.outputShape());
         cpu.fill(outOfPlane, 16);
-        assertRefused("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, outOfPlane, g),
+        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, outOfPlane, g),
                 "argmax 16.0", "4x4 input plane");
         Tensor fractional = Tensor.zeros(g.outputShape());
         cpu.fill(fractional, 1.5f);
-        assertRefused("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, fractional, g), "argmax 1.5");
+        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, fractional, g), "argmax 1.5");
     }
 
     @Test
     void geometryRefusesNonPositiveSizesAndOversizedPadding() {
-        assertRefused("pool2d", () -> new Pool2dGeometry(1, 0, 4, 4, 2, 2, 2, 2, Padding.NONE), "c=0");
-        assertRefused("pool2d", () -> new Pool2dGeometry(1, 1, 4, 4, 0, 2, 2, 2, Padding.NONE), "window=0x2");
-        assertRefused("pool2d", () -> new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, -1, Padding.NONE), "stride=2x-1");
-        assertRefused("pool2d", () -> new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2, new Padding(2, 0, 0, 0)),
+        assertRefusedBy("pool2d", () -> new Pool2dGeometry(1, 0, 4, 4, 2, 2, 2, 2, Padding.NONE), "c=0");
+        assertRefusedBy("pool2d", () -> new Pool2dGeometry(1, 1, 4, 4, 0, 2, 2, 2, Padding.NONE), "window=0x2");
+        assertRefusedBy("pool2d", () -> new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, -1, Padding.NONE), "stride=2x-1");
+        assertRefusedBy("pool2d", () -> new Pool2dGeometry(1, 1, 4, 4, 2, 2, 2, 2, new Padding(2, 0, 0, 0)),
                 "smaller than the window 2x2");
-        assertRefused("pool2d", () -> new Pool2dGeometry(1, 1, 2, 2, 3, 3, 1, 1, Padding.NONE),
+        assertRefusedBy("pool2d", () -> new Pool2dGeometry(1, 1, 2, 2, 3, 3, 1, 1, Padding.NONE),
                 "larger than the padded input 2x2");
     }
 
