@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compiles kernels/*.cu into ONE fatbin, OUTDIR/kernelnet.fatbin (SASS for sm_80, sm_86, sm_89, sm_90 and PTX for
-# compute_90), which the CUDA backend loads with cuModuleLoadData. The Maven build calls this on every build
-# (generate-resources, OUTDIR = target/classes/kernels), so it:
+# compute_90), which the CUDA backend loads with cuModuleLoadData, and copies kernels/KERNELS.txt beside it.
+# The Maven build calls this on every build (generate-resources, OUTDIR = target/classes/kernels), so it:
 #   - skips the compile when the fatbin is newer than every kernels/*.cu, *.cuh, KERNELS.txt and this script;
 #   - without nvcc (CUDA_HOME/bin, PATH, /usr/local/cuda/bin) says so in one line and exits 0;
 #   - prints ptxas' resource usage as one line per kernel per architecture, warns about spills on sm_90;
@@ -26,7 +26,7 @@ CHECK_ARCH=90  # spills here are warned about
 say() { echo "[kernels] $*"; }
 
 up_to_date() {
-    [[ -f "$FATBIN" ]] || return 1
+    [[ -f "$FATBIN" && -f "$OUTDIR/KERNELS.txt" ]] || return 1
     local input
     for input in "$KERNELS"/*.cu "$KERNELS"/*.cuh "$NAMES" "${BASH_SOURCE[0]}"; do
         [[ "$input" -nt "$FATBIN" ]] && return 1
@@ -51,7 +51,7 @@ if up_to_date; then
     exit 0
 fi
 if ! NVCC="$(find_nvcc)"; then
-    rm -f "$FATBIN"  # a stale fatbin would not match the sources
+    rm -f "$FATBIN" "$OUTDIR/KERNELS.txt"  # a stale fatbin would not match the sources
     say "nvcc not found (looked in CUDA_HOME, PATH, /usr/local/cuda): GPU kernels not built"
     exit 0
 fi
@@ -119,7 +119,7 @@ for arch in "${SASS_ARCHS[@]}"; do
     done
 done
 for name in $(cut -d' ' -f2 "$WORK/usage.txt" | sort -u); do
-    if ! printf '%s\n' "${EXPECTED[@]}" | grep -qx "$name"; then
+    if ! grep -qxF "$name" "$NAMES"; then
         say "ERROR: kernel $name is not listed in kernels/KERNELS.txt" >&2
         PROBLEMS=1
     fi
@@ -140,4 +140,5 @@ fi
 mkdir -p "$OUTDIR"
 cp "$WORK/kernelnet.fatbin" "$FATBIN.tmp"
 mv -f "$FATBIN.tmp" "$FATBIN"
+cp "$NAMES" "$OUTDIR/KERNELS.txt"  # beside the fatbin in the jar, for the loader to check every name
 say "built $FATBIN ($(($(stat -c %s "$FATBIN") / 1024)) KiB, ${#EXPECTED[@]} kernels) in ${SECONDS_TAKEN} s"
