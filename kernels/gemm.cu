@@ -164,9 +164,9 @@ __device__ __forceinline__ void store_row4(const Args& g, int m, int n, float4 a
 
 // ---- FP32 SIMT kernels -------------------------------------------------------------------------------------------
 
-// Block tile BM x BN x BK; the 256 threads form a 16 x 16 grid (ty, tx), each computing TM x TN outputs: rows
-// ty*4 + {0..3} + i*(BM/(TM/4))... i.e. TM/4 groups of 4 consecutive rows spaced 64 apart (and the same for
-// columns), so each group is one float4 in shared memory and a warp's reads are conflict-free.
+// Block tile BM x BN x BK; the 256 threads form a 16 x 16 grid (ty, tx), each computing TM x TN outputs: the rows
+// q*64 + ty*4 + {0..3} for q < TM/4, and likewise the columns with tx. Each group of 4 is one float4 in shared
+// memory (LDS.128); a warp reads 2 distinct A float4s (broadcast) and 16 consecutive B float4s per k.
 template <int BM_, int BN_, int BK_, int TM_, int TN_>
 struct SimtConfig {
     static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, TN = TN_;
