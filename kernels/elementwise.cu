@@ -1,0 +1,111 @@
+// Elementwise kernels: fill, add, mul and the activations (Backend javadoc semantics).
+// Launch: grid-stride, block 256, grid = min(ceil(n/256), 4 * SMs * 8). float4 path when every pointer is
+// 16-byte aligned, scalar otherwise and for the tail. Outputs may alias inputs element for element (y = x,
+// dx = dy, y = a): each element is read before the same thread writes it, so the loads are plain (not __ldg).
+#include "common.cuh"
+
+namespace elementwise {
+
+enum Act { RELU = 0, LEAKY_RELU = 1, SIGMOID = 2, TANH = 3 };
+
+// NaN passes through ReLU (as Math.max does on the CPU) instead of becoming 0.
+template <int ACT>
+__device__ __forceinline__ float forward(float x, float alpha) {
+    if (ACT == RELU) return x < 0.0f ? 0.0f : x;
+    if (ACT == LEAKY_RELU) return x > 0.0f ? x : alpha * x;
+    if (ACT == SIGMOID) return 1.0f / (1.0f + expf(-x));
+    return tanhf(x);
+}
+
+// s is x for the ReLUs (derivative 0 at x == 0) and y = act(x) for sigmoid and tanh.
+template <int ACT>
+__device__ __forceinline__ float backward(float dy, float s, float alpha) {
+    if (ACT == RELU) return s > 0.0f ? dy : 0.0f;
+    if (ACT == LEAKY_RELU) return s > 0.0f ? dy : alpha * dy;
+    if (ACT == SIGMOID) return dy * s * (1.0f - s);
+    return dy * (1.0f - s * s);
+}
+
+template <int ACT>
+__device__ __forceinline__ void activation_forward(float* y, const float* x, int n, float alpha) {
+    kn::for_each_vec4(
+        n, kn::aligned16(y) && kn::aligned16(x),
+        [=](unsigned g) {
+            float4 v = kn::load4(x, g);
+            v.x = forward<ACT>(v.x, alpha);
+            v.y = forward<ACT>(v.y, alpha);
+            v.z = forward<ACT>(v.z, alpha);
+            v.w = forward<ACT>(v.w, alpha);
+            kn::store4(y, g, v);
+        },
+        [=](unsigned i) { y[i] = forward<ACT>(x[i], alpha); });
+}
+
+template <int ACT>
+__device__ __forceinline__ void activation_backward(float* dx, const float* dy, const float* s, int n, float alpha) {
+    kn::for_each_vec4(
+        n, kn::aligned16(dx) && kn::aligned16(dy) && kn::aligned16(s),
+        [=](unsigned g) {
+            const float4 d = kn::load4(dy, g);
+            const float4 v = kn::load4(s, g);
+            kn::store4(dx, g,
+                       make_float4(backward<ACT>(d.x, v.x, alpha), backward<ACT>(d.y, v.y, alpha),
+                                   backward<ACT>(d.z, v.z, alpha), backward<ACT>(d.w, v.w, alpha)));
+        },
+        [=](unsigned i) { dx[i] = backward<ACT>(dy[i], s[i], alpha); });
+}
+
+}  // namespace elementwise
+
+extern "C" __global__ void kn_fill(float* y, float value, int n) {
+    const float4 v = make_float4(value, value, value, value);
+    kn::for_each_vec4(
+        n, kn::aligned16(y), [=](unsigned g) { kn::store4(y, g, v); }, [=](unsigned i) { y[i] = value; });
+}
+
+extern "C" __global__ void kn_add(float* y, const float* a, const float* b, int n) {
+    kn::for_each_vec4(
+        n, kn::aligned16(y) && kn::aligned16(a) && kn::aligned16(b),
+        [=](unsigned g) {
+            const float4 u = kn::load4(a, g);
+            const float4 v = kn::load4(b, g);
+            kn::store4(y, g, make_float4(u.x + v.x, u.y + v.y, u.z + v.z, u.w + v.w));
+        },
+        [=](unsigned i) { y[i] = a[i] + b[i]; });
+}
+
+extern "C" __global__ void kn_mul(float* y, const float* a, const float* b, int n) {
+    kn::for_each_vec4(
+        n, kn::aligned16(y) && kn::aligned16(a) && kn::aligned16(b),
+        [=](unsigned g) {
+            const float4 u = kn::load4(a, g);
+            const float4 v = kn::load4(b, g);
+            kn::store4(y, g, make_float4(u.x * v.x, u.y * v.y, u.z * v.z, u.w * v.w));
+        },
+        [=](unsigned i) { y[i] = a[i] * b[i]; });
+}
+
+// act: 0 RELU, 1 LEAKY_RELU, 2 SIGMOID, 3 TANH (Activation ordinals); the branch is taken once per thread.
+extern "C" __global__ void kn_activation_forward(float* y, const float* x, int n, int act, float alpha) {
+    switch (act) {
+        case elementwise::RELU: elementwise::activation_forward<elementwise::RELU>(y, x, n, alpha); break;
+        case elementwise::LEAKY_RELU: elementwise::activation_forward<elementwise::LEAKY_RELU>(y, x, n, alpha); break;
+        case elementwise::SIGMOID: elementwise::activation_forward<elementwise::SIGMOID>(y, x, n, alpha); break;
+        case elementwise::TANH: elementwise::activation_forward<elementwise::TANH>(y, x, n, alpha); break;
+        default: break;
+    }
+}
+
+// ReLU and LeakyReLU read x, sigmoid and tanh read y; the other pointer is not touched (may be NULL).
+extern "C" __global__ void kn_activation_backward(float* dx, const float* dy, const float* x, const float* y, int n,
+                                                  int act, float alpha) {
+    switch (act) {
+        case elementwise::RELU: elementwise::activation_backward<elementwise::RELU>(dx, dy, x, n, alpha); break;
+        case elementwise::LEAKY_RELU:
+            elementwise::activation_backward<elementwise::LEAKY_RELU>(dx, dy, x, n, alpha);
+            break;
+        case elementwise::SIGMOID: elementwise::activation_backward<elementwise::SIGMOID>(dx, dy, y, n, alpha); break;
+        case elementwise::TANH: elementwise::activation_backward<elementwise::TANH>(dx, dy, y, n, alpha); break;
+        default: break;
+    }
+}

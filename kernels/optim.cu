@@ -1,0 +1,91 @@
+// Optimizer steps over one flat run of parameters (SgdStep and AdamStep javadoc formulas, PyTorch's definitions).
+// Elementwise launch, float4 path when every pointer used is 16-byte aligned.
+#include "common.cuh"
+
+namespace optim {
+
+struct Sgd {
+    float lr, momentum, weight_decay;
+    bool nesterov;
+
+    // g += wd*p; v = momentum*v + g; p -= lr * (nesterov ? g + momentum*v : v); without momentum p -= lr*g
+    __device__ __forceinline__ void step(float& p, float g, float* v) const {
+        g += weight_decay * p;
+        if (v != nullptr) {
+            *v = momentum * *v + g;
+            g = nesterov ? g + momentum * *v : *v;
+        }
+        p -= lr * g;
+    }
+};
+
+struct Adam {
+    float lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2;
+    bool decoupled;
+
+    // decoupled (AdamW): p *= 1 - lr*wd, else g += wd*p; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+    // p -= lr * (m/bc1) / (sqrt(v/bc2) + eps)
+    __device__ __forceinline__ void step(float& p, float g, float& m, float& v) const {
+        if (decoupled) {
+            p *= 1.0f - lr * weight_decay;
+        } else {
+            g += weight_decay * p;
+        }
+        m = beta1 * m + (1.0f - beta1) * g;
+        v = beta2 * v + (1.0f - beta2) * g * g;
+        p -= lr * (m / bias_correction1) / (sqrtf(v / bias_correction2) + eps);
+    }
+};
+
+}  // namespace optim
+
+// vel may be NULL when momentum == 0 (it is then neither read nor written).
+extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, float lr, float momentum, int nesterov,
+                                  float weight_decay) {
+    const optim::Sgd sgd{lr, momentum, weight_decay, nesterov != 0};
+    const bool with_velocity = momentum != 0.0f && vel != nullptr;
+    kn::for_each_vec4(
+        n, kn::aligned16(p) && kn::aligned16(g) && (!with_velocity || kn::aligned16(vel)),
+        [=](unsigned i) {
+            float4 pv = kn::load4(p, i);
+            const float4 gv = kn::load4(g, i);
+            if (with_velocity) {
+                float4 vv = kn::load4(vel, i);
+                sgd.step(pv.x, gv.x, &vv.x);
+                sgd.step(pv.y, gv.y, &vv.y);
+                sgd.step(pv.z, gv.z, &vv.z);
+                sgd.step(pv.w, gv.w, &vv.w);
+                kn::store4(vel, i, vv);
+            } else {
+                sgd.step(pv.x, gv.x, nullptr);
+                sgd.step(pv.y, gv.y, nullptr);
+                sgd.step(pv.z, gv.z, nullptr);
+                sgd.step(pv.w, gv.w, nullptr);
+            }
+            kn::store4(p, i, pv);
+        },
+        [=](unsigned i) { sgd.step(p[i], g[i], with_velocity ? &vel[i] : nullptr); });
+}
+
+// bias_correctionX = 1 - betaX^t, computed on the host in double.
+extern "C" __global__ void kn_adam(float* p, const float* g, float* m, float* v, int n, float lr, float beta1,
+                                   float beta2, float eps, float weight_decay, int decoupled, float bias_correction1,
+                                   float bias_correction2) {
+    const optim::Adam adam{lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2, decoupled != 0};
+    kn::for_each_vec4(
+        n, kn::aligned16(p) && kn::aligned16(g) && kn::aligned16(m) && kn::aligned16(v),
+        [=](unsigned i) {
+            float4 pv = kn::load4(p, i);
+            const float4 gv = kn::load4(g, i);
+            float4 mv = kn::load4(m, i);
+            float4 vv = kn::load4(v, i);
+            adam.step(pv.x, gv.x, mv.x, vv.x);
+            adam.step(pv.y, gv.y, mv.y, vv.y);
+            adam.step(pv.z, gv.z, mv.z, vv.z);
+            adam.step(pv.w, gv.w, mv.w, vv.w);
+            kn::store4(p, i, pv);
+            kn::store4(m, i, mv);
+            kn::store4(v, i, vv);
+        },
+        [=](unsigned i) { adam.step(p[i], g[i], m[i], v[i]); });
+}

@@ -1,0 +1,140 @@
+// Row-wise softmax family over [rows, k], and the softmax cross-entropy losses.
+// "Row" kernels: one warp per row, block 256 (8 rows), grid = ceil(rows / 8). Each lane walks columns
+// lane, lane + 32, ...; row maxima and sums are butterfly reductions, so every lane holds the same values.
+// Softmax is max-subtracted. An output may alias its input (each lane reads an element before writing it, and all
+// reads of a row finish in the reductions before the first write).
+#include <math_constants.h>
+
+#include "common.cuh"
+
+namespace softmax {
+
+__device__ __forceinline__ float row_max(const float* x, int k, int lane) {
+    float m = -CUDART_INF_F;
+    for (int j = lane; j < k; j += 32) m = fmaxf(m, x[j]);
+    return kn::warp_max(m);
+}
+
+// sum of exp(x - m) over the row
+__device__ __forceinline__ float row_sum_exp(const float* x, int k, int lane, float m) {
+    float s = 0.0f;
+    for (int j = lane; j < k; j += 32) s += expf(x[j] - m);
+    return kn::warp_sum(s);
+}
+
+__device__ __forceinline__ float row_sum(const float* x, int k, int lane) {
+    float s = 0.0f;
+    for (int j = lane; j < k; j += 32) s += x[j];
+    return kn::warp_sum(s);
+}
+
+}  // namespace softmax
+
+extern "C" __global__ void kn_softmax_forward(float* y, const float* x, int rows, int k) {
+    const int row = kn::warp_row();
+    if (row >= rows) return;
+    const int lane = kn::lane_id();
+    const float* xr = x + static_cast<size_t>(row) * k;
+    float* yr = y + static_cast<size_t>(row) * k;
+    const float m = softmax::row_max(xr, k, lane);
+    const float s = softmax::row_sum_exp(xr, k, lane, m);
+    for (int j = lane; j < k; j += 32) yr[j] = expf(xr[j] - m) / s;
+}
+
+// dx = y * (dy - sum(dy * y))
+extern "C" __global__ void kn_softmax_backward(float* dx, const float* dy, const float* y, int rows, int k) {
+    const int row = kn::warp_row();
+    if (row >= rows) return;
+    const int lane = kn::lane_id();
+    const size_t base = static_cast<size_t>(row) * k;
+    float dot = 0.0f;
+    for (int j = lane; j < k; j += 32) dot += dy[base + j] * y[base + j];
+    dot = kn::warp_sum(dot);
+    for (int j = lane; j < k; j += 32) dx[base + j] = y[base + j] * (dy[base + j] - dot);
+}
+
+// y = x - max - log(sum(exp(x - max)))
+extern "C" __global__ void kn_log_softmax_forward(float* y, const float* x, int rows, int k) {
+    const int row = kn::warp_row();
+    if (row >= rows) return;
+    const int lane = kn::lane_id();
+    const float* xr = x + static_cast<size_t>(row) * k;
+    float* yr = y + static_cast<size_t>(row) * k;
+    const float m = softmax::row_max(xr, k, lane);
+    const float log_s = logf(softmax::row_sum_exp(xr, k, lane, m));
+    for (int j = lane; j < k; j += 32) yr[j] = (xr[j] - m) - log_s;
+}
+
+// dx = dy - exp(y) * sum(dy)
+extern "C" __global__ void kn_log_softmax_backward(float* dx, const float* dy, const float* y, int rows, int k) {
+    const int row = kn::warp_row();
+    if (row >= rows) return;
+    const int lane = kn::lane_id();
+    const size_t base = static_cast<size_t>(row) * k;
+    const float s = softmax::row_sum(dy + base, k, lane);
+    for (int j = lane; j < k; j += 32) dx[base + j] = dy[base + j] - expf(y[base + j]) * s;
+}
+
+// Integer labels. Row loss = logsumexp(z) - z[label], taken as (max - z[label]) + log(sum) so that large logits do
+// not cancel; probs = softmax(z); dlogits = (probs - onehot) / rows. A label that is not an integer in [0, k)
+// (NaN included) records the smallest such row in *bad_row and gets loss 0 and dlogits 0 (probs still written).
+// partial_loss[blockIdx.x] = sum of the block's row losses in a fixed order.
+extern "C" __global__ void kn_softmax_xent_sparse(float* probs, float* dlogits, float* partial_loss, int* bad_row,
+                                                  const float* logits, const float* labels, int rows, int k) {
+    const int row = kn::warp_row();
+    const int lane = kn::lane_id();
+    float loss = 0.0f;
+    if (row < rows) {
+        const size_t base = static_cast<size_t>(row) * k;
+        const float* z = logits + base;
+        const float label = labels[row];
+        const bool valid = label >= 0.0f && label < static_cast<float>(k) && label == floorf(label);
+        const int target = valid ? static_cast<int>(label) : -1;
+        const float m = softmax::row_max(z, k, lane);
+        const float s = softmax::row_sum_exp(z, k, lane, m);
+        const float n = static_cast<float>(rows);
+        for (int j = lane; j < k; j += 32) {
+            const float p = expf(z[j] - m) / s;
+            probs[base + j] = p;
+            dlogits[base + j] = valid ? (p - (j == target ? 1.0f : 0.0f)) / n : 0.0f;
+        }
+        if (valid) {
+            loss = (m - z[target]) + logf(s);
+        } else if (lane == 0) {
+            atomicMin(bad_row, row);
+        }
+    }
+    const float total = kn::block_sum(lane == 0 ? loss : 0.0f);
+    if (threadIdx.x == 0) partial_loss[blockIdx.x] = total;
+}
+
+// One-hot or probability targets. Row loss = -sum(t * log_softmax(z)) = sum(t * ((max - z) + log(sum)));
+// probs = softmax(z); dlogits = (probs * sum(t) - t) / rows; partial_loss as in the sparse kernel.
+extern "C" __global__ void kn_softmax_xent_dense(float* probs, float* dlogits, float* partial_loss,
+                                                 const float* logits, const float* targets, int rows, int k) {
+    const int row = kn::warp_row();
+    const int lane = kn::lane_id();
+    float loss = 0.0f;
+    if (row < rows) {
+        const size_t base = static_cast<size_t>(row) * k;
+        const float* z = logits + base;
+        const float* t = targets + base;
+        const float m = softmax::row_max(z, k, lane);
+        const float s = softmax::row_sum_exp(z, k, lane, m);
+        const float t_sum = softmax::row_sum(t, k, lane);
+        const float log_s = logf(s);
+        const float n = static_cast<float>(rows);
+        float row_loss = 0.0f;
+        for (int j = lane; j < k; j += 32) {
+            const float zj = z[j];
+            const float tj = t[j];
+            const float p = expf(zj - m) / s;
+            probs[base + j] = p;
+            dlogits[base + j] = (p * t_sum - tj) / n;
+            row_loss += tj * ((m - zj) + log_s);
+        }
+        loss = kn::warp_sum(row_loss);
+    }
+    const float total = kn::block_sum(lane == 0 ? loss : 0.0f);
+    if (threadIdx.x == 0) partial_loss[blockIdx.x] = total;
+}
