@@ -87,7 +87,7 @@ final class CrossCheckCases {
         }
         // enough 128x128 tiles to fill an H100 (132 SMs): the large-tile kernel
         cases.add(gemm(p, 0, 1536, 1536, 64, false, false, 1, 0, false));
-        cases.add(gemm(p, 0, 1536, 1536, 64, true, true, 1, 0.25f, false));
+        cases.add(gemm(p, 0, 1536, 1536, 64, false, true, 1, 0.25f, false));
         // empty products: nothing to do, or (K = 0) only beta * C
         cases.add(gemm(p, 0, 0, 7, 5, false, false, 1, 0, false));
         cases.add(gemm(p, 0, 7, 0, 5, false, false, 1, 0, false));
@@ -99,7 +99,7 @@ final class CrossCheckCases {
         cases.add(gemm(p, 3, 33, 65, 17, true, true, 1.25f, 0.5f, false));
         cases.add(gemm(p, 3, 33, 65, 17, false, true, 1, 0, false));
         cases.add(gemm(p, 3, 33, 65, 17, true, false, 1, 0, false));
-        cases.add(gemm(p, 9, 512, 512, 32, false, false, 1, 0, false));
+        cases.add(gemm(p, 9, 512, 512, 32, true, false, 1, 0, false));
     }
 
     /** batch 0: a 2D gemm; otherwise gemmBatched over [batch, rows, cols] tensors. */
@@ -147,15 +147,22 @@ final class CrossCheckCases {
     static double[] gemmScale(float[] a, boolean ta, float[] b, boolean tb, float[] c0, int batch, int m, int n,
                               int k, float alpha, float beta) {
         double[] scale = new double[batch * m * n];
+        double[] absB = new double[k * n];
         for (int q = 0; q < batch; q++) {
             int ab = q * m * k;
             int bb = q * k * n;
             int cb = q * m * n;
+            // |opB| row-major [k, n] once, so that the inner loop runs along contiguous rows
+            for (int p = 0; p < k; p++) {
+                for (int j = 0; j < n; j++) {
+                    absB[p * n + j] = Math.abs(b[bb + (tb ? j * k + p : p * n + j)]);
+                }
+            }
             for (int i = 0; i < m; i++) {
                 for (int p = 0; p < k; p++) {
                     double aip = Math.abs(alpha) * Math.abs(a[ab + (ta ? p * m + i : i * k + p)]);
                     for (int j = 0; j < n; j++) {
-                        scale[cb + i * n + j] += aip * Math.abs(b[bb + (tb ? j * k + p : p * n + j)]);
+                        scale[cb + i * n + j] += aip * absB[p * n + j];
                     }
                 }
             }

@@ -56,7 +56,7 @@ class CrossCheckTest {
             }
         };
         assertEveryCaseFails(wrong, c -> c.op().startsWith("gemm") && !c.shape().startsWith("M=0")
-                && !c.shape().contains("N=0"), "c");
+                && !c.shape().contains("N=0") && small(c), "c");
     }
 
     /** Adds 0.1% (plus 1e-3) to the element of largest magnitude: the kind of error a wrong tile edge makes. */
@@ -83,7 +83,7 @@ class CrossCheckTest {
                 m[last] = m[last] == 0 ? 1 / (1 - rate) : 0;
             }
         };
-        assertEveryCaseFails(wrong, c -> c.op().equals("dropoutForward"), "mask");
+        assertEveryCaseFails(wrong, c -> c.op().equals("dropoutForward") && small(c), "mask");
     }
 
     @Test
@@ -152,6 +152,12 @@ class CrossCheckTest {
         }
     }
 
+    /** Leaves out the cases sized for a GPU's grid (the full catalogue runs once, in the first test). */
+    private static boolean small(Case c) {
+        return !c.shape().contains(String.valueOf(CrossCheckCases.LARGE)) && !c.shape().contains("M=1536")
+                && !c.shape().contains("M=512");
+    }
+
     private static List<Case> casesWhere(Predicate<Case> which) {
         return CrossCheck.cases(GemmPrecision.FP32).stream().filter(which).collect(Collectors.toList());
     }
@@ -212,7 +218,8 @@ class CrossCheckTest {
         System.setProperty(SelfTest.SEED_PROPERTY, Long.toString(rng.seed()));
         boolean ok;
         try {
-            ok = SelfTest.run(new CpuBackend(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+            ok = SelfTest.run(new CpuBackend(), new PrintStream(bytes, true, StandardCharsets.UTF_8),
+                    casesWhere(CrossCheckTest::small));
         } finally {
             System.clearProperty(SelfTest.SEED_PROPERTY);
         }
