@@ -24,6 +24,7 @@ final class CublasGemm implements GemmEngine {
     private final FloatPointer betaHost;
     private boolean created;
     private long calls;
+    private String lastCall = "none";
 
     /** The column-major call that computes a row-major product (see the class comment). */
     record Arguments(int opFirst, int opSecond, int m, int n, int k, int ldFirst, int ldSecond, int ldc) {
@@ -76,6 +77,7 @@ final class CublasGemm implements GemmEngine {
         RawPointers.Floats first = new RawPointers.Floats(b.address());
         RawPointers.Floats second = new RawPointers.Floats(a.address());
         RawPointers.Floats out = new RawPointers.Floats(c.address());
+        lastCall = batch == 1 ? "cublasSgemm_v2" : "cublasSgemmStridedBatched";
         if (batch == 1) {
             check(op, "cublasSgemm_v2", cublas.cublasSgemm_v2(handle, g.opFirst(), g.opSecond(), g.m(), g.n(),
                     g.k(), alphaHost, first, g.ldFirst(), second, g.ldSecond(), betaHost, out, g.ldc()));
@@ -97,6 +99,11 @@ final class CublasGemm implements GemmEngine {
     @Override
     public String description() {
         return "vendor (cuBLAS " + version + ") " + (tf32 ? "tf32" : "fp32");
+    }
+
+    @Override
+    public String lastKernel() {
+        return lastCall;
     }
 
     @Override

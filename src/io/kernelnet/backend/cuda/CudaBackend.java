@@ -123,6 +123,11 @@ public final class CudaBackend implements Backend {
         return gemm.calls();
     }
 
+    /** The kernel (or cuBLAS call) that ran the last GEMM, e.g. "kn_sgemm_128x128". */
+    public String lastGemmKernel() {
+        return gemm.lastKernel();
+    }
+
     /** A timer on this backend's stream; close it when done. */
     public EventTimer newTimer() {
         open("newTimer");

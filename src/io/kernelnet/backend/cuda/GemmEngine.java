@@ -12,6 +12,9 @@ interface GemmEngine extends AutoCloseable {
     /** "kernels fp32" or "vendor (cuBLAS 13.1.0) tf32", for logs and the bench. */
     String description();
 
+    /** What computed the last GEMM: a kernel name, or the cuBLAS call (the bench reports it). */
+    String lastKernel();
+
     /** GEMM calls made so far (proof, in the GPU tests, that this engine really ran). */
     long calls();
 

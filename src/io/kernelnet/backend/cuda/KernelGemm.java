@@ -31,9 +31,9 @@ final class KernelGemm implements GemmEngine {
         lastTile = tile;
     }
 
-    /** The tile of the last call (the bench reports it). */
-    LaunchConfig.GemmTile lastTile() {
-        return lastTile;
+    @Override
+    public String lastKernel() {
+        return lastTile == null ? "none" : lastTile.kernel.symbol;
     }
 
     @Override
