@@ -65,6 +65,7 @@ public final class Backends {
         }
         line(sb, "kernels", a.kernelsBuilt() ? "built (" + CudaRuntime.KERNELS_RESOURCE + ")"
                 : "not built (" + CudaRuntime.KERNELS_RESOURCE + " missing)");
+        line(sb, "cuda runtime", status(VendorLibraries.cudaRuntime()));
         line(sb, "cuBLAS", status(VendorLibraries.cublas()));
         line(sb, "cuDNN", status(VendorLibraries.cudnn()));
         line(sb, "cuda backend", a.usable() ? "usable" : "not usable: " + a.reason());

@@ -18,13 +18,35 @@ public final class VendorLibraries {
         }
     }
 
+    private static Status cudartStatus;
     private static Status cublasStatus;
     private static Status cudnnStatus;
 
     private VendorLibraries() {
     }
 
+    /**
+     * The CUDA runtime preset, which cuBLAS and cuDNN both load first. Probed on its own because once its class
+     * failed to initialize, later attempts only say "Could not initialize class", not which library was missing.
+     */
+    public static synchronized Status cudaRuntime() {
+        if (cudartStatus == null) {
+            try {
+                Loader.load(cudart.class);
+                int[] version = new int[1];
+                cudart.cudaRuntimeGetVersion(version);
+                cudartStatus = new Status("CUDA runtime", true, Availability.versionString(version[0]));
+            } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
+                cudartStatus = new Status("CUDA runtime", false, LoadFailure.reason(e));
+            }
+        }
+        return cudartStatus;
+    }
+
     public static synchronized Status cublas() {
+        if (cublasStatus == null && !cudaRuntime().loaded()) {
+            cublasStatus = new Status("cuBLAS", false, cudaRuntime().detail());
+        }
         if (cublasStatus == null) {
             try {
                 Loader.load(cublas.class);
@@ -43,6 +65,9 @@ public final class VendorLibraries {
     }
 
     public static synchronized Status cudnn() {
+        if (cudnnStatus == null && !cudaRuntime().loaded()) {
+            cudnnStatus = new Status("cuDNN", false, cudaRuntime().detail());
+        }
         if (cudnnStatus == null) {
             try {
                 Loader.load(cudnn.class);
