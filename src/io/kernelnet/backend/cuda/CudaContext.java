@@ -21,9 +21,11 @@ final class CudaContext implements AutoCloseable {
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final DeviceStream stream = new DeviceStream();
+    /** The context each thread last made current through any backend (the driver keeps one per thread). */
+    private static final ThreadLocal<CudaContext> CURRENT = new ThreadLocal<>();
+
     private boolean contextRetained;
     private boolean streamCreated;
-    private Thread boundThread;
 
     CudaContext(CudaDeviceInfo info) {
         this.info = info;
@@ -31,8 +33,7 @@ final class CudaContext implements AutoCloseable {
             cuDeviceGet(device, info.ordinal());
             cuDevicePrimaryCtxRetain(context, device);
             contextRetained = true;
-            cuCtxSetCurrent(context);
-            boundThread = Thread.currentThread();
+            bind();
             cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
             streamCreated = true;
         } catch (jcuda.CudaException e) {
@@ -49,12 +50,11 @@ final class CudaContext implements AutoCloseable {
         return stream;
     }
 
-    /** Makes the context current on the calling thread (the driver keeps the current context per thread). */
+    /** Makes the context current on the calling thread, unless this thread's last bind was already to it. */
     void bind() {
-        Thread current = Thread.currentThread();
-        if (current != boundThread) {
+        if (CURRENT.get() != this) {
             cuCtxSetCurrent(context);
-            boundThread = current;
+            CURRENT.set(this);
         }
     }
 
@@ -78,6 +78,9 @@ final class CudaContext implements AutoCloseable {
         } finally {
             if (contextRetained) {
                 contextRetained = false;
+                if (CURRENT.get() == this) {
+                    CURRENT.remove();
+                }
                 cuDevicePrimaryCtxRelease(device);
             }
         }
