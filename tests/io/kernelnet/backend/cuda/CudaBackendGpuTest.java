@@ -28,9 +28,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -38,8 +41,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * with TF32 and with cuBLAS (FP32 and TF32), plus what only a device shows: out-of-memory and closed-backend
  * errors, bad labels found by the kernel, memory accounting, and the same refusal messages as the CPU. Skips
  * (assumption, with the reason) where CUDA is not usable.
+ *
+ * <p>Ordered so that a kernel failing with a sticky error (which ends the process's context, and with it every
+ * later test) costs as little as possible: the small tests first, then the cases of our kernels (whose riskiest
+ * cases, misaligned tensors, come last), then the other engines.
  */
 @Tag("gpu")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaBackendGpuTest {
     private static final Availability CUDA = CudaRuntime.availability();
     private static final List<Backend> OPENED = new ArrayList<>();
@@ -74,21 +82,25 @@ class CudaBackendGpuTest {
     // ---- the cross-check cases ----------------------------------------------------------------------------------
 
     @TestFactory
+    @Order(10)
     Stream<DynamicTest> everyCaseWithOurKernels() {
         return crossCheck(open(Engine.KERNELS, false), c -> true);
     }
 
     @TestFactory
+    @Order(13)
     Stream<DynamicTest> gemmCasesWithOurTf32Kernel() {
         return crossCheck(open(Engine.KERNELS, true), c -> c.op().startsWith("gemm"));
     }
 
     @TestFactory
+    @Order(11)
     Stream<DynamicTest> gemmCasesWithCublasFp32() {
         return crossCheck(open(Engine.VENDOR, false), c -> c.op().startsWith("gemm"));
     }
 
     @TestFactory
+    @Order(12)
     Stream<DynamicTest> gemmCasesWithCublasTf32() {
         return crossCheck(open(Engine.VENDOR, true), c -> c.op().startsWith("gemm"));
     }
@@ -115,6 +127,7 @@ class CudaBackendGpuTest {
     // ---- the GPU path really runs ---------------------------------------------------------------------------------
 
     @Test
+    @Order(1)
     void storagesAreDeviceMemoryAndOpsLaunchKernels() {
         CudaBackend kernels = open(Engine.KERNELS, false);
         assertEquals("cuda", kernels.name());
@@ -144,6 +157,7 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    @Order(2)
     void convolutionIsRefusedLoudlyUntilCudnnArrives() {
         CudaBackend backend = open(Engine.KERNELS, false);
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
@@ -154,6 +168,7 @@ class CudaBackendGpuTest {
     // ---- errors a device produces ---------------------------------------------------------------------------------
 
     @Test
+    @Order(3)
     void outOfMemoryNamesTheRequestWhatIsFreeAndTheLabel() {
         CudaBackend backend = open(Engine.KERNELS, false);
         long before = backend.allocatedBytes();
@@ -165,6 +180,7 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    @Order(4)
     void aClosedBackendRefusesEveryCallAndItsStoragesAreClosed() {
         CudaBackend backend = new CudaBackend(0, Engine.KERNELS, false);
         Storage s = backend.allocate(64, "left open");
@@ -180,6 +196,7 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    @Order(5)
     void aBadLabelFoundByTheKernelGivesTheCpuMessage() {
         CudaBackend backend = open(Engine.KERNELS, false);
         for (float[] labels : new float[][] {{0, 2, 7, 1}, {0, 2.5f, 1, 1}, {0, 1, 1, -1}}) {
@@ -206,6 +223,7 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    @Order(6)
     void allocatedAndPeakBytesFollowAllocationsAndStagingStopsGrowing() {
         CudaBackend backend = open(Engine.KERNELS, false);
         long base = backend.allocatedBytes();
@@ -237,6 +255,7 @@ class CudaBackendGpuTest {
     // ---- the same refusals as the CPU -----------------------------------------------------------------------------
 
     @Test
+    @Order(7)
     void invalidCallsAreRefusedWithTheCpuMessages() {
         CudaBackend backend = open(Engine.KERNELS, false);
         Map<String, Consumer<Tensors>> calls = Map.ofEntries(
@@ -288,6 +307,7 @@ class CudaBackendGpuTest {
     }
 
     @Test
+    @Order(8)
     void aTensorOfAnotherBackendIsRefused() {
         CudaBackend backend = open(Engine.KERNELS, false);
         Tensor host = Tensor.zeros(Shape.of(4));
