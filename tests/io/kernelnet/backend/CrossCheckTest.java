@@ -9,6 +9,7 @@ import io.kernelnet.backend.CrossCheck.GemmPrecision;
 import io.kernelnet.backend.CrossCheck.Row;
 import io.kernelnet.backend.CrossCheck.Tolerance;
 import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.backend.cuda.SelfTest;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.TestRandom;
 import java.io.ByteArrayOutputStream;

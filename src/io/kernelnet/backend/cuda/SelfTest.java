@@ -1,5 +1,7 @@
-package io.kernelnet.backend;
+package io.kernelnet.backend.cuda;
 
+import io.kernelnet.backend.Backend;
+import io.kernelnet.backend.CrossCheck;
 import io.kernelnet.backend.cpu.CpuBackend;
 import java.io.PrintStream;
 import java.util.List;
@@ -20,7 +22,8 @@ public final class SelfTest {
         return run(underTest, out, CrossCheck.cases(CrossCheck.precisionOf(underTest)));
     }
 
-    static boolean run(Backend underTest, PrintStream out, List<CrossCheck.Case> cases) {
+    /** {@link #run(Backend, PrintStream)} over a chosen list of cases. */
+    public static boolean run(Backend underTest, PrintStream out, List<CrossCheck.Case> cases) {
         long seed = Long.getLong(SEED_PROPERTY, System.nanoTime());
         CrossCheck.GemmPrecision precision = CrossCheck.precisionOf(underTest);
         out.printf("selftest: %s (%s) against the cpu reference, seed %d (replay with -D%s=%d), gemm bounds %s%n",
