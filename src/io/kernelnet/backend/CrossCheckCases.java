@@ -1,0 +1,675 @@
+package io.kernelnet.backend;
+
+import io.kernelnet.backend.CrossCheck.Case;
+import io.kernelnet.backend.CrossCheck.GemmPrecision;
+import io.kernelnet.backend.CrossCheck.Setup;
+import io.kernelnet.backend.CrossCheck.Tolerance;
+import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The cases {@link CrossCheck} runs: every op the CUDA backend implements, at sizes that reach the kernels' edges
+ * (1, odd sizes, more rows than one block, more elements than one grid-stride wave, empty tensors), with inputs
+ * drawn from each case's seed. Bounds are explained on {@link CrossCheck}.
+ */
+final class CrossCheckCases {
+    /** More elements than one elementwise wave covers (4 * 8 blocks * 256 threads per SM) on GPUs up to 300 SMs. */
+    static final int LARGE = 2_500_003;
+    private static final float[] NONE = new float[0];
+    private static final Activation[] ACTIVATIONS = Activation.values();
+    private static final float LEAKY_ALPHA = 0.2f;
+
+    private CrossCheckCases() {
+    }
+
+    static List<Case> all(GemmPrecision precision) {
+        List<Case> cases = new ArrayList<>();
+        memory(cases);
+        gemm(cases, precision);
+        bias(cases);
+        activations(cases);
+        softmax(cases);
+        losses(cases);
+        dropout(cases);
+        optimizers(cases);
+        reductions(cases);
+        // last: a kernel that assumes 16-byte alignment fails here with a sticky error that ends the context
+        misaligned(cases, precision);
+        return cases;
+    }
+
+    // ---- memory and elementwise -------------------------------------------------------------------------------
+
+    private static void memory(List<Case> cases) {
+        for (int n : new int[] {1, 7, LARGE}) {
+            cases.add(new Case("fill", Shape.of(n).toString(), r -> {
+                float value = uniform(r, 1, -10, 10)[0];
+                return new Setup().output("y", Shape.of(n), Tolerance.exact())
+                        .run((b, t) -> {
+                            b.fill(t.get("y"), value);
+                            return NONE;
+                        });
+            }));
+        }
+        for (int n : new int[] {33, LARGE}) {
+            cases.add(new Case("copy", Shape.of(n).toString(), r -> new Setup()
+                    .input("x", Shape.of(n), uniform(r, n, -1, 1))
+                    .output("y", Shape.of(n), Tolerance.exact())
+                    .run((b, t) -> {
+                        b.copy(t.get("y"), t.get("x"));
+                        return NONE;
+                    })));
+        }
+        for (int n : new int[] {1, 129, LARGE}) {
+            cases.add(new Case("add", Shape.of(n).toString(), r -> new Setup()
+                    .input("a", Shape.of(n), uniform(r, n, -1, 1))
+                    .input("b", Shape.of(n), uniform(r, n, -1, 1))
+                    .output("y", Shape.of(n), Tolerance.exact())
+                    .run((b, t) -> {
+                        b.add(t.get("y"), t.get("a"), t.get("b"));
+                        return NONE;
+                    })));
+        }
+    }
+
+    // ---- GEMM -------------------------------------------------------------------------------------------------
+
+    private static void gemm(List<Case> cases, GemmPrecision p) {
+        int[][] shapes = {{1, 1, 1}, {7, 33, 129}, {129, 257, 33}, {257, 1, 7}, {33, 65, 257}};
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                for (int[] s : shapes) {
+                    cases.add(gemm(p, 0, s[0], s[1], s[2], ta, tb, 1, 0, false));
+                }
+                cases.add(gemm(p, 0, 65, 97, 31, ta, tb, 0.5f, -1.5f, false));
+            }
+        }
+        // enough 128x128 tiles to fill an H100 (132 SMs): the large-tile kernel
+        cases.add(gemm(p, 0, 1536, 1536, 64, false, false, 1, 0, false));
+        cases.add(gemm(p, 0, 1536, 1536, 64, false, true, 1, 0.25f, false));
+        // empty products: nothing to do, or (K = 0) only beta * C
+        cases.add(gemm(p, 0, 0, 7, 5, false, false, 1, 0, false));
+        cases.add(gemm(p, 0, 7, 0, 5, false, false, 1, 0, false));
+        cases.add(gemm(p, 0, 7, 5, 0, false, false, 1, 0.5f, false));
+        cases.add(gemm(p, 3, 33, 65, 17, false, false, 1, 0, false));
+        cases.add(gemm(p, 3, 33, 65, 17, true, true, 1.25f, 0.5f, false));
+        cases.add(gemm(p, 3, 33, 65, 17, false, true, 1, 0, false));
+        cases.add(gemm(p, 3, 33, 65, 17, true, false, 1, 0, false));
+        cases.add(gemm(p, 9, 512, 512, 32, true, false, 1, 0, false));
+    }
+
+    /** batch 0: a 2D gemm; otherwise gemmBatched over [batch, rows, cols] tensors. */
+    private static Case gemm(GemmPrecision p, int batch, int m, int n, int k, boolean ta, boolean tb, float alpha,
+                             float beta, boolean misaligned) {
+        String shape = (batch > 0 ? batch + "x " : "") + "M=" + m + " N=" + n + " K=" + k + " "
+                + (ta ? "T" : "N") + (tb ? "T" : "N")
+                + (alpha != 1 || beta != 0 ? " alpha=" + alpha + " beta=" + beta : "")
+                + (misaligned ? " at offset+1" : "");
+        return new Case(batch > 0 ? "gemmBatched" : "gemm", shape, r -> {
+            int count = Math.max(batch, 1);
+            float[] a = uniform(r, count * m * k, -1, 1);
+            float[] b = uniform(r, count * k * n, -1, 1);
+            float[] c0 = beta == 0 ? null : uniform(r, count * m * n, -1, 1);
+            Tolerance tolerance = Tolerance.scaled(Tolerance.gemmBound(p, k),
+                    gemmScale(a, ta, b, tb, c0, count, m, n, k, alpha, beta));
+            Setup s = new Setup()
+                    .input("a", batched(batch, ta ? Shape.of(k, m) : Shape.of(m, k)), a)
+                    .input("b", batched(batch, tb ? Shape.of(n, k) : Shape.of(k, n)), b);
+            Shape cShape = batched(batch, Shape.of(m, n));
+            if (c0 == null) {
+                s.output("c", cShape, tolerance);
+            } else {
+                s.inout("c", cShape, c0, tolerance);
+            }
+            if (misaligned) {
+                s.misaligned();
+            }
+            return s.run((be, t) -> {
+                if (batch > 0) {
+                    be.gemmBatched(t.get("c"), t.get("a"), ta, t.get("b"), tb, alpha, beta);
+                } else {
+                    be.gemm(t.get("c"), t.get("a"), ta, t.get("b"), tb, alpha, beta);
+                }
+                return NONE;
+            });
+        });
+    }
+
+    private static Shape batched(int batch, Shape s) {
+        return batch > 0 ? s.batched(batch) : s;
+    }
+
+    /** |alpha| sum_p |opA_ip| |opB_pj| + |beta| |C0_ij| for every element: the scale of the GEMM error bound. */
+    static double[] gemmScale(float[] a, boolean ta, float[] b, boolean tb, float[] c0, int batch, int m, int n,
+                              int k, float alpha, float beta) {
+        double[] scale = new double[batch * m * n];
+        double[] absB = new double[k * n];
+        for (int q = 0; q < batch; q++) {
+            int ab = q * m * k;
+            int bb = q * k * n;
+            int cb = q * m * n;
+            // |opB| row-major [k, n] once, so that the inner loop runs along contiguous rows
+            for (int p = 0; p < k; p++) {
+                for (int j = 0; j < n; j++) {
+                    absB[p * n + j] = Math.abs(b[bb + (tb ? j * k + p : p * n + j)]);
+                }
+            }
+            for (int i = 0; i < m; i++) {
+                for (int p = 0; p < k; p++) {
+                    double aip = Math.abs(alpha) * Math.abs(a[ab + (ta ? p * m + i : i * k + p)]);
+                    for (int j = 0; j < n; j++) {
+                        scale[cb + i * n + j] += aip * absB[p * n + j];
+                    }
+                }
+            }
+        }
+        if (c0 != null) {
+            for (int i = 0; i < scale.length; i++) {
+                scale[i] += Math.abs(beta) * Math.abs(c0[i]);
+            }
+        }
+        return scale;
+    }
+
+    // ---- bias -------------------------------------------------------------------------------------------------
+
+    private static void bias(List<Case> cases) {
+        Shape[] addShapes = {Shape.of(257, 33), Shape.of(7, 5, 3, 3), Shape.of(2, 3, 33, 17)};
+        for (Shape y : addShapes) {
+            cases.add(new Case("biasAdd", y.toString(), r -> new Setup()
+                    .inout("y", y, uniform(r, (int) y.size(), -1, 1), Tolerance.exact())
+                    .input("bias", Shape.of(y.dim(1)), uniform(r, y.dim(1), -1, 1))
+                    .run((b, t) -> {
+                        b.biasAdd(t.get("y"), t.get("bias"));
+                        return NONE;
+                    })));
+        }
+        Shape[] gradShapes = {Shape.of(257, 33), Shape.of(7, 5, 3, 3), Shape.of(2, 3, 33, 17), Shape.of(4096, 65),
+            Shape.of(64, 16, 8, 8)};
+        for (Shape dyShape : gradShapes) {
+            cases.add(new Case("biasGrad", dyShape.toString(), r -> {
+                float[] dy = uniform(r, (int) dyShape.size(), -1, 1);
+                int channels = dyShape.dim(1);
+                int inner = (int) dyShape.sizeFrom(2);
+                double[] scale = new double[channels];
+                for (int i = 0; i < dy.length; i++) {
+                    scale[i / inner % channels] += Math.abs(dy[i]);
+                }
+                return new Setup()
+                        .input("dy", dyShape, dy)
+                        .output("dBias", Shape.of(channels), Tolerance.scaled(Tolerance.FP32_BOUND, scale))
+                        .run((b, t) -> {
+                            b.biasGrad(t.get("dBias"), t.get("dy"));
+                            return NONE;
+                        });
+            }));
+        }
+    }
+
+    // ---- activations ------------------------------------------------------------------------------------------
+
+    private static void activations(List<Case> cases) {
+        Shape shape = Shape.of(1000, 129);
+        for (Activation act : ACTIVATIONS) {
+            cases.add(new Case("activationForward " + act, shape.toString(), r -> new Setup()
+                    .input("x", shape, activationInput(r, act, (int) shape.size()))
+                    .output("y", shape, activationTolerance(act))
+                    .run((b, t) -> {
+                        b.activationForward(t.get("y"), t.get("x"), act, LEAKY_ALPHA);
+                        return NONE;
+                    })));
+            cases.add(new Case("activationBackward " + act, shape.toString(), r -> {
+                float[] x = activationInput(r, act, (int) shape.size());
+                return new Setup()
+                        .input("dy", shape, uniform(r, x.length, -1, 1))
+                        .input("x", shape, x)
+                        .input("y", shape, activate(act, x))
+                        .output("dx", shape, activationTolerance(act))
+                        .run((b, t) -> {
+                            b.activationBackward(t.get("dx"), t.get("dy"), t.get("x"), t.get("y"), act, LEAKY_ALPHA);
+                            return NONE;
+                        });
+            }));
+        }
+        cases.add(new Case("activationForward RELU", Shape.of(LARGE).toString(), r -> new Setup()
+                .input("x", Shape.of(LARGE), activationInput(r, Activation.RELU, LARGE))
+                .output("y", Shape.of(LARGE), Tolerance.exact())
+                .run((b, t) -> {
+                    b.activationForward(t.get("y"), t.get("x"), Activation.RELU, 0);
+                    return NONE;
+                })));
+        // in place (y = x, dx = dy), with null for the tensor the backward does not read
+        Shape small = Shape.of(257, 33);
+        for (Activation act : new Activation[] {Activation.RELU, Activation.SIGMOID}) {
+            cases.add(new Case("activationForward " + act + " in place", small.toString(), r -> new Setup()
+                    .inout("x", small, activationInput(r, act, (int) small.size()), activationTolerance(act))
+                    .run((b, t) -> {
+                        b.activationForward(t.get("x"), t.get("x"), act, LEAKY_ALPHA);
+                        return NONE;
+                    })));
+        }
+        for (Activation act : new Activation[] {Activation.LEAKY_RELU, Activation.TANH}) {
+            boolean fromInput = act == Activation.LEAKY_RELU;
+            cases.add(new Case("activationBackward " + act + " in place", small.toString(), r -> {
+                float[] x = activationInput(r, act, (int) small.size());
+                return new Setup()
+                        .inout("dy", small, uniform(r, x.length, -1, 1), activationTolerance(act))
+                        .input("saved", small, fromInput ? x : activate(act, x))
+                        .run((b, t) -> {
+                            Tensor saved = t.get("saved");
+                            b.activationBackward(t.get("dy"), t.get("dy"), fromInput ? saved : null,
+                                    fromInput ? null : saved, act, LEAKY_ALPHA);
+                            return NONE;
+                        });
+            }));
+        }
+    }
+
+    /** ReLUs get exact zeros (their derivative there is a convention both backends must share); others a range. */
+    private static float[] activationInput(Random r, Activation act, int n) {
+        if (act == Activation.RELU || act == Activation.LEAKY_RELU) {
+            float[] x = uniform(r, n, -1, 1);
+            for (int i = 0; i < n; i += 1 + r.nextInt(16)) {
+                x[i] = 0f;
+            }
+            return x;
+        }
+        return uniform(r, n, -4, 4);
+    }
+
+    /** The ReLUs are a comparison and one multiply: exact. Sigmoid and tanh use exp/tanh: relative. */
+    private static Tolerance activationTolerance(Activation act) {
+        return act == Activation.RELU || act == Activation.LEAKY_RELU ? Tolerance.exact() : Tolerance.relative();
+    }
+
+    private static float[] activate(Activation act, float[] x) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            float v = x[i];
+            y[i] = switch (act) {
+                case RELU -> Math.max(v, 0f);
+                case LEAKY_RELU -> v > 0 ? v : LEAKY_ALPHA * v;
+                case SIGMOID -> (float) (1 / (1 + Math.exp(-v)));
+                case TANH -> (float) Math.tanh(v);
+            };
+        }
+        return y;
+    }
+
+    // ---- softmax family ---------------------------------------------------------------------------------------
+
+    private static void softmax(List<Case> cases) {
+        Shape[] shapes = {Shape.of(1, 1), Shape.of(7, 10), Shape.of(129, 1000), Shape.of(5, 4097), Shape.of(0, 10)};
+        for (Shape s : shapes) {
+            for (boolean log : new boolean[] {false, true}) {
+                String name = log ? "logSoftmax" : "softmax";
+                cases.add(new Case(name + "Forward", s.toString(), r -> new Setup()
+                        .input("x", s, uniform(r, (int) s.size(), -3, 3))
+                        .output("y", s, Tolerance.relative())
+                        .run((b, t) -> {
+                            if (log) {
+                                b.logSoftmaxForward(t.get("y"), t.get("x"));
+                            } else {
+                                b.softmaxForward(t.get("y"), t.get("x"));
+                            }
+                            return NONE;
+                        })));
+                cases.add(new Case(name + "Backward", s.toString(), r -> new Setup()
+                        .input("dy", s, uniform(r, (int) s.size(), -1, 1))
+                        .input("y", s, softmaxRows(uniform(r, (int) s.size(), -3, 3), s.dim(1), log))
+                        .output("dx", s, Tolerance.relative())
+                        .run((b, t) -> {
+                            if (log) {
+                                b.logSoftmaxBackward(t.get("dx"), t.get("dy"), t.get("y"));
+                            } else {
+                                b.softmaxBackward(t.get("dx"), t.get("dy"), t.get("y"));
+                            }
+                            return NONE;
+                        })));
+            }
+        }
+        Shape wide = Shape.of(64, 1000);
+        cases.add(new Case("softmaxForward", wide + " logits in [-40, 40)", r -> new Setup()
+                .input("x", wide, uniform(r, (int) wide.size(), -40, 40))
+                .output("y", wide, Tolerance.relative())
+                .run((b, t) -> {
+                    b.softmaxForward(t.get("y"), t.get("x"));
+                    return NONE;
+                })));
+    }
+
+    /** Row-wise softmax (or log-softmax) in double, rounded once: realistic y for the backward cases. */
+    private static float[] softmaxRows(float[] x, int k, boolean log) {
+        float[] y = new float[x.length];
+        for (int base = 0; base < x.length; base += k) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < k; j++) {
+                max = Math.max(max, x[base + j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < k; j++) {
+                sum += Math.exp(x[base + j] - max);
+            }
+            double lse = max + Math.log(sum);
+            for (int j = 0; j < k; j++) {
+                y[base + j] = (float) (log ? x[base + j] - lse : Math.exp(x[base + j] - lse));
+            }
+        }
+        return y;
+    }
+
+    // ---- losses -----------------------------------------------------------------------------------------------
+
+    private static void losses(List<Case> cases) {
+        Shape[] shapes = {Shape.of(1, 1), Shape.of(7, 10), Shape.of(257, 33), Shape.of(129, 1000), Shape.of(3, 4097),
+            Shape.of(0, 10)};
+        for (Shape s : shapes) {
+            cases.add(sparseCrossEntropy(s, 3, ""));
+        }
+        cases.add(sparseCrossEntropy(Shape.of(64, 1000), 30, " logits in [-30, 30)"));
+        cases.add(denseCrossEntropy(Shape.of(257, 33), "one-hot"));
+        cases.add(denseCrossEntropy(Shape.of(64, 1000), "probabilities"));
+        cases.add(denseCrossEntropy(Shape.of(7, 10), "unnormalized"));
+        for (Shape s : new Shape[] {Shape.of(1), Shape.of(4097), Shape.of(257, 33), Shape.of(1000, 1000)}) {
+            cases.add(new Case("mseLoss", s.toString(), r -> new Setup()
+                    .input("pred", s, uniform(r, (int) s.size(), -1, 1))
+                    .input("target", s, uniform(r, (int) s.size(), -1, 1))
+                    .output("dPred", s, Tolerance.relative())
+                    .scalar("loss", Tolerance.relative())
+                    .run((b, t) -> new float[] {b.mseLoss(t.get("dPred"), t.get("pred"), t.get("target"))})));
+        }
+    }
+
+    private static Case sparseCrossEntropy(Shape s, float logitRange, String note) {
+        int n = s.dim(0);
+        int k = s.dim(1);
+        return new Case("softmaxCrossEntropySparse", s + note, r -> new Setup()
+                .input("logits", s, uniform(r, n * k, -logitRange, logitRange))
+                .input("labels", Shape.of(n), labels(r, n, k))
+                .output("probs", s, Tolerance.relative())
+                .output("dLogits", s, Tolerance.relative())
+                .scalar("loss", Tolerance.relative())
+                .run((b, t) -> new float[] {b.softmaxCrossEntropySparse(t.get("probs"), t.get("dLogits"),
+                        t.get("logits"), t.get("labels"))}));
+    }
+
+    private static Case denseCrossEntropy(Shape s, String targets) {
+        int n = s.dim(0);
+        int k = s.dim(1);
+        return new Case("softmaxCrossEntropy", s + " " + targets, r -> {
+            float[] t = switch (targets) {
+                case "one-hot" -> oneHot(labels(r, n, k), k);
+                case "probabilities" -> softmaxRows(uniform(r, n * k, -2, 2), k, false);
+                default -> uniform(r, n * k, 0.1f, 1);
+            };
+            return new Setup()
+                    .input("logits", s, uniform(r, n * k, -3, 3))
+                    .input("targets", s, t)
+                    .output("probs", s, Tolerance.relative())
+                    .output("dLogits", s, Tolerance.relative())
+                    .scalar("loss", Tolerance.relative())
+                    .run((b, m) -> new float[] {b.softmaxCrossEntropy(m.get("probs"), m.get("dLogits"),
+                            m.get("logits"), m.get("targets"))});
+        });
+    }
+
+    // ---- dropout ----------------------------------------------------------------------------------------------
+
+    private static void dropout(List<Case> cases) {
+        Object[][] configs = {{0.5f, Shape.of(LARGE)}, {0f, Shape.of(7)}, {0.9f, Shape.of(1000, 33)},
+            {0.25f, Shape.of(5)}};
+        for (Object[] config : configs) {
+            float rate = (Float) config[0];
+            Shape s = (Shape) config[1];
+            cases.add(new Case("dropoutForward", s + " rate " + rate, r -> {
+                long seed = r.nextLong();
+                // above 2^32, so that the high word of the Philox counter matters
+                long offset = ((long) r.nextInt(4) << 32) + r.nextInt(1 << 20);
+                return new Setup()
+                        .input("x", s, uniform(r, (int) s.size(), -1, 1))
+                        .output("y", s, Tolerance.relative())
+                        .output("mask", s, Tolerance.exact())
+                        .run((b, t) -> {
+                            b.dropoutForward(t.get("y"), t.get("mask"), t.get("x"), rate, seed, offset);
+                            return NONE;
+                        });
+            }));
+        }
+        Shape s = Shape.of(1000, 33);
+        cases.add(new Case("dropoutBackward", s.toString(), r -> {
+            float[] mask = new float[(int) s.size()];
+            for (int i = 0; i < mask.length; i++) {
+                mask[i] = r.nextBoolean() ? 2f : 0f;
+            }
+            return new Setup()
+                    .input("dy", s, uniform(r, mask.length, -1, 1))
+                    .input("mask", s, mask)
+                    .output("dx", s, Tolerance.exact())
+                    .run((b, t) -> {
+                        b.dropoutBackward(t.get("dx"), t.get("dy"), t.get("mask"));
+                        return NONE;
+                    });
+        }));
+    }
+
+    // ---- optimizers -------------------------------------------------------------------------------------------
+
+    private static final int PARAMS = 100_003;
+    /** Row length of the per-step gradients: a multiple of 64, so that every step's slice stays aligned. */
+    private static final int GRAD_STRIDE = 100_032;
+
+    private static void optimizers(List<Case> cases) {
+        cases.add(sgd(new SgdStep(0.1f, 0, false, 0)));
+        cases.add(sgd(new SgdStep(0.05f, 0.9f, false, 0)));
+        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f)));
+        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f)));
+        cases.add(adam("adam from zero state", false, 0, 1, false));
+        cases.add(adam("adam + L2", false, 0.01f, 3, true));
+        cases.add(adam("adamw", true, 0.01f, 10, true));
+    }
+
+    private static Case sgd(SgdStep step) {
+        int steps = 3;
+        String shape = "[" + PARAMS + "] x" + steps + " lr=" + step.lr() + " momentum=" + step.momentum()
+                + (step.nesterov() ? " nesterov" : "") + " wd=" + step.weightDecay();
+        boolean withVelocity = step.momentum() != 0;
+        return new Case("sgdUpdate", shape, r -> {
+            Setup s = new Setup()
+                    .inout("param", Shape.of(PARAMS), uniform(r, PARAMS, -1, 1), Tolerance.relative())
+                    .input("grads", Shape.of(steps, GRAD_STRIDE), uniform(r, steps * GRAD_STRIDE, -1, 1));
+            if (withVelocity) {
+                s.inout("velocity", Shape.of(PARAMS), uniform(r, PARAMS, -0.1f, 0.1f), Tolerance.relative());
+            }
+            return s.run((b, t) -> {
+                for (int i = 0; i < steps; i++) {
+                    b.sgdUpdate(t.get("param"), gradOfStep(t.get("grads"), i), withVelocity ? t.get("velocity") : null,
+                            step);
+                }
+                return NONE;
+            });
+        });
+    }
+
+    private static Case adam(String name, boolean decoupled, float weightDecay, int firstStep, boolean warmState) {
+        int steps = 5;
+        return new Case("adamUpdate", "[" + PARAMS + "] " + name + " steps " + firstStep + ".."
+                + (firstStep + steps - 1), r -> new Setup()
+                .inout("param", Shape.of(PARAMS), uniform(r, PARAMS, -1, 1), Tolerance.relative())
+                .input("grads", Shape.of(steps, GRAD_STRIDE), uniform(r, steps * GRAD_STRIDE, -1, 1))
+                .inout("m", Shape.of(PARAMS), warmState ? uniform(r, PARAMS, -0.1f, 0.1f) : new float[PARAMS],
+                        Tolerance.relative())
+                .inout("v", Shape.of(PARAMS), warmState ? uniform(r, PARAMS, 0, 0.01f) : new float[PARAMS],
+                        Tolerance.relative())
+                .run((b, t) -> {
+                    for (int i = 0; i < steps; i++) {
+                        b.adamUpdate(t.get("param"), gradOfStep(t.get("grads"), i), t.get("m"), t.get("v"),
+                                new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, weightDecay, decoupled, firstStep + i));
+                    }
+                    return NONE;
+                }));
+    }
+
+    private static Tensor gradOfStep(Tensor grads, int step) {
+        return grads.slice((long) step * grads.dim(1), Shape.of(PARAMS), "grad " + step);
+    }
+
+    // ---- reductions and metrics -------------------------------------------------------------------------------
+
+    private static void reductions(List<Case> cases) {
+        for (Shape s : new Shape[] {Shape.of(300_001), Shape.of(1), Shape.of(0), Shape.of(1000, 33)}) {
+            cases.add(new Case("sum", s.toString(), r -> {
+                float[] x = uniform(r, (int) s.size(), -1, 1);
+                return new Setup()
+                        .input("x", s, x)
+                        .scalar("sum", Tolerance.scaled(Tolerance.FP32_BOUND, absSum(x)))
+                        .run((b, t) -> new float[] {b.sum(t.get("x"))});
+            }));
+        }
+        for (Shape s : new Shape[] {Shape.of(300_001), Shape.of(7), Shape.of(0)}) {
+            cases.add(new Case("mean", s.toString(), r -> {
+                float[] x = uniform(r, (int) s.size(), -1, 1);
+                return new Setup()
+                        .input("x", s, x)
+                        .scalar("mean", Tolerance.scaled(Tolerance.FP32_BOUND, absSum(x) / x.length))
+                        .run((b, t) -> new float[] {b.mean(t.get("x"))});
+            }));
+        }
+        for (Shape s : new Shape[] {Shape.of(257, 33), Shape.of(7, 4097), Shape.of(1000, 1), Shape.of(0, 5)}) {
+            cases.add(new Case("argmax", s.toString(), r -> new Setup()
+                    .input("x", s, uniform(r, (int) s.size(), -1, 1))
+                    .output("indices", Shape.of(s.dim(0)), Tolerance.exact())
+                    .run((b, t) -> {
+                        b.argmax(t.get("indices"), t.get("x"));
+                        return NONE;
+                    })));
+        }
+        for (Shape s : new Shape[] {Shape.of(257, 33), Shape.of(1000, 10)}) {
+            cases.add(accuracy(s, false));
+        }
+        cases.add(accuracy(Shape.of(129, 10), true));
+    }
+
+    /** Scores with about half the rows' argmax equal to the label, so that the count is neither 0 nor n. */
+    private static Case accuracy(Shape s, boolean oneHot) {
+        int n = s.dim(0);
+        int k = s.dim(1);
+        return new Case("accuracyCount", s + (oneHot ? " one-hot labels" : " class labels"), r -> {
+            float[] scores = uniform(r, n * k, -1, 1);
+            float[] labels = labels(r, n, k);
+            for (int row = 0; row < n; row++) {
+                if (r.nextBoolean()) {
+                    int best = 0;
+                    for (int j = 1; j < k; j++) {
+                        if (scores[row * k + j] > scores[row * k + best]) {
+                            best = j;
+                        }
+                    }
+                    labels[row] = best;
+                }
+            }
+            Setup setup = new Setup().input("scores", s, scores);
+            if (oneHot) {
+                setup.input("labels", s, oneHot(labels, k));
+            } else {
+                setup.input("labels", Shape.of(n), labels);
+            }
+            return setup.scalar("count", Tolerance.exact())
+                    .run((b, t) -> new float[] {b.accuracyCount(t.get("scores"), t.get("labels"))});
+        });
+    }
+
+    // ---- tensors one float past alignment ----------------------------------------------------------------------
+
+    /**
+     * Every tensor of these cases starts one float after a 64-float boundary: vectorized (128-bit) loads and stores
+     * must check alignment and fall back. The graph layer aligns its tensors, but slices and views need not be.
+     */
+    private static void misaligned(List<Case> cases, GemmPrecision p) {
+        cases.add(gemm(p, 0, 33, 65, 17, false, false, 1, 0.75f, true));
+        cases.add(gemm(p, 0, 33, 65, 17, true, false, 1, 0, true));
+        int n = 1029;
+        Shape s = Shape.of(n);
+        String at = s + " at offset+1";
+        cases.add(new Case("add", at, r -> new Setup()
+                .input("a", s, uniform(r, n, -1, 1))
+                .input("b", s, uniform(r, n, -1, 1))
+                .output("y", s, Tolerance.exact())
+                .misaligned()
+                .run((b, t) -> {
+                    b.add(t.get("y"), t.get("a"), t.get("b"));
+                    return NONE;
+                })));
+        cases.add(new Case("activationForward SIGMOID", at, r -> new Setup()
+                .input("x", s, uniform(r, n, -4, 4))
+                .output("y", s, Tolerance.relative())
+                .misaligned()
+                .run((b, t) -> {
+                    b.activationForward(t.get("y"), t.get("x"), Activation.SIGMOID, 0);
+                    return NONE;
+                })));
+        SgdStep step = new SgdStep(0.05f, 0.9f, true, 1e-2f);
+        cases.add(new Case("sgdUpdate", at + " nesterov", r -> new Setup()
+                .inout("param", s, uniform(r, n, -1, 1), Tolerance.relative())
+                .input("grad", s, uniform(r, n, -1, 1))
+                .inout("velocity", s, uniform(r, n, -0.1f, 0.1f), Tolerance.relative())
+                .misaligned()
+                .run((b, t) -> {
+                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), step);
+                    return NONE;
+                })));
+        Shape rows = Shape.of(7, 33);
+        cases.add(new Case("softmaxForward", rows + " at offset+1", r -> new Setup()
+                .input("x", rows, uniform(r, (int) rows.size(), -3, 3))
+                .output("y", rows, Tolerance.relative())
+                .misaligned()
+                .run((b, t) -> {
+                    b.softmaxForward(t.get("y"), t.get("x"));
+                    return NONE;
+                })));
+        cases.add(new Case("sum", at, r -> {
+            float[] x = uniform(r, n, -1, 1);
+            return new Setup()
+                    .input("x", s, x)
+                    .scalar("sum", Tolerance.scaled(Tolerance.FP32_BOUND, absSum(x)))
+                    .misaligned()
+                    .run((b, t) -> new float[] {b.sum(t.get("x"))});
+        }));
+    }
+
+    // ---- inputs -----------------------------------------------------------------------------------------------
+
+    static float[] uniform(Random r, int n, float lo, float hi) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = lo + (hi - lo) * r.nextFloat();
+        }
+        return a;
+    }
+
+    private static float[] labels(Random r, int n, int k) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = r.nextInt(k);
+        }
+        return a;
+    }
+
+    private static float[] oneHot(float[] labels, int k) {
+        float[] t = new float[labels.length * k];
+        for (int i = 0; i < labels.length; i++) {
+            t[i * k + (int) labels[i]] = 1f;
+        }
+        return t;
+    }
+
+    private static double absSum(float[] x) {
+        double s = 0;
+        for (float v : x) {
+            s += Math.abs(v);
+        }
+        return s;
+    }
+}

@@ -1,0 +1,679 @@
+package io.kernelnet.backend.cuda;
+
+import static io.kernelnet.backend.cuda.KernelModule.arg;
+import static io.kernelnet.backend.cuda.KernelModule.nullArg;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+
+import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.Backend;
+import io.kernelnet.backend.Conv2dGeometry;
+import io.kernelnet.backend.Pool2dGeometry;
+import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.ShapeChecks;
+import io.kernelnet.tensor.Device;
+import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Storage;
+import io.kernelnet.tensor.Tensor;
+import java.util.Arrays;
+import jcuda.Pointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CUDA backend: our kernels (kernels/*.cu, CUDA_CONTRACT.md) launched through the JCuda driver API on one
+ * primary context and one stream; GEMM by our kernels or cuBLAS ({@link Engine}). Every call is validated by
+ * {@link ShapeChecks} in the same order as the CPU reference, so both refuse a bad call with the same message.
+ * Nothing falls back to the CPU: an op this backend cannot run throws.
+ *
+ * <p>Ops are queued asynchronously; uploads, downloads, scalar results (losses, sums, counts) and
+ * {@link #synchronize()} wait for the stream. Not thread-safe: one thread drives a backend at a time.
+ */
+public final class CudaBackend implements Backend {
+    private static final Logger log = LoggerFactory.getLogger(CudaBackend.class);
+
+    private final CudaContext context;
+    private final Device device;
+    private final Engine engine;
+    private final boolean tf32;
+    private final int multiprocessors;
+    private DeviceMemory memory;
+    private PinnedStaging staging;
+    private KernelModule kernels;
+    private ScalarReducer reducer;
+    private GemmEngine gemm;
+    private boolean closed;
+
+    /**
+     * Opens device {@code ordinal}. Throws IllegalStateException with the reason when CUDA is not usable here
+     * (see {@link CudaRuntime#availability()}) or when the vendor engine is asked for without cuBLAS.
+     */
+    public CudaBackend(int ordinal, Engine engine, boolean tf32) {
+        Availability availability = CudaRuntime.availability();
+        if (!availability.usable()) {
+            throw new IllegalStateException("cuda backend not available: " + availability.reason());
+        }
+        if (ordinal < 0 || ordinal >= availability.devices().size()) {
+            throw new IllegalArgumentException("cuda:" + ordinal + " does not exist: " + availability.devices().size()
+                    + " device(s) found");
+        }
+        CudaDeviceInfo info = availability.devices().get(ordinal);
+        this.engine = engine;
+        this.tf32 = tf32;
+        this.multiprocessors = info.multiprocessors();
+        this.device = Device.cuda(ordinal, info.name());
+        this.context = new CudaContext(info);
+        try {
+            memory = new DeviceMemory(context);
+            staging = new PinnedStaging(context);
+            kernels = new KernelModule(context, CudaRuntime.kernelImage());
+            reducer = new ScalarReducer(context, kernels, staging, memory);
+            gemm = engine == Engine.VENDOR ? new CublasGemm(context, tf32)
+                    : new KernelGemm(kernels, multiprocessors, tf32);
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+        log.info("opened {}", description());
+    }
+
+    /** "cuda:0 NVIDIA H100 80GB HBM3 (sm_90, 79 GiB), engine kernels" (", tf32" when on). */
+    public String description() {
+        return context.info().summary() + ", engine " + engine.label() + (tf32 ? ", tf32" : "");
+    }
+
+    public CudaDeviceInfo deviceInfo() {
+        return context.info();
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public boolean tf32() {
+        return tf32;
+    }
+
+    /** "kernels fp32", "vendor (cuBLAS 13.1.0) tf32". */
+    public String gemmDescription() {
+        return gemm.description();
+    }
+
+    /** Device bytes held now by this backend's allocations (storages and its one scratch buffer). */
+    public long allocatedBytes() {
+        return memory.allocatedBytes();
+    }
+
+    /** The most device bytes held at once. */
+    public long peakAllocatedBytes() {
+        return memory.peakBytes();
+    }
+
+    /** Page-locked host bytes of the staging buffer. */
+    public long pinnedBytes() {
+        return staging.pinnedBytes();
+    }
+
+    /** Kernels launched so far, and GEMMs run by the engine: evidence that work ran on the GPU. */
+    public long kernelLaunches() {
+        return kernels.launches();
+    }
+
+    public long gemmCalls() {
+        return gemm.calls();
+    }
+
+    /** The kernel (or cuBLAS call) that ran the last GEMM, e.g. "kn_sgemm_128x128". */
+    public String lastGemmKernel() {
+        return gemm.lastKernel();
+    }
+
+    /** A timer on this backend's stream; close it when done. */
+    public EventTimer newTimer() {
+        open("newTimer");
+        return new EventTimer(context);
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    // ---- memory -------------------------------------------------------------------------------------------
+
+    @Override
+    public Storage allocate(long floats, String label) {
+        open("allocate");
+        return memory.allocate(floats, label);
+    }
+
+    @Override
+    public void upload(Tensor dst, float[] src, int srcOffset) {
+        open("upload");
+        if (srcOffset < 0 || srcOffset + dst.size() > src.length) {
+            throw ShapeChecks.error("upload", dst.size() + " floats from offset " + srcOffset + " of an array of "
+                    + src.length + " into '" + dst.name() + "' " + dst.shape());
+        }
+        staging.upload("upload", ptr("upload", "dst", dst), src, srcOffset, dst.size());
+    }
+
+    @Override
+    public void download(float[] dst, int dstOffset, Tensor src) {
+        open("download");
+        if (dstOffset < 0 || dstOffset + src.size() > dst.length) {
+            throw ShapeChecks.error("download", "'" + src.name() + "' " + src.shape() + " into an array of "
+                    + dst.length + " at offset " + dstOffset);
+        }
+        staging.download("download", dst, dstOffset, ptr("download", "src", src), src.size());
+    }
+
+    @Override
+    public void copy(Tensor dst, Tensor src) {
+        String op = "copy";
+        open(op);
+        ShapeChecks.sameSize(op, "dst", dst, "src", src);
+        DevicePointer d = ptr(op, "dst", dst);
+        DevicePointer s = ptr(op, "src", src);
+        if (src.size() > 0) {
+            try {
+                cuMemcpyDtoDAsync(d, s, src.size() * Float.BYTES, context.stream());
+            } catch (jcuda.CudaException e) {
+                throw CudaException.of(op, "cuMemcpyDtoDAsync", e);
+            }
+        }
+    }
+
+    @Override
+    public void fill(Tensor dst, float value) {
+        String op = "fill";
+        open(op);
+        elementwise(op, Kernel.FILL, count(op, dst), arg(ptr(op, "dst", dst)), arg(value), arg(count(op, dst)));
+    }
+
+    @Override
+    public void synchronize() {
+        open("synchronize");
+        context.synchronize("synchronize");
+    }
+
+    // ---- dense algebra --------------------------------------------------------------------------------------
+
+    @Override
+    public void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
+        String op = "gemm";
+        open(op);
+        int[] mnk = ShapeChecks.gemm(op, c, a, transA, b, transB);
+        gemm.gemm(op, ptr(op, "c", c), ptr(op, "a", a), transA, ptr(op, "b", b), transB, 1, mnk[0], mnk[1], mnk[2],
+                alpha, beta);
+    }
+
+    @Override
+    public void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
+        String op = "gemmBatched";
+        open(op);
+        int[] bmnk = ShapeChecks.gemmBatched(op, c, a, transA, b, transB);
+        gemm.gemm(op, ptr(op, "c", c), ptr(op, "a", a), transA, ptr(op, "b", b), transB, bmnk[0], bmnk[1], bmnk[2],
+                bmnk[3], alpha, beta);
+    }
+
+    @Override
+    public void biasAdd(Tensor y, Tensor bias) {
+        String op = "biasAdd";
+        open(op);
+        int[] nci = ShapeChecks.bias(op, y, bias);
+        elementwise(op, Kernel.BIAS_ADD, count(op, y), arg(ptr(op, "y", y)), arg(ptr(op, "bias", bias)),
+                arg(nci[0]), arg(nci[1]), arg(nci[2]));
+    }
+
+    @Override
+    public void biasGrad(Tensor dBias, Tensor dy) {
+        String op = "biasGrad";
+        open(op);
+        int[] nci = ShapeChecks.bias(op, dy, dBias);
+        count(op, dy);
+        if (nci[1] > 0) {
+            // one block per channel (CUDA_CONTRACT.md): each reduces its n*inner values in a fixed order
+            kernels.launch(op, Kernel.BIAS_GRAD, nci[1], arg(ptr(op, "dBias", dBias)), arg(ptr(op, "dy", dy)),
+                    arg(nci[0]), arg(nci[1]), arg(nci[2]));
+        }
+    }
+
+    @Override
+    public void add(Tensor y, Tensor a, Tensor b) {
+        String op = "add";
+        open(op);
+        ShapeChecks.sameShape(op, "a", a, "b", b);
+        ShapeChecks.sameShape(op, "y", y, "a", a);
+        int n = count(op, y);
+        elementwise(op, Kernel.ADD, n, arg(ptr(op, "y", y)), arg(ptr(op, "a", a)), arg(ptr(op, "b", b)), arg(n));
+    }
+
+    // ---- convolution and pooling: cuDNN, part 2 ------------------------------------------------------------
+
+    @Override
+    public void conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
+        throw notYet("conv2dForward");
+    }
+
+    @Override
+    public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
+        throw notYet("conv2dBackwardData");
+    }
+
+    @Override
+    public void conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g) {
+        throw notYet("conv2dBackwardFilter");
+    }
+
+    @Override
+    public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
+        throw notYet("maxPool2dForward");
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g) {
+        throw notYet("maxPool2dBackward");
+    }
+
+    @Override
+    public void avgPool2dForward(Tensor y, Tensor x, Pool2dGeometry g) {
+        throw notYet("avgPool2dForward");
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dGeometry g) {
+        throw notYet("avgPool2dBackward");
+    }
+
+    /** Loud on purpose: a silent CPU fallback would let a GPU test compare the CPU with itself. */
+    private UnsupportedOperationException notYet(String op) {
+        open(op);
+        return new UnsupportedOperationException(op
+                + ": not yet on the CUDA backend (cuDNN path comes in part 2); use --device cpu");
+    }
+
+    // ---- activations --------------------------------------------------------------------------------------
+
+    @Override
+    public void activationForward(Tensor y, Tensor x, Activation act, float alpha) {
+        String op = "activationForward";
+        open(op);
+        ShapeChecks.sameShape(op, "y", y, "x", x);
+        int n = count(op, x);
+        elementwise(op, Kernel.ACTIVATION_FORWARD, n, arg(ptr(op, "y", y)), arg(ptr(op, "x", x)), arg(n),
+                arg(code(act)), arg(alpha));
+    }
+
+    @Override
+    public void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
+        String op = "activationBackward";
+        open(op);
+        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
+        boolean fromInput = act == Activation.RELU || act == Activation.LEAKY_RELU;
+        ShapeChecks.sameShape(op, "dy", dy, fromInput ? "x" : "y", fromInput ? x : y);
+        int n = count(op, dy);
+        // the tensor this activation does not read may be null: the kernel gets NULL for it
+        Pointer xArg = fromInput ? arg(ptr(op, "x", x)) : nullArg();
+        Pointer yArg = fromInput ? nullArg() : arg(ptr(op, "y", y));
+        elementwise(op, Kernel.ACTIVATION_BACKWARD, n, arg(ptr(op, "dx", dx)), arg(ptr(op, "dy", dy)), xArg, yArg,
+                arg(n), arg(code(act)), arg(alpha));
+    }
+
+    /** The kernels' activation codes (CUDA_CONTRACT.md), independent of the enum's declaration order. */
+    static int code(Activation act) {
+        return switch (act) {
+            case RELU -> 0;
+            case LEAKY_RELU -> 1;
+            case SIGMOID -> 2;
+            case TANH -> 3;
+        };
+    }
+
+    @Override
+    public void softmaxForward(Tensor y, Tensor x) {
+        rowwiseForward("softmaxForward", Kernel.SOFTMAX_FORWARD, y, x);
+    }
+
+    @Override
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
+        rowwiseBackward("softmaxBackward", Kernel.SOFTMAX_BACKWARD, dx, dy, y);
+    }
+
+    @Override
+    public void logSoftmaxForward(Tensor y, Tensor x) {
+        rowwiseForward("logSoftmaxForward", Kernel.LOG_SOFTMAX_FORWARD, y, x);
+    }
+
+    @Override
+    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
+        rowwiseBackward("logSoftmaxBackward", Kernel.LOG_SOFTMAX_BACKWARD, dx, dy, y);
+    }
+
+    private void rowwiseForward(String op, Kernel kernel, Tensor y, Tensor x) {
+        open(op);
+        int[] rk = ShapeChecks.rows(op, x);
+        ShapeChecks.sameShape(op, "y", y, "x", x);
+        count(op, x);
+        rows(op, kernel, rk[0], arg(ptr(op, "y", y)), arg(ptr(op, "x", x)), arg(rk[0]), arg(rk[1]));
+    }
+
+    private void rowwiseBackward(String op, Kernel kernel, Tensor dx, Tensor dy, Tensor y) {
+        open(op);
+        int[] rk = ShapeChecks.rows(op, y);
+        ShapeChecks.sameShape(op, "dy", dy, "y", y);
+        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
+        count(op, y);
+        rows(op, kernel, rk[0], arg(ptr(op, "dx", dx)), arg(ptr(op, "dy", dy)), arg(ptr(op, "y", y)), arg(rk[0]),
+                arg(rk[1]));
+    }
+
+    // ---- dropout ------------------------------------------------------------------------------------------
+
+    @Override
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+        String op = "dropoutForward";
+        open(op);
+        ShapeChecks.unitInterval(op, "rate", rate);
+        ShapeChecks.sameShape(op, "y", y, "x", x);
+        ShapeChecks.sameShape(op, "mask", mask, "x", x);
+        int n = count(op, x);
+        // one thread per Philox block of 4 elements
+        long threads = LaunchConfig.dropoutThreads(n);
+        if (threads > 0) {
+            kernels.launch(op, Kernel.DROPOUT_FORWARD, LaunchConfig.elementwiseGrid(threads, multiprocessors),
+                    arg(ptr(op, "y", y)), arg(ptr(op, "mask", mask)), arg(ptr(op, "x", x)), arg(n), arg(rate),
+                    arg(seed), arg(offset));
+        }
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dx, Tensor dy, Tensor mask) {
+        String op = "dropoutBackward";
+        open(op);
+        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
+        ShapeChecks.sameShape(op, "mask", mask, "dy", dy);
+        int n = count(op, dy);
+        elementwise(op, Kernel.MUL, n, arg(ptr(op, "dx", dx)), arg(ptr(op, "dy", dy)), arg(ptr(op, "mask", mask)),
+                arg(n));
+    }
+
+    // ---- losses -------------------------------------------------------------------------------------------
+
+    @Override
+    public float mseLoss(Tensor dPred, Tensor pred, Tensor target) {
+        String op = "mseLoss";
+        open(op);
+        ShapeChecks.sameShape(op, "pred", pred, "target", target);
+        ShapeChecks.sameShape(op, "dPred", dPred, "pred", pred);
+        int n = count(op, pred);
+        if (n == 0) {
+            return 0f / 0f;
+        }
+        int blocks = LaunchConfig.mseGrid(n, multiprocessors);
+        DevicePointer partials = reducer.partials(op, blocks, "the squared errors");
+        kernels.launch(op, Kernel.MSE, blocks, arg(ptr(op, "dPred", dPred)), arg(partials),
+                arg(ptr(op, "pred", pred)), arg(ptr(op, "target", target)), arg(n));
+        return reducer.sum(op, partials, blocks) / n;
+    }
+
+    @Override
+    public float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
+        String op = "softmaxCrossEntropySparse";
+        open(op);
+        int[] nk = ShapeChecks.rows(op, logits);
+        int n = nk[0];
+        int k = nk[1];
+        ShapeChecks.sameShape(op, "probs", probs, "logits", logits);
+        ShapeChecks.sameShape(op, "dLogits", dLogits, "logits", logits);
+        ShapeChecks.shapeIs(op, "labels", labels, Shape.of(n));
+        count(op, logits);
+        if (n == 0) {
+            return 0f / 0f;
+        }
+        int blocks = LaunchConfig.rowGrid(n);
+        DevicePointer partials = reducer.partials(op, blocks, n + " rows");
+        DevicePointer labelsPtr = ptr(op, "labels", labels);
+        reducer.resetBadRow(op);
+        kernels.launch(op, Kernel.SOFTMAX_XENT_SPARSE, blocks, arg(ptr(op, "probs", probs)),
+                arg(ptr(op, "dLogits", dLogits)), arg(partials), arg(reducer.badRow()),
+                arg(ptr(op, "logits", logits)), arg(labelsPtr), arg(n), arg(k));
+        float[] sumAndFlag = reducer.sumAndFlag(op, partials, blocks);
+        int badRow = ScalarReducer.badRowOf(sumAndFlag);
+        if (badRow != Integer.MAX_VALUE) {
+            float label = staging.downloadSmall(op, labelsPtr.plusBytes((long) badRow * Float.BYTES), 1)[0];
+            throw badLabel(op, badRow, label, k);
+        }
+        return sumAndFlag[0] / n;
+    }
+
+    /**
+     * The IllegalArgumentException that {@link ShapeChecks#labels} gives for this label at this row, produced by
+     * ShapeChecks itself (over valid labels up to the bad one) so that both backends word it identically.
+     */
+    static IllegalArgumentException badLabel(String op, int row, float label, int classes) {
+        float[] upToBad = new float[row + 1];
+        upToBad[row] = label;
+        try {
+            ShapeChecks.labels(op, upToBad, classes);
+        } catch (IllegalArgumentException e) {
+            return e;
+        }
+        throw new IllegalStateException(op + ": the kernel flagged label " + label + " at row " + row
+                + " but it is a valid class index in [0, " + classes + ")");
+    }
+
+    @Override
+    public float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
+        String op = "softmaxCrossEntropy";
+        open(op);
+        int[] nk = ShapeChecks.rows(op, logits);
+        int n = nk[0];
+        ShapeChecks.sameShape(op, "probs", probs, "logits", logits);
+        ShapeChecks.sameShape(op, "dLogits", dLogits, "logits", logits);
+        ShapeChecks.sameShape(op, "targets", targets, "logits", logits);
+        count(op, logits);
+        if (n == 0) {
+            return 0f / 0f;
+        }
+        int blocks = LaunchConfig.rowGrid(n);
+        DevicePointer partials = reducer.partials(op, blocks, n + " rows");
+        kernels.launch(op, Kernel.SOFTMAX_XENT_DENSE, blocks, arg(ptr(op, "probs", probs)),
+                arg(ptr(op, "dLogits", dLogits)), arg(partials), arg(ptr(op, "logits", logits)),
+                arg(ptr(op, "targets", targets)), arg(n), arg(nk[1]));
+        return reducer.sum(op, partials, blocks) / n;
+    }
+
+    // ---- optimizers ---------------------------------------------------------------------------------------
+
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
+        String op = "sgdUpdate";
+        open(op);
+        ShapeChecks.sameSize(op, "param", param, "grad", grad);
+        boolean withMomentum = step.momentum() != 0;
+        if (withMomentum) {
+            if (velocity == null) {
+                throw ShapeChecks.error(op, "velocity is null but momentum is " + step.momentum()
+                        + "; only momentum 0 runs without a velocity tensor");
+            }
+            ShapeChecks.sameSize(op, "param", param, "velocity", velocity);
+        }
+        int n = count(op, param);
+        Pointer vel = withMomentum ? arg(ptr(op, "velocity", velocity)) : nullArg();
+        elementwise(op, Kernel.SGD, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)), vel, arg(n),
+                arg(step.lr()), arg(step.momentum()), arg(step.nesterov() ? 1 : 0), arg(step.weightDecay()));
+    }
+
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+        String op = "adamUpdate";
+        open(op);
+        ShapeChecks.sameSize(op, "param", param, "grad", grad);
+        ShapeChecks.sameSize(op, "param", param, "m", m);
+        ShapeChecks.sameSize(op, "param", param, "v", v);
+        int n = count(op, param);
+        // in double: 1 - 0.999^t in float loses most of its digits at small t
+        float correction1 = (float) (1 - Math.pow(step.beta1(), step.step()));
+        float correction2 = (float) (1 - Math.pow(step.beta2(), step.step()));
+        elementwise(op, Kernel.ADAM, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)),
+                arg(ptr(op, "m", m)), arg(ptr(op, "v", v)), arg(n), arg(step.lr()), arg(step.beta1()),
+                arg(step.beta2()), arg(step.epsilon()), arg(step.weightDecay()), arg(step.decoupled() ? 1 : 0),
+                arg(correction1), arg(correction2));
+    }
+
+    // ---- reductions and metrics ---------------------------------------------------------------------------
+
+    @Override
+    public float sum(Tensor x) {
+        String op = "sum";
+        open(op);
+        int n = count(op, x);
+        return reducer.sum(op, ptr(op, "x", x), n);
+    }
+
+    /** NaN for an empty tensor, like the CPU reference. */
+    @Override
+    public float mean(Tensor x) {
+        String op = "mean";
+        open(op);
+        int n = count(op, x);
+        return reducer.sum(op, ptr(op, "x", x), n) / n;
+    }
+
+    @Override
+    public void argmax(Tensor indices, Tensor x) {
+        String op = "argmax";
+        open(op);
+        int[] nk = ShapeChecks.rows(op, x);
+        ShapeChecks.shapeIs(op, "indices", indices, Shape.of(nk[0]));
+        count(op, x);
+        rows(op, Kernel.ARGMAX_ROWS, nk[0], arg(ptr(op, "indices", indices)), arg(ptr(op, "x", x)), arg(nk[0]),
+                arg(nk[1]));
+    }
+
+    /**
+     * As the CPU reference, except that class-index labels are not range-checked here (that would cost a download
+     * of the labels per call): a label outside [0, k) simply never matches.
+     */
+    @Override
+    public int accuracyCount(Tensor scores, Tensor labels) {
+        String op = "accuracyCount";
+        open(op);
+        int[] nk = ShapeChecks.rows(op, scores);
+        int n = nk[0];
+        ShapeChecks.notNull(op, "labels", labels);
+        boolean oneHot = labels.rank() == 2;
+        if (oneHot) {
+            ShapeChecks.sameShape(op, "labels", labels, "scores", scores);
+        } else {
+            ShapeChecks.shapeIs(op, "labels", labels, Shape.of(n));
+        }
+        count(op, scores);
+        if (n == 0) {
+            return 0;
+        }
+        int blocks = LaunchConfig.rowGrid(n);
+        DevicePointer partials = reducer.partials(op, blocks, n + " rows");
+        kernels.launch(op, Kernel.ACCURACY, blocks, arg(partials), arg(ptr(op, "scores", scores)),
+                arg(ptr(op, "labels", labels)), arg(n), arg(nk[1]), arg(oneHot ? 1 : 0));
+        // partial counts are small integers, exact in float up to 2^24 rows
+        return Math.round(reducer.sum(op, partials, blocks));
+    }
+
+    // ---- plumbing -----------------------------------------------------------------------------------------
+
+    private void open(String op) {
+        if (closed) {
+            throw new IllegalStateException(op + ": this cuda backend (" + context.info().summary()
+                    + ") was closed");
+        }
+        context.bind();
+    }
+
+    /** The device address of a tensor, which must live in a storage of this backend. */
+    private DevicePointer ptr(String op, String arg, Tensor t) {
+        ShapeChecks.notNull(op, arg, t);
+        if (!(t.storage() instanceof CudaStorage s) || !memory.owns(s)) {
+            throw ShapeChecks.error(op, arg + " '" + t.name() + "' lives on " + t.device()
+                    + ", not in memory of this backend (" + device + ")");
+        }
+        return s.at(t.offset());
+    }
+
+    /** Kernels index elements with int. */
+    private static int count(String op, Tensor t) {
+        if (t.size() > Integer.MAX_VALUE) {
+            throw ShapeChecks.error(op, "'" + t.name() + "' " + t.shape() + " has " + t.size()
+                    + " elements, more than the kernels' int indices reach");
+        }
+        return (int) t.size();
+    }
+
+    private void elementwise(String op, Kernel kernel, long n, Pointer... args) {
+        if (n > 0) {
+            kernels.launch(op, kernel, LaunchConfig.elementwiseGrid(n, multiprocessors), args);
+        }
+    }
+
+    private void rows(String op, Kernel kernel, int rows, Pointer... args) {
+        if (rows > 0) {
+            kernels.launch(op, kernel, LaunchConfig.rowGrid(rows), args);
+        }
+    }
+
+    /**
+     * Waits for queued work, frees what is still allocated (it would go with the context), then releases the
+     * module, cuBLAS, the staging buffer, the stream and the context. Later calls throw.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException first = null;
+        for (Runnable step : Arrays.<Runnable>asList(
+                () -> context.synchronize("close"),
+                () -> {
+                    if (memory != null) {
+                        int left = memory.freeAll();
+                        log.debug("closing {}: freed {} allocation(s) still open", device, left);
+                    }
+                },
+                () -> {
+                    if (gemm != null) {
+                        gemm.close();
+                    }
+                },
+                () -> {
+                    if (kernels != null) {
+                        kernels.close();
+                    }
+                },
+                () -> {
+                    if (staging != null) {
+                        staging.close();
+                    }
+                },
+                context::close)) {
+            try {
+                context.bind();
+                step.run();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package io.kernelnet.backend.cuda;
+
+/** What discovery learns about one GPU. */
+public record CudaDeviceInfo(int ordinal, String name, int computeMajor, int computeMinor, long totalBytes,
+                             int multiprocessors) {
+
+    /** "sm_90". */
+    public String arch() {
+        return "sm_" + computeMajor + computeMinor;
+    }
+
+    /** Whole GiB, rounded down: 79 for an "80GB" H100. */
+    public long totalGiB() {
+        return totalBytes >> 30;
+    }
+
+    /** "cuda:0 NVIDIA H100 80GB HBM3 (sm_90, 79 GiB)". */
+    public String summary() {
+        return "cuda:" + ordinal + " " + name + " (" + arch() + ", " + totalGiB() + " GiB)";
+    }
+}

@@ -1,0 +1,23 @@
+package io.kernelnet.backend.cuda;
+
+/**
+ * Row-major C = alpha * op(A) * op(B) + beta * C for {@code batch} matrices stored one after another (element
+ * strides M*K, K*N, M*N), on the backend's stream. Arguments are already validated; empty products are skipped
+ * here, K = 0 still scales C by beta.
+ */
+interface GemmEngine extends AutoCloseable {
+    void gemm(String op, DevicePointer c, DevicePointer a, boolean transA, DevicePointer b, boolean transB,
+              int batch, int m, int n, int k, float alpha, float beta);
+
+    /** "kernels fp32" or "vendor (cuBLAS 13.1.0) tf32", for logs and the bench. */
+    String description();
+
+    /** What computed the last GEMM: a kernel name, or the cuBLAS call (the bench reports it). */
+    String lastKernel();
+
+    /** GEMM calls made so far (proof, in the GPU tests, that this engine really ran). */
+    long calls();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,34 @@
+package io.kernelnet.backend.cuda;
+
+/** Every kernel of the fatbin, by its extern "C" name (CUDA_CONTRACT.md gives each signature). */
+enum Kernel {
+    FILL("kn_fill"),
+    ADD("kn_add"),
+    MUL("kn_mul"),
+    ACTIVATION_FORWARD("kn_activation_forward"),
+    ACTIVATION_BACKWARD("kn_activation_backward"),
+    BIAS_ADD("kn_bias_add"),
+    BIAS_GRAD("kn_bias_grad"),
+    SOFTMAX_FORWARD("kn_softmax_forward"),
+    SOFTMAX_BACKWARD("kn_softmax_backward"),
+    LOG_SOFTMAX_FORWARD("kn_log_softmax_forward"),
+    LOG_SOFTMAX_BACKWARD("kn_log_softmax_backward"),
+    SOFTMAX_XENT_SPARSE("kn_softmax_xent_sparse"),
+    SOFTMAX_XENT_DENSE("kn_softmax_xent_dense"),
+    MSE("kn_mse"),
+    REDUCE_SUM("kn_reduce_sum"),
+    ARGMAX_ROWS("kn_argmax_rows"),
+    ACCURACY("kn_accuracy"),
+    DROPOUT_FORWARD("kn_dropout_forward"),
+    SGD("kn_sgd"),
+    ADAM("kn_adam"),
+    SGEMM_64X64("kn_sgemm_64x64"),
+    SGEMM_128X128("kn_sgemm_128x128"),
+    SGEMM_TF32_128X128("kn_sgemm_tf32_128x128");
+
+    final String symbol;
+
+    Kernel(String symbol) {
+        this.symbol = symbol;
+    }
+}

@@ -1,0 +1,72 @@
+package io.kernelnet.backend.cuda;
+
+import static io.kernelnet.backend.cuda.KernelModule.arg;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+
+/**
+ * Turns per-block partial sums (losses, accuracy) or a whole tensor (sum, mean) into one float on the host:
+ * kn_reduce_sum over the input into at most 1024 block sums, again over those into one value, then a single
+ * 8-byte download of that value and the bad-row flag, the one synchronization a scalar result costs.
+ * Its scratch buffer is allocated once, with the backend.
+ */
+final class ScalarReducer {
+    /** Partial sums one loss call may produce: a row kernel writes one per 8 rows, so up to 8M rows. */
+    static final int MAX_PARTIALS = 1 << 20;
+    private static final int PASS1 = MAX_PARTIALS;
+    private static final int RESULT = PASS1 + LaunchConfig.MAX_REDUCE_BLOCKS;
+    private static final int BAD_ROW = RESULT + 1;
+    static final int SCRATCH_FLOATS = RESULT + 64;
+
+    private final CudaContext context;
+    private final KernelModule kernels;
+    private final PinnedStaging staging;
+    private final CudaStorage scratch;
+
+    ScalarReducer(CudaContext context, KernelModule kernels, PinnedStaging staging, DeviceMemory memory) {
+        this.context = context;
+        this.kernels = kernels;
+        this.staging = staging;
+        this.scratch = memory.allocate(SCRATCH_FLOATS, "scratch: partial sums of losses and reductions");
+    }
+
+    /** Where a kernel writes {@code count} partial sums. */
+    DevicePointer partials(String op, long count, String what) {
+        if (count > MAX_PARTIALS) {
+            throw new IllegalArgumentException(op + ": " + what + " needs " + count + " partial sums, more than the "
+                    + MAX_PARTIALS + " the scratch buffer holds");
+        }
+        return scratch.at(0);
+    }
+
+    /** The int that kn_softmax_xent_sparse lowers (atomicMin) to the first row with a bad label. */
+    DevicePointer badRow() {
+        return scratch.at(BAD_ROW);
+    }
+
+    void resetBadRow(String op) {
+        try {
+            cuMemsetD32Async(badRow(), Integer.MAX_VALUE, 1, context.stream());
+        } catch (jcuda.CudaException e) {
+            throw CudaException.of(op, "cuMemsetD32Async(bad_row)", e);
+        }
+    }
+
+    /** Sum of x[0..n) (n > 0) and the bad-row flag: {sum, bad row as int bits}. */
+    float[] sumAndFlag(String op, DevicePointer x, long n) {
+        int blocks = LaunchConfig.reduceGrid(n);
+        DevicePointer pass1 = scratch.at(PASS1);
+        DevicePointer result = scratch.at(RESULT);
+        kernels.launch(op, Kernel.REDUCE_SUM, blocks, arg(pass1), arg(x), arg((int) n));
+        kernels.launch(op, Kernel.REDUCE_SUM, 1, arg(result), arg(pass1), arg(blocks));
+        return staging.downloadSmall(op, result, 2);
+    }
+
+    /** Sum of x[0..n); 0 for an empty tensor. */
+    float sum(String op, DevicePointer x, long n) {
+        return n == 0 ? 0f : sumAndFlag(op, x, n)[0];
+    }
+
+    static int badRowOf(float[] sumAndFlag) {
+        return Float.floatToRawIntBits(sumAndFlag[1]);
+    }
+}

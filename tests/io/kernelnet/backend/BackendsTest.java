@@ -1,0 +1,72 @@
+package io.kernelnet.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.backend.cuda.Availability;
+import io.kernelnet.backend.cuda.CudaBackend;
+import io.kernelnet.backend.cuda.CudaRuntime;
+import io.kernelnet.backend.cuda.Engine;
+import org.junit.jupiter.api.Test;
+
+/** Device selection and the info report, on whichever machine runs the suite. */
+class BackendsTest {
+    private final Availability cuda = CudaRuntime.availability();
+
+    @Test
+    void cpuIsAlwaysTheCpu() {
+        Backends.Selection s = Backends.select("cpu", Engine.KERNELS, false);
+        assertInstanceOf(CpuBackend.class, s.backend());
+        assertEquals("cpu", s.description());
+    }
+
+    @Test
+    void autoTakesTheGpuWhenUsableElseTheCpuWithTheReason() {
+        Backends.Selection s = Backends.select("auto", Engine.KERNELS, false);
+        try {
+            if (cuda.usable()) {
+                assertInstanceOf(CudaBackend.class, s.backend());
+                assertTrue(s.description().startsWith("cuda:0 ") && s.description().endsWith(", engine kernels"),
+                        s.description());
+            } else {
+                assertInstanceOf(CpuBackend.class, s.backend());
+                assertEquals("cpu (" + cuda.reason() + ")", s.description());
+            }
+        } finally {
+            s.backend().close();
+        }
+    }
+
+    @Test
+    void cudaWithoutAUsableGpuThrowsTheReason() {
+        if (!cuda.usable()) {
+            for (String device : new String[] {"cuda", "CUDA:0"}) {
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> Backends.select(device, Engine.KERNELS, false));
+                assertTrue(e.getMessage().contains(cuda.reason()), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void unknownDevicesAreRefusedWithTheChoices() {
+        for (String device : new String[] {"gpu", "cuda:", "cuda:x", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Backends.select(device, Engine.KERNELS, false));
+            assertTrue(e.getMessage().contains("auto, cpu, cuda or cuda:N"), e.getMessage());
+        }
+    }
+
+    @Test
+    void infoReportHasOneLinePerFact() {
+        String report = Backends.infoReport();
+        for (String key : new String[] {"java:", "os:", "cuda driver:", "kernels:", "cuBLAS:", "cuDNN:",
+            "cuda backend:"}) {
+            assertTrue(report.lines().anyMatch(l -> l.startsWith(key)), key + " missing from\n" + report);
+        }
+        assertTrue(report.contains(cuda.usable() ? "cuda backend: usable" : cuda.reason()), report);
+    }
+}

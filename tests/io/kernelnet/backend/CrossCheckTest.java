@@ -1,0 +1,233 @@
+package io.kernelnet.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.kernelnet.backend.CrossCheck.Case;
+import io.kernelnet.backend.CrossCheck.GemmPrecision;
+import io.kernelnet.backend.CrossCheck.Row;
+import io.kernelnet.backend.CrossCheck.Tolerance;
+import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.backend.cuda.SelfTest;
+import io.kernelnet.tensor.Tensor;
+import io.kernelnet.testing.TestRandom;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The checker itself, on the CPU: the reference agrees with itself, and each kind of wrong backend (a slightly
+ * wrong value, a wrong mask bit, an element not written, a write out of bounds, an input changed, an exception)
+ * is caught. Needs the CPU backend's ops (helpers cpu-a and cpu-b).
+ */
+class CrossCheckTest {
+    @RegisterExtension
+    final TestRandom rng = new TestRandom();
+
+    private final Backend reference = new CpuBackend();
+
+    @Test
+    void theCpuBackendAgreesWithItselfOnEveryCase() {
+        List<Case> cases = CrossCheck.cases(GemmPrecision.FP32);
+        List<Row> rows = CrossCheck.runAll(reference, new CpuBackend(), rng.seed());
+        List<Row> failed = rows.stream().filter(r -> !r.pass()).collect(Collectors.toList());
+        assertTrue(failed.isEmpty(), () -> failed.size() + " rows failed, e.g. " + failed.get(0));
+        assertTrue(rows.size() >= cases.size(), "every case compares at least one output");
+    }
+
+    @Test
+    void aGemmWithOneElementOffByATenthOfAPercentFailsEveryGemmCase() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void gemm(Tensor c, Tensor a, boolean ta, Tensor b, boolean tb, float alpha, float beta) {
+                super.gemm(c, a, ta, b, tb, alpha, beta);
+                nudgeLargest(c);
+            }
+
+            @Override
+            public void gemmBatched(Tensor c, Tensor a, boolean ta, Tensor b, boolean tb, float alpha, float beta) {
+                super.gemmBatched(c, a, ta, b, tb, alpha, beta);
+                nudgeLargest(c);
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().startsWith("gemm") && !c.shape().startsWith("M=0")
+                && !c.shape().contains("N=0") && small(c), "c");
+    }
+
+    /** Adds 0.1% (plus 1e-3) to the element of largest magnitude: the kind of error a wrong tile edge makes. */
+    private static void nudgeLargest(Tensor t) {
+        float[] a = t.hostArray();
+        int off = (int) t.offset();
+        int best = off;
+        for (int i = off; i < off + t.size(); i++) {
+            if (Math.abs(a[i]) > Math.abs(a[best])) {
+                best = i;
+            }
+        }
+        a[best] += 1e-3f * (1 + Math.abs(a[best]));
+    }
+
+    @Test
+    void aDropoutMaskWithOneElementFlippedFails() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+                super.dropoutForward(y, mask, x, rate, seed, offset);
+                float[] m = mask.hostArray();
+                int last = (int) (mask.offset() + mask.size() - 1);
+                m[last] = m[last] == 0 ? 1 / (1 - rate) : 0;
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("dropoutForward") && small(c), "mask");
+    }
+
+    @Test
+    void anOutputElementLeftUnwrittenFails() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void add(Tensor y, Tensor a, Tensor b) {
+                int n = (int) y.size() - 1;
+                io.kernelnet.tensor.Shape s = io.kernelnet.tensor.Shape.of(n);
+                super.add(y.reshape(io.kernelnet.tensor.Shape.of((int) y.size())).slice(0, s, "y"),
+                        a.reshape(io.kernelnet.tensor.Shape.of((int) a.size())).slice(0, s, "a"),
+                        b.reshape(io.kernelnet.tensor.Shape.of((int) b.size())).slice(0, s, "b"));
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("add"), "y");
+    }
+
+    @Test
+    void aWriteOnePastTheOutputFails() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void fill(Tensor dst, float value) {
+                super.fill(dst, value);
+                dst.hostArray()[(int) (dst.offset() + dst.size())] = value;
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("fill"), "(guard gaps)");
+    }
+
+    @Test
+    void anInputChangedByTheOpFails() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void copy(Tensor dst, Tensor src) {
+                super.copy(dst, src);
+                src.hostArray()[(int) src.offset()] += 1;
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("copy"), "x (input)");
+    }
+
+    @Test
+    void anOpThatThrowsFailsWithItsMessage() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void argmax(Tensor indices, Tensor x) {
+                throw new UnsupportedOperationException("argmax is broken here");
+            }
+        };
+        for (Case c : casesWhere(r -> r.op().equals("argmax"))) {
+            List<Row> rows = CrossCheck.run(c, reference, wrong, rng.seed());
+            assertTrue(rows.stream().anyMatch(r -> !r.pass() && r.note().contains("argmax is broken here")),
+                    () -> c + ": " + rows);
+        }
+    }
+
+    private void assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output) {
+        List<Case> selected = casesWhere(which);
+        assertFalse(selected.isEmpty());
+        for (Case c : selected) {
+            List<Row> rows = CrossCheck.run(c, reference, wrong, rng.seed());
+            assertTrue(rows.stream().anyMatch(r -> !r.pass() && r.output().equals(output)),
+                    () -> c + " was not caught: " + rows);
+            assertTrue(rows.stream().filter(r -> !r.output().equals(output)).allMatch(Row::pass),
+                    () -> c + " failed elsewhere too: " + rows);
+        }
+    }
+
+    /** Leaves out the cases sized for a GPU's grid (the full catalogue runs once, in the first test). */
+    private static boolean small(Case c) {
+        return !c.shape().contains(String.valueOf(CrossCheckCases.LARGE)) && !c.shape().contains("M=1536")
+                && !c.shape().contains("M=512");
+    }
+
+    private static List<Case> casesWhere(Predicate<Case> which) {
+        return CrossCheck.cases(GemmPrecision.FP32).stream().filter(which).collect(Collectors.toList());
+    }
+
+    @Test
+    void exactAcceptsEqualValuesAndSignedZerosButNotOneUlp() {
+        float[] ref = {1f, 0f, -2.5f};
+        assertEquals(0, Tolerance.exact().worst(new float[] {1f, -0f, -2.5f}, ref).error());
+        double oneUlp = Tolerance.exact().worst(new float[] {Math.nextUp(1f), 0f, -2.5f}, ref).error();
+        assertTrue(oneUlp > 0);
+    }
+
+    @Test
+    void relativeJudgesSmallValuesAtATenthOfTheLargest() {
+        float[] ref = {10f, 1e-6f};
+        // 1e-6 off on the tiny element: 1e-6 / max(1e-6, 10/10) = 1e-6, within 1e-5
+        assertTrue(Tolerance.relative().worst(new float[] {10f, 2e-6f}, ref).error() <= Tolerance.FP32_BOUND);
+        // 1e-3 off on the large one: 1e-4, outside
+        Tolerance.Worst w = Tolerance.relative().worst(new float[] {10.001f, 1e-6f}, ref);
+        assertTrue(w.error() > Tolerance.FP32_BOUND);
+        assertEquals(0, w.index());
+    }
+
+    @Test
+    void nanOrInfinityInTheResultIsAnInfiniteError() {
+        float[] ref = {1f, 2f};
+        assertEquals(Double.POSITIVE_INFINITY, Tolerance.relative().worst(new float[] {1f, Float.NaN}, ref).error());
+        assertEquals(Double.POSITIVE_INFINITY,
+                Tolerance.scaled(1, 1, 1).worst(new float[] {Float.POSITIVE_INFINITY, 2f}, ref).error());
+        // a NaN reference (mean of nothing) demands NaN
+        assertEquals(0, Tolerance.exact().worst(new float[] {Float.NaN}, new float[] {Float.NaN}).error());
+        assertEquals(Double.POSITIVE_INFINITY,
+                Tolerance.exact().worst(new float[] {0f}, new float[] {Float.NaN}).error());
+    }
+
+    @Test
+    void gemmBoundIsTwiceGammaOfKPlusTwoAndTf32AddsOperandRounding() {
+        double u = 0x1p-24;
+        assertEquals(2 * 3 * u / (1 - 3 * u), Tolerance.gemmBound(GemmPrecision.FP32, 1), 1e-20);
+        assertEquals(2 * 259 * u / (1 - 259 * u), Tolerance.gemmBound(GemmPrecision.FP32, 257), 1e-18);
+        double tf32 = Tolerance.gemmBound(GemmPrecision.TF32, 257);
+        assertTrue(tf32 > 0x1p-9 && tf32 < 5e-3, "tf32 bound " + tf32);
+    }
+
+    @Test
+    void gemmScaleSumsAbsoluteProductsForEveryTransposeAndAddsBetaC() {
+        // a = [[1, -2]] (1x2), b = [[3], [-4]] (2x1): |1*3| + |-2*-4| = 11; with beta = -0.5, c0 = 2: + 1
+        float[] a = {1, -2};
+        float[] b = {3, -4};
+        assertEquals(11, CrossCheckCases.gemmScale(a, false, b, false, null, 1, 1, 1, 2, 1, 0)[0]);
+        assertEquals(12, CrossCheckCases.gemmScale(a, true, b, true, new float[] {2}, 1, 1, 1, 2, 1, -0.5f)[0]);
+        assertEquals(22, CrossCheckCases.gemmScale(a, false, b, false, null, 1, 1, 1, 2, -2, 0)[0]);
+    }
+
+    @Test
+    void selfTestPrintsATableAndASummaryAndPassesForTheReference() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setProperty(SelfTest.SEED_PROPERTY, Long.toString(rng.seed()));
+        boolean ok;
+        try {
+            ok = SelfTest.run(new CpuBackend(), new PrintStream(bytes, true, StandardCharsets.UTF_8),
+                    casesWhere(CrossCheckTest::small));
+        } finally {
+            System.clearProperty(SelfTest.SEED_PROPERTY);
+        }
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(ok, out);
+        assertTrue(out.contains("max error") && out.contains("gemmBatched") && out.contains("pass"), out);
+        assertTrue(out.lines().reduce((x, y) -> y).orElse("").matches("selftest: (\\d+) of \\1 checks passed.*"),
+                out);
+    }
+}

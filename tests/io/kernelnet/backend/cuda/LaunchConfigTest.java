@@ -1,0 +1,76 @@
+package io.kernelnet.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.kernelnet.backend.cuda.LaunchConfig.GemmTile;
+import org.junit.jupiter.api.Test;
+
+/** The launch rules of CUDA_CONTRACT.md, on the host. */
+class LaunchConfigTest {
+    private static final int H100_SMS = 132;
+
+    @Test
+    void elementwiseGridCoversSmallSizesExactlyAndCapsAtFourWavesOfEightBlocksPerSm() {
+        assertEquals(1, LaunchConfig.elementwiseGrid(1, H100_SMS));
+        assertEquals(1, LaunchConfig.elementwiseGrid(256, H100_SMS));
+        assertEquals(2, LaunchConfig.elementwiseGrid(257, H100_SMS));
+        assertEquals(4 * 8 * H100_SMS, LaunchConfig.elementwiseGrid(4L * 8 * H100_SMS * 256, H100_SMS));
+        assertEquals(4 * 8 * H100_SMS, LaunchConfig.elementwiseGrid(Integer.MAX_VALUE, H100_SMS));
+        assertEquals(0, LaunchConfig.elementwiseGrid(0, H100_SMS));
+    }
+
+    @Test
+    void rowGridGivesEachOfEightWarpsPerBlockOneRow() {
+        assertEquals(1, LaunchConfig.rowGrid(1));
+        assertEquals(1, LaunchConfig.rowGrid(8));
+        assertEquals(2, LaunchConfig.rowGrid(9));
+        assertEquals(125_000, LaunchConfig.rowGrid(1_000_000));
+    }
+
+    @Test
+    void reduceAndMseGridsStopAt1024Blocks() {
+        assertEquals(1, LaunchConfig.reduceGrid(1));
+        assertEquals(4, LaunchConfig.reduceGrid(1000));
+        assertEquals(1024, LaunchConfig.reduceGrid(1024 * 256));
+        assertEquals(1024, LaunchConfig.reduceGrid(300_001_000));
+        assertEquals(17, LaunchConfig.mseGrid(4097, H100_SMS));
+        assertEquals(1024, LaunchConfig.mseGrid(1_000_000, H100_SMS));
+        // a 1-SM device: the elementwise cap (32 blocks) is below 1024
+        assertEquals(32, LaunchConfig.mseGrid(1_000_000, 1));
+    }
+
+    @Test
+    void dropoutRunsOneThreadPerFourElements() {
+        assertEquals(1, LaunchConfig.dropoutThreads(1));
+        assertEquals(1, LaunchConfig.dropoutThreads(4));
+        assertEquals(2, LaunchConfig.dropoutThreads(5));
+        assertEquals(625_001, LaunchConfig.dropoutThreads(2_500_003));
+    }
+
+    @Test
+    void gemmUses64TilesUntil128TilesWouldFillEverySm() {
+        // 1024x1024: 8x8 = 64 tiles of 128 < 132 SMs: the 64 kernel (256 tiles)
+        assertEquals(GemmTile.FP32_64, LaunchConfig.gemmTile(1024, 1024, 1, H100_SMS, false));
+        // 1536x1536: 12x12 = 144 >= 132
+        assertEquals(GemmTile.FP32_128, LaunchConfig.gemmTile(1536, 1536, 1, H100_SMS, false));
+        // 1408 = 11*128: 121 tiles < 132; a batch of 2 makes 242
+        assertEquals(GemmTile.FP32_64, LaunchConfig.gemmTile(1408, 1408, 1, H100_SMS, false));
+        assertEquals(GemmTile.FP32_128, LaunchConfig.gemmTile(1408, 1408, 2, H100_SMS, false));
+        // exactly as many tiles as SMs: 128
+        assertEquals(GemmTile.FP32_128, LaunchConfig.gemmTile(128 * 12, 128 * 11, 1, H100_SMS, false));
+        assertEquals(GemmTile.FP32_64, LaunchConfig.gemmTile(128 * 12, 128 * 10, 1, H100_SMS, false));
+        // TF32 whenever asked, whatever the size
+        assertEquals(GemmTile.TF32_128, LaunchConfig.gemmTile(1, 1, 1, H100_SMS, true));
+        assertEquals(GemmTile.TF32_128, LaunchConfig.gemmTile(4096, 4096, 1, H100_SMS, true));
+    }
+
+    @Test
+    void gemmGridIsColumnTilesByRowTilesByBatch() {
+        assertArrayEquals(new int[] {2, 1, 1}, LaunchConfig.gemmGrid(GemmTile.FP32_64, 7, 65, 1));
+        assertArrayEquals(new int[] {1, 3, 9}, LaunchConfig.gemmGrid(GemmTile.FP32_128, 257, 128, 9));
+        assertArrayEquals(new int[] {32, 32, 1}, LaunchConfig.gemmGrid(GemmTile.TF32_128, 4096, 4096, 1));
+        assertThrows(IllegalArgumentException.class, () -> LaunchConfig.gemmGrid(GemmTile.FP32_64, 1, 1, 70_000));
+    }
+}
