@@ -111,7 +111,7 @@ public final class Main {
         out.println("device: " + selection.description());
         out.println("data: " + sets.train().count() + " training and " + sets.test().count() + " test examples");
         try (Backend backend = selection.backend(); Model model = MnistModels.named(modelName)) {
-            model.seed(seed).compile(optimizer, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
+            model.seed(seed).progressOutput(out).compile(optimizer, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
             model.build(batch, backend);
             if (a.flag("summary")) {
                 out.print(model.summary());
