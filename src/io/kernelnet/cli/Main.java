@@ -55,6 +55,9 @@ public final class Main {
             System.err.println("kernelnet: " + e.getMessage());
             System.err.println(USAGE);
             status = 2;
+        } catch (java.nio.file.NoSuchFileException e) {
+            System.err.println("kernelnet: no such file: " + e.getMessage());
+            status = 1;
         } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException | IOException e) {
             System.err.println("kernelnet: " + e.getMessage());
             status = 1;
