@@ -17,4 +17,14 @@ public record AdamStep(float lr, float beta1, float beta2, float epsilon, float 
             throw new IllegalArgumentException("adam: step counts from 1, got " + step);
         }
     }
+
+    /** 1 - beta1^t, in double: in float, 1 - 0.999^t loses most of its digits at small t. */
+    public double biasCorrection1() {
+        return 1 - Math.pow(beta1, step);
+    }
+
+    /** 1 - beta2^t, in double. */
+    public double biasCorrection2() {
+        return 1 - Math.pow(beta2, step);
+    }
 }

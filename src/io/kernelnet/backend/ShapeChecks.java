@@ -136,4 +136,73 @@ public final class ShapeChecks {
             }
         }
     }
+
+    /** upload: {@code dst.size()} floats from {@code src[srcOffset..]} must exist. */
+    public static void upload(Tensor dst, int srcLength, int srcOffset) {
+        if (srcOffset < 0 || srcOffset + dst.size() > srcLength) {
+            throw error("upload", dst.size() + " floats from offset " + srcOffset + " of an array of "
+                    + srcLength + " into '" + dst.name() + "' " + dst.shape());
+        }
+    }
+
+    /** download: all of {@code src} must fit in {@code dst[dstOffset..]}. */
+    public static void download(int dstLength, int dstOffset, Tensor src) {
+        if (dstOffset < 0 || dstOffset + src.size() > dstLength) {
+            throw error("download", "'" + src.name() + "' " + src.shape() + " into an array of "
+                    + dstLength + " at offset " + dstOffset);
+        }
+    }
+
+    /**
+     * A softmax cross-entropy's tensors: logits [n, k], probs and dLogits like logits, targets like logits or
+     * (sparse) class labels [n]. Returns {n, k}. Label values are checked where the labels are read.
+     */
+    public static int[] softmaxCrossEntropy(String op, Tensor probs, Tensor dLogits, Tensor logits, Tensor targets,
+                                            boolean sparse) {
+        int[] nk = rows(op, logits);
+        sameShape(op, "probs", probs, "logits", logits);
+        sameShape(op, "dLogits", dLogits, "logits", logits);
+        if (sparse) {
+            shapeIs(op, "labels", targets, Shape.of(nk[0]));
+        } else {
+            sameShape(op, "targets", targets, "logits", logits);
+        }
+        return nk;
+    }
+
+    /** sgdUpdate's tensors; returns whether the step uses momentum (and so a velocity). */
+    public static boolean sgd(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
+        String op = "sgdUpdate";
+        sameSize(op, "param", param, "grad", grad);
+        boolean withMomentum = step.momentum() != 0;
+        if (withMomentum) {
+            if (velocity == null) {
+                throw error(op, "velocity is null but momentum is " + step.momentum()
+                        + "; only momentum 0 runs without a velocity tensor");
+            }
+            sameSize(op, "param", param, "velocity", velocity);
+        }
+        return withMomentum;
+    }
+
+    /** adamUpdate's tensors: all the size of param. */
+    public static void adam(Tensor param, Tensor grad, Tensor m, Tensor v) {
+        String op = "adamUpdate";
+        sameSize(op, "param", param, "grad", grad);
+        sameSize(op, "param", param, "m", m);
+        sameSize(op, "param", param, "v", v);
+    }
+
+    /** accuracyCount's tensors: scores [n, k]; labels [n] or like scores. Returns whether labels are one-hot rows. */
+    public static boolean accuracy(Tensor scores, Tensor labels) {
+        String op = "accuracyCount";
+        int[] nk = rows(op, scores);
+        notNull(op, "labels", labels);
+        if (labels.rank() == 2) {
+            sameShape(op, "labels", labels, "scores", scores);
+            return true;
+        }
+        shapeIs(op, "labels", labels, Shape.of(nk[0]));
+        return false;
+    }
 }

@@ -95,6 +95,22 @@ public abstract class Layer {
         return (name == null ? "" : name + " ") + "(" + getClass().getSimpleName() + ")";
     }
 
+    /**
+     * The per-example output of a spatial layer on [channels, height, width]; a geometry the backend refuses
+     * becomes a shape error naming this layer.
+     */
+    protected Shape spatialOutput(List<Shape> inputs, String window, java.util.function.Function<Shape, Shape> outputOf) {
+        Shape in = inputs.get(0);
+        if (in.rank() != 3) {
+            throw shapeError(inputs, "[channels, height, width]");
+        }
+        try {
+            return outputOf.apply(in);
+        } catch (IllegalArgumentException e) {
+            throw shapeError(inputs, "an input no smaller than the " + window + " (" + e.getMessage() + ")");
+        }
+    }
+
     protected IllegalArgumentException shapeError(List<Shape> inputs, String expected) {
         return new IllegalArgumentException("layer " + describe() + ": input shape " + shapesText(inputs)
                 + " does not fit: expected " + expected);

@@ -65,14 +65,6 @@ public abstract class Pooling2D extends Layer {
 
     @Override
     public Shape outputShape(List<Shape> inputs) {
-        Shape in = inputs.get(0);
-        if (in.rank() != 3) {
-            throw shapeError(inputs, "[channels, height, width]");
-        }
-        try {
-            return geometry(1, in).outputShape().perExample();
-        } catch (IllegalArgumentException e) {
-            throw shapeError(inputs, "an input no smaller than the window " + kh + "x" + kw + " (" + e.getMessage() + ")");
-        }
+        return spatialOutput(inputs, "window " + kh + "x" + kw, in -> geometry(1, in).outputShape().perExample());
     }
 }

@@ -9,12 +9,10 @@ import java.util.Map;
  * {@code patience} epochs; "min" for losses, "max" for accuracies. Optionally puts back the best epoch's weights.
  */
 public final class EarlyStopping implements Callback {
-    private final String monitor;
+    private final Monitor monitor;
     private final double minDelta;
     private final int patience;
     private final boolean restoreBestWeights;
-    private final boolean maximize;
-    private double best;
     private int wait;
     private int stoppedEpoch = -1;
     private LinkedHashMap<String, float[]> bestWeights;
@@ -24,16 +22,15 @@ public final class EarlyStopping implements Callback {
             throw new IllegalArgumentException("EarlyStopping: patience and min_delta must be >= 0, got " + patience
                     + " and " + minDelta);
         }
-        this.monitor = monitor;
+        this.monitor = new Monitor("EarlyStopping", monitor);
         this.minDelta = minDelta;
         this.patience = patience;
         this.restoreBestWeights = restoreBestWeights;
-        this.maximize = monitor.contains("acc");
     }
 
     @Override
     public void onTrainBegin(Model model) {
-        best = maximize ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        monitor.reset();
         wait = 0;
         stoppedEpoch = -1;
         bestWeights = null;
@@ -41,14 +38,7 @@ public final class EarlyStopping implements Callback {
 
     @Override
     public void onEpochEnd(Model model, int epoch, Map<String, Double> logs) {
-        Double value = logs.get(monitor);
-        if (value == null) {
-            throw new IllegalStateException("EarlyStopping monitors '" + monitor + "' but the epoch logged only "
-                    + logs.keySet());
-        }
-        boolean improved = maximize ? value > best + minDelta : value < best - minDelta;
-        if (improved) {
-            best = value;
+        if (monitor.improvedBy(logs, minDelta)) {
             wait = 0;
             if (restoreBestWeights) {
                 bestWeights = model.parameters();

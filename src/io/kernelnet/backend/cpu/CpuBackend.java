@@ -35,19 +35,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void upload(Tensor dst, float[] src, int srcOffset) {
-        if (srcOffset < 0 || srcOffset + dst.size() > src.length) {
-            throw ShapeChecks.error("upload", dst.size() + " floats from offset " + srcOffset + " of an array of "
-                    + src.length + " into '" + dst.name() + "' " + dst.shape());
-        }
+        ShapeChecks.upload(dst, src.length, srcOffset);
         System.arraycopy(src, srcOffset, dst.hostArray(), (int) dst.offset(), (int) dst.size());
     }
 
     @Override
     public void download(float[] dst, int dstOffset, Tensor src) {
-        if (dstOffset < 0 || dstOffset + src.size() > dst.length) {
-            throw ShapeChecks.error("download", "'" + src.name() + "' " + src.shape() + " into an array of "
-                    + dst.length + " at offset " + dstOffset);
-        }
+        ShapeChecks.download(dst.length, dstOffset, src);
         System.arraycopy(src.hostArray(), (int) src.offset(), dst, dstOffset, (int) src.size());
     }
 

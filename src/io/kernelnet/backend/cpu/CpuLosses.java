@@ -1,7 +1,6 @@
 package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.ShapeChecks;
-import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 
 /**
@@ -36,12 +35,9 @@ final class CpuLosses {
     /** mean of logsumexp(z) - z[label]; probs = softmax(z); dLogits = (probs - onehot(label)) / n. */
     static float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
         String op = "softmaxCrossEntropySparse";
-        int[] nk = ShapeChecks.rows(op, logits);
+        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, labels, true);
         int n = nk[0];
         int k = nk[1];
-        ShapeChecks.sameShape(op, "probs", probs, "logits", logits);
-        ShapeChecks.sameShape(op, "dLogits", dLogits, "logits", logits);
-        ShapeChecks.shapeIs(op, "labels", labels, Shape.of(n));
         float[] label = labels.toArray();
         ShapeChecks.labels(op, label, k);
         float[] za = logits.hostArray();
@@ -70,12 +66,9 @@ final class CpuLosses {
      */
     static float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
         String op = "softmaxCrossEntropy";
-        int[] nk = ShapeChecks.rows(op, logits);
+        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, targets, false);
         int n = nk[0];
         int k = nk[1];
-        ShapeChecks.sameShape(op, "probs", probs, "logits", logits);
-        ShapeChecks.sameShape(op, "dLogits", dLogits, "logits", logits);
-        ShapeChecks.sameShape(op, "targets", targets, "logits", logits);
         float[] za = logits.hostArray();
         float[] ta = targets.hostArray();
         float[] pa = probs.hostArray();

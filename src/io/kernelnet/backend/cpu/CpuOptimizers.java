@@ -15,15 +15,7 @@ final class CpuOptimizers {
 
     static void sgd(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
         String op = "sgdUpdate";
-        ShapeChecks.sameSize(op, "param", param, "grad", grad);
-        boolean withMomentum = step.momentum() != 0;
-        if (withMomentum) {
-            if (velocity == null) {
-                throw ShapeChecks.error(op, "velocity is null but momentum is " + step.momentum()
-                        + "; only momentum 0 runs without a velocity tensor");
-            }
-            ShapeChecks.sameSize(op, "param", param, "velocity", velocity);
-        }
+        boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step);
         double lr = step.lr();
         double momentum = step.momentum();
         double weightDecay = step.weightDecay();
@@ -48,16 +40,13 @@ final class CpuOptimizers {
 
     static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
         String op = "adamUpdate";
-        ShapeChecks.sameSize(op, "param", param, "grad", grad);
-        ShapeChecks.sameSize(op, "param", param, "m", m);
-        ShapeChecks.sameSize(op, "param", param, "v", v);
+        ShapeChecks.adam(param, grad, m, v);
         double lr = step.lr();
         double beta1 = step.beta1();
         double beta2 = step.beta2();
         double epsilon = step.epsilon();
-        // in double: 1 - 0.999^t in float loses most of its digits at small t
-        double correction1 = 1 - Math.pow(beta1, step.step());
-        double correction2 = 1 - Math.pow(beta2, step.step());
+        double correction1 = step.biasCorrection1();
+        double correction2 = step.biasCorrection2();
         double l2 = step.decoupled() ? 0 : step.weightDecay();
         double shrink = step.decoupled() ? 1 - lr * step.weightDecay() : 1;
         float[] pa = param.hostArray();

@@ -43,15 +43,13 @@ final class CpuReductions {
     /** Rows of scores [n, k] whose argmax is the label: labels [n] of class indices, or [n, k] compared by argmax. */
     static int accuracyCount(Tensor scores, Tensor labels) {
         String op = "accuracyCount";
-        int[] nk = ShapeChecks.rows(op, scores);
-        int n = nk[0];
-        int k = nk[1];
-        ShapeChecks.notNull(op, "labels", labels);
+        boolean oneHot = ShapeChecks.accuracy(scores, labels);
+        int n = scores.dim(0);
+        int k = scores.dim(1);
         float[] sa = scores.hostArray();
         int so = (int) scores.offset();
         int count = 0;
-        if (labels.rank() == 2) {
-            ShapeChecks.sameShape(op, "labels", labels, "scores", scores);
+        if (oneHot) {
             float[] la = labels.hostArray();
             int lo = (int) labels.offset();
             for (int r = 0; r < n; r++) {
@@ -60,7 +58,6 @@ final class CpuReductions {
                 }
             }
         } else {
-            ShapeChecks.shapeIs(op, "labels", labels, Shape.of(n));
             float[] label = labels.toArray();
             ShapeChecks.labels(op, label, k);
             for (int r = 0; r < n; r++) {

@@ -155,20 +155,14 @@ public final class CudaBackend implements Backend {
     @Override
     public void upload(Tensor dst, float[] src, int srcOffset) {
         open("upload");
-        if (srcOffset < 0 || srcOffset + dst.size() > src.length) {
-            throw ShapeChecks.error("upload", dst.size() + " floats from offset " + srcOffset + " of an array of "
-                    + src.length + " into '" + dst.name() + "' " + dst.shape());
-        }
+        ShapeChecks.upload(dst, src.length, srcOffset);
         staging.upload("upload", ptr("upload", "dst", dst), src, srcOffset, dst.size());
     }
 
     @Override
     public void download(float[] dst, int dstOffset, Tensor src) {
         open("download");
-        if (dstOffset < 0 || dstOffset + src.size() > dst.length) {
-            throw ShapeChecks.error("download", "'" + src.name() + "' " + src.shape() + " into an array of "
-                    + dst.length + " at offset " + dstOffset);
-        }
+        ShapeChecks.download(dst.length, dstOffset, src);
         staging.download("download", dst, dstOffset, ptr("download", "src", src), src.size());
     }
 
@@ -425,12 +419,9 @@ public final class CudaBackend implements Backend {
     public float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
         String op = "softmaxCrossEntropySparse";
         open(op);
-        int[] nk = ShapeChecks.rows(op, logits);
+        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, labels, true);
         int n = nk[0];
         int k = nk[1];
-        ShapeChecks.sameShape(op, "probs", probs, "logits", logits);
-        ShapeChecks.sameShape(op, "dLogits", dLogits, "logits", logits);
-        ShapeChecks.shapeIs(op, "labels", labels, Shape.of(n));
         count(op, logits);
         if (n == 0) {
             return 0f / 0f;
@@ -471,11 +462,8 @@ public final class CudaBackend implements Backend {
     public float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
         String op = "softmaxCrossEntropy";
         open(op);
-        int[] nk = ShapeChecks.rows(op, logits);
+        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, targets, false);
         int n = nk[0];
-        ShapeChecks.sameShape(op, "probs", probs, "logits", logits);
-        ShapeChecks.sameShape(op, "dLogits", dLogits, "logits", logits);
-        ShapeChecks.sameShape(op, "targets", targets, "logits", logits);
         count(op, logits);
         if (n == 0) {
             return 0f / 0f;
@@ -494,15 +482,7 @@ public final class CudaBackend implements Backend {
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
         String op = "sgdUpdate";
         open(op);
-        ShapeChecks.sameSize(op, "param", param, "grad", grad);
-        boolean withMomentum = step.momentum() != 0;
-        if (withMomentum) {
-            if (velocity == null) {
-                throw ShapeChecks.error(op, "velocity is null but momentum is " + step.momentum()
-                        + "; only momentum 0 runs without a velocity tensor");
-            }
-            ShapeChecks.sameSize(op, "param", param, "velocity", velocity);
-        }
+        boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step);
         int n = count(op, param);
         Pointer vel = withMomentum ? arg(ptr(op, "velocity", velocity)) : nullArg();
         elementwise(op, Kernel.SGD, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)), vel, arg(n),
@@ -513,13 +493,10 @@ public final class CudaBackend implements Backend {
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
         String op = "adamUpdate";
         open(op);
-        ShapeChecks.sameSize(op, "param", param, "grad", grad);
-        ShapeChecks.sameSize(op, "param", param, "m", m);
-        ShapeChecks.sameSize(op, "param", param, "v", v);
+        ShapeChecks.adam(param, grad, m, v);
         int n = count(op, param);
-        // in double: 1 - 0.999^t in float loses most of its digits at small t
-        float correction1 = (float) (1 - Math.pow(step.beta1(), step.step()));
-        float correction2 = (float) (1 - Math.pow(step.beta2(), step.step()));
+        float correction1 = (float) step.biasCorrection1();
+        float correction2 = (float) step.biasCorrection2();
         elementwise(op, Kernel.ADAM, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)),
                 arg(ptr(op, "m", m)), arg(ptr(op, "v", v)), arg(n), arg(step.lr()), arg(step.beta1()),
                 arg(step.beta2()), arg(step.epsilon()), arg(step.weightDecay()), arg(step.decoupled() ? 1 : 0),
@@ -564,15 +541,9 @@ public final class CudaBackend implements Backend {
     public int accuracyCount(Tensor scores, Tensor labels) {
         String op = "accuracyCount";
         open(op);
-        int[] nk = ShapeChecks.rows(op, scores);
+        boolean oneHot = ShapeChecks.accuracy(scores, labels);
+        int[] nk = {scores.dim(0), scores.dim(1)};
         int n = nk[0];
-        ShapeChecks.notNull(op, "labels", labels);
-        boolean oneHot = labels.rank() == 2;
-        if (oneHot) {
-            ShapeChecks.sameShape(op, "labels", labels, "scores", scores);
-        } else {
-            ShapeChecks.shapeIs(op, "labels", labels, Shape.of(n));
-        }
         count(op, scores);
         if (n == 0) {
             return 0;
