@@ -9,21 +9,23 @@ import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
- * 2D convolution for {@link FastCpuBackend} as im2row + the float32 GEMM kernel {@link FastGemm#rowTimesRows};
- * {@link CpuConv} (direct loops in double, same definition) is the reference it is tested against.
+ * 2D convolution for {@link FastCpuBackend} as patch matrices + the float32 GEMM kernel
+ * {@link FastGemm#rowTimesRows}; {@link CpuConv} (direct loops in double, same definition) is the reference it is
+ * tested against.
  *
- * <p>Per sample s, the patch matrix rows[p][k] holds, for output position p = oh*outW + ow, the input value that
- * weight k = (ci*kh + i)*kw + j multiplies (0 where the window reads padding). With K = cIn*kh*kw and
- * P = outH*outW, and w viewed as [cOut, K]:
+ * <p>Per sample s, with K = cIn*kh*kw, P = outH*outW and w viewed as [cOut, K], the patch matrix holds for output
+ * position p = oh*outW + ow the input value that weight k = (ci*kh + i)*kw + j multiplies (0 where the window reads
+ * padding), either as columns cols [K][P] (im2col) or as rows [P][K] (im2row). Each pass is one product, computed
+ * in one of two orientations:
  * <ul>
- *   <li>forward: y_s^T [P, cOut] = rows [P, K] * w^T [K, cOut];</li>
- *   <li>backwardData: drows [P, K] = dy_s^T [P, cOut] * w [cOut, K], then row2im adds each entry back to the input
- *       position it was read from;</li>
- *   <li>backwardFilter: dw [cOut, K] = sum over s of dy_s [cOut, P] * rows [P, K].</li>
+ *   <li>forward: y_s [cOut, P] = w * cols, or y_s^T [P, cOut] = rows * w^T;</li>
+ *   <li>backwardData: dcols [K, P] = w^T * dy_s, or drows [P, K] = dy_s^T * w, then col2im or row2im adds each
+ *       entry back to the input position it was read from;</li>
+ *   <li>backwardFilter: dw^T [K, cOut] = sum over s of cols * dy_s^T, or dw [cOut, K] = sum over s of dy_s * rows.</li>
  * </ul>
- * Rows of the patch matrix are the kernel's inner (vectorized) dimension in the two backward passes (length K) and
- * w^T's rows (length cOut) in the forward pass, so no pass runs its inner loop over P, which is 9 in the MNIST
- * CNN's last conv.
+ * The kernel's inner, vectorized loop runs along the rows of the result, so each pass takes the orientation whose
+ * result rows are the longer (P against cOut, P against K, cOut against K): every layer of the MNIST CNN has one
+ * short side (K = 9 in the first, P = 9 in the last).
  *
  * <p>Samples are split into a fixed number of contiguous chunks run in parallel; each chunk sums its own partial
  * filter gradient and the partials are added in chunk order, so dw does not depend on the thread count.
@@ -42,28 +44,43 @@ final class FastConv {
         ShapeChecks.conv2d("conv2dForward", y, x, w, g);
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
+        float[] wa = w.hostArray();
         int yOff = (int) y.offset();
         int xOff = (int) x.offset();
+        int wOff = (int) w.offset();
         int cOut = g.cOut();
         int k = g.cIn() * g.kh() * g.kw();
         int p = g.outH() * g.outW();
+        int sampleSize = g.cIn() * g.h() * g.w();
+        boolean byColumns = p >= cOut;
         Scratch caller = pool.take();
         try {
-            float[][] wT = caller.rows(Use.OPERAND, k, cOut);
-            transposeInto(wT, w.hostArray(), (int) w.offset(), cOut, k);
+            float[][] wT = byColumns ? null : transposeInto(caller.rows(Use.OPERAND, k, cOut), wa, wOff, cOut, k);
             Patches patches = new Patches(g);
             forEachChunk(g.n(), (chunk, first, end, scratch) -> {
-                float[][] rows = scratch.rows(Use.PATCHES, p, k);
-                float[][] yT = scratch.rows(Use.PRODUCT, p, cOut);
+                float[][] patch = byColumns ? scratch.rows(Use.PATCHES, k, p) : scratch.rows(Use.PATCHES, p, k);
+                float[][] product = byColumns ? scratch.rows(Use.PRODUCT, 1, p) : scratch.rows(Use.PRODUCT, p, cOut);
                 for (int s = first; s < end; s++) {
-                    patches.im2row(rows, xa, xOff + s * g.cIn() * g.h() * g.w());
                     int ySample = yOff + s * cOut * p;
-                    for (int q = 0; q < p; q++) {
-                        float[] acc = yT[q];
-                        Arrays.fill(acc, 0, cOut, 0f);
-                        FastGemm.rowTimesRows(acc, rows[q], 0, 1, wT, cOut, k);
+                    if (byColumns) {
+                        // y_s [cOut, P] = w [cOut, K] * cols [K, P], row by row of y
+                        patches.im2col(patch, xa, xOff + s * sampleSize);
+                        float[] acc = product[0];
                         for (int co = 0; co < cOut; co++) {
-                            ya[ySample + co * p + q] = acc[co];
+                            Arrays.fill(acc, 0, p, 0f);
+                            FastGemm.rowTimesRows(acc, wa, wOff + co * k, 1, patch, p, k);
+                            System.arraycopy(acc, 0, ya, ySample + co * p, p);
+                        }
+                    } else {
+                        // y_s^T [P, cOut] = rows [P, K] * w^T [K, cOut]
+                        patches.im2row(patch, xa, xOff + s * sampleSize);
+                        for (int q = 0; q < p; q++) {
+                            float[] acc = product[q];
+                            Arrays.fill(acc, 0, cOut, 0f);
+                            FastGemm.rowTimesRows(acc, patch[q], 0, 1, wT, cOut, k);
+                            for (int co = 0; co < cOut; co++) {
+                                ya[ySample + co * p + q] = acc[co];
+                            }
                         }
                     }
                 }
@@ -77,32 +94,47 @@ final class FastConv {
         ShapeChecks.conv2d("conv2dBackwardData", dy, dx, w, g);
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
+        float[] wa = w.hostArray();
         int dxOff = (int) dx.offset();
         int dyOff = (int) dy.offset();
+        int wOff = (int) w.offset();
         int cOut = g.cOut();
         int k = g.cIn() * g.kh() * g.kw();
         int p = g.outH() * g.outW();
         int sampleSize = g.cIn() * g.h() * g.w();
+        boolean byColumns = p > k;
         Scratch caller = pool.take();
         try {
-            float[][] wRows = caller.rows(Use.OPERAND, cOut, k);
-            for (int co = 0; co < cOut; co++) {
-                System.arraycopy(w.hostArray(), (int) w.offset() + co * k, wRows[co], 0, k);
-            }
+            float[][] wRows = byColumns ? null : copyRows(caller.rows(Use.OPERAND, cOut, k), wa, wOff, cOut, k);
             Patches patches = new Patches(g);
             forEachChunk(g.n(), (chunk, first, end, scratch) -> {
-                float[][] dRows = scratch.rows(Use.PATCHES, p, k);
+                float[][] dPatch = byColumns ? scratch.rows(Use.PATCHES, k, p) : scratch.rows(Use.PATCHES, p, k);
+                float[][] dyRows = byColumns ? scratch.rows(Use.OPERAND, cOut, p) : null;
                 for (int s = first; s < end; s++) {
                     int dySample = dyOff + s * cOut * p;
-                    for (int q = 0; q < p; q++) {
-                        float[] acc = dRows[q];
-                        Arrays.fill(acc, 0, k, 0f);
-                        // dy_s^T[q, co] = dy[s, co, q]: stride p along co
-                        FastGemm.rowTimesRows(acc, dya, dySample + q, p, wRows, k, cOut);
+                    if (byColumns) {
+                        // dcols [K, P] = w^T [K, cOut] * dy_s [cOut, P]; w^T[kk, co] = w[co*K + kk]
+                        copyRows(dyRows, dya, dySample, cOut, p);
+                        for (int kk = 0; kk < k; kk++) {
+                            float[] acc = dPatch[kk];
+                            Arrays.fill(acc, 0, p, 0f);
+                            FastGemm.rowTimesRows(acc, wa, wOff + kk, k, dyRows, p, cOut);
+                        }
+                    } else {
+                        // drows [P, K] = dy_s^T [P, cOut] * w [cOut, K]; dy_s^T[q, co] = dy[s, co, q]
+                        for (int q = 0; q < p; q++) {
+                            float[] acc = dPatch[q];
+                            Arrays.fill(acc, 0, k, 0f);
+                            FastGemm.rowTimesRows(acc, dya, dySample + q, p, wRows, k, cOut);
+                        }
                     }
                     int dxSample = dxOff + s * sampleSize;
                     Arrays.fill(dxa, dxSample, dxSample + sampleSize, 0f);
-                    patches.row2imAdd(dxa, dxSample, dRows);
+                    if (byColumns) {
+                        patches.col2imAdd(dxa, dxSample, dPatch);
+                    } else {
+                        patches.row2imAdd(dxa, dxSample, dPatch);
+                    }
                 }
             });
         } finally {
@@ -120,52 +152,84 @@ final class FastConv {
         int cOut = g.cOut();
         int k = g.cIn() * g.kh() * g.kw();
         int p = g.outH() * g.outW();
+        int sampleSize = g.cIn() * g.h() * g.w();
+        // by columns the partials are dw^T [K, cOut]: the kernel's inner loop runs over the longer of K and cOut
+        boolean byColumns = cOut > k;
+        int partialRows = byColumns ? k : cOut;
+        int partialCols = byColumns ? cOut : k;
         int chunks = Math.min(n, CHUNKS);
         Scratch caller = pool.take();
         try {
-            // rows [c*cOut, (c+1)*cOut) hold chunk c's partial dw
-            float[][] partials = caller.rows(Use.PARTIALS, chunks * cOut, k);
+            // rows [c*partialRows, (c+1)*partialRows) hold chunk c's partial sum
+            float[][] partials = caller.rows(Use.PARTIALS, chunks * partialRows, partialCols);
             Patches patches = new Patches(g);
             forEachChunk(n, (chunk, first, end, scratch) -> {
-                float[][] rows = scratch.rows(Use.PATCHES, p, k);
-                int base = chunk * cOut;
-                for (int co = 0; co < cOut; co++) {
-                    Arrays.fill(partials[base + co], 0, k, 0f);
+                float[][] patch = byColumns ? scratch.rows(Use.PATCHES, k, p) : scratch.rows(Use.PATCHES, p, k);
+                float[][] dyT = byColumns ? scratch.rows(Use.OPERAND, p, cOut) : null;
+                int base = chunk * partialRows;
+                for (int r = 0; r < partialRows; r++) {
+                    Arrays.fill(partials[base + r], 0, partialCols, 0f);
                 }
                 for (int s = first; s < end; s++) {
-                    patches.im2row(rows, xa, xOff + s * g.cIn() * g.h() * g.w());
                     int dySample = dyOff + s * cOut * p;
-                    for (int co = 0; co < cOut; co++) {
-                        FastGemm.rowTimesRows(partials[base + co], dya, dySample + co * p, 1, rows, k, p);
+                    if (byColumns) {
+                        // dw^T [K, cOut] += cols [K, P] * dy_s^T [P, cOut]
+                        patches.im2col(patch, xa, xOff + s * sampleSize);
+                        transposeInto(dyT, dya, dySample, cOut, p);
+                        for (int kk = 0; kk < k; kk++) {
+                            FastGemm.rowTimesRows(partials[base + kk], patch[kk], 0, 1, dyT, cOut, p);
+                        }
+                    } else {
+                        // dw [cOut, K] += dy_s [cOut, P] * rows [P, K]
+                        patches.im2row(patch, xa, xOff + s * sampleSize);
+                        for (int co = 0; co < cOut; co++) {
+                            FastGemm.rowTimesRows(partials[base + co], dya, dySample + co * p, 1, patch, k, p);
+                        }
                     }
                 }
             });
             float[] dwa = dw.hostArray();
             int dwOff = (int) dw.offset();
-            float[] sum = caller.rows(Use.PRODUCT, 1, k)[0];
-            for (int co = 0; co < cOut; co++) {
-                Arrays.fill(sum, 0, k, 0f);
+            float[] sum = caller.rows(Use.PRODUCT, 1, partialCols)[0];
+            for (int r = 0; r < partialRows; r++) {
+                Arrays.fill(sum, 0, partialCols, 0f);
                 for (int c = 0; c < chunks; c++) {
-                    float[] part = partials[c * cOut + co];
-                    for (int e = 0; e < k; e++) {
+                    float[] part = partials[c * partialRows + r];
+                    for (int e = 0; e < partialCols; e++) {
                         sum[e] += part[e];
                     }
                 }
-                System.arraycopy(sum, 0, dwa, dwOff + co * k, k);
+                if (byColumns) {
+                    for (int co = 0; co < cOut; co++) {
+                        dwa[dwOff + co * k + r] = sum[co];
+                    }
+                } else {
+                    System.arraycopy(sum, 0, dwa, dwOff + r * k, k);
+                }
             }
         } finally {
             pool.give(caller);
         }
     }
 
-    /** rows[q][i] = m[i, q] for the [r, cols] matrix m stored row-major at off. */
-    private static void transposeInto(float[][] rows, float[] m, int off, int r, int cols) {
+    /** rows[i][0..cols) = the [r, cols] row-major matrix at m[off..]; returns rows. */
+    private static float[][] copyRows(float[][] rows, float[] m, int off, int r, int cols) {
+        for (int i = 0; i < r; i++) {
+            System.arraycopy(m, off + i * cols, rows[i], 0, cols);
+        }
+        return rows;
+    }
+
+    /** rows[q][i] = m[i, q] for the [r, cols] row-major matrix at m[off..]; returns rows. */
+    private static float[][] transposeInto(float[][] rows, float[] m, int off, int r, int cols) {
+        // row by row of the result: each write run is contiguous, the reads touch only r cache lines at a time
         for (int q = 0; q < cols; q++) {
             float[] row = rows[q];
             for (int i = 0; i < r; i++) {
                 row[i] = m[off + i * cols + q];
             }
         }
+        return rows;
     }
 
     /** Samples [first, end) of chunk {@code chunk}, with buffers of its own. */
@@ -192,9 +256,14 @@ final class FastConv {
 
 
     /**
-     * Gathers and scatters a sample's patch matrix. For kernel column j and output column ow, the input column is
-     * ow*strideW + j*dilationW - pad.left, or -1 where that lies in the padding; likewise for rows. Computed once
-     * per call, so the per-element work is a lookup and a sign test.
+     * Gathers and scatters a sample's patch matrix, as rows [P][K] (im2row) or as columns [K][P] (im2col). For kernel
+     * row i and output row oh the input row is oh*strideH + i*dilationH - pad.top, or -1 where that lies in the
+     * padding; likewise for columns, and for kernel column j the output columns whose input column lies inside the
+     * image form the range [colFirst[j], colEnd[j]). All computed once per call.
+     *
+     * <p>im2col copies runs along input rows. im2row fills a row per output position; for a window wholly inside the
+     * image (every window of a 'valid' convolution) it is one loop over K through a table of offsets, since nested
+     * loops over kernel rows and columns of 3 cost more in loop overhead than in copying.
      */
     private static final class Patches {
         private final int cIn;
@@ -204,10 +273,23 @@ final class FastConv {
         private final int kw;
         private final int outH;
         private final int outW;
+        private final int strideH;
+        private final int strideW;
+        private final int top;
+        private final int left;
         /** inputRow[oh*kh + i] = input row read by kernel row i at output row oh, or -1. */
         private final int[] inputRow;
         /** inputCol[ow*kw + j] = input column read by kernel column j at output column ow, or -1. */
         private final int[] inputCol;
+        /** colShift[j] = j*dilationW - pad.left: output column ow reads input column ow*strideW + colShift[j]. */
+        private final int[] colShift;
+        private final int[] colFirst;
+        private final int[] colEnd;
+        /** rowsInside[oh], colsInside[ow]: every kernel row (column) reads inside the image there. */
+        private final boolean[] rowsInside;
+        private final boolean[] colsInside;
+        /** windowOffset[k] = offset in x of weight k's input from the window's top-left input position. */
+        private final int[] windowOffset;
 
         Patches(Conv2dGeometry g) {
             cIn = g.cIn();
@@ -217,40 +299,125 @@ final class FastConv {
             kw = g.kw();
             outH = g.outH();
             outW = g.outW();
+            strideH = g.strideH();
+            strideW = g.strideW();
+            top = g.pad().top();
+            left = g.pad().left();
             inputRow = new int[outH * kh];
+            rowsInside = new boolean[outH];
             for (int oh = 0; oh < outH; oh++) {
+                rowsInside[oh] = true;
                 for (int i = 0; i < kh; i++) {
-                    int ih = oh * g.strideH() + i * g.dilationH() - g.pad().top();
-                    inputRow[oh * kh + i] = ih >= 0 && ih < h ? ih : -1;
+                    int ih = oh * strideH + i * g.dilationH() - top;
+                    boolean inside = ih >= 0 && ih < h;
+                    inputRow[oh * kh + i] = inside ? ih : -1;
+                    rowsInside[oh] &= inside;
                 }
             }
             inputCol = new int[outW * kw];
-            for (int ow = 0; ow < outW; ow++) {
-                for (int j = 0; j < kw; j++) {
-                    int iw = ow * g.strideW() + j * g.dilationW() - g.pad().left();
-                    inputCol[ow * kw + j] = iw >= 0 && iw < w ? iw : -1;
+            colsInside = new boolean[outW];
+            Arrays.fill(colsInside, true);
+            colShift = new int[kw];
+            colFirst = new int[kw];
+            colEnd = new int[kw];
+            for (int j = 0; j < kw; j++) {
+                colShift[j] = j * g.dilationW() - left;
+                colFirst[j] = outW;
+                for (int ow = outW - 1; ow >= 0; ow--) {
+                    int iw = ow * strideW + colShift[j];
+                    boolean inside = iw >= 0 && iw < w;
+                    inputCol[ow * kw + j] = inside ? iw : -1;
+                    colsInside[ow] &= inside;
+                    if (inside) {
+                        colFirst[j] = ow;
+                        colEnd[j] = Math.max(colEnd[j], ow + 1);
+                    }
+                }
+            }
+            windowOffset = new int[cIn * kh * kw];
+            for (int ci = 0; ci < cIn; ci++) {
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) {
+                        windowOffset[(ci * kh + i) * kw + j] = (ci * h + i * g.dilationH()) * w + j * g.dilationW();
+                    }
+                }
+            }
+        }
+
+        /** cols[(ci*kh + i)*kw + j][oh*outW + ow] = x[ci, ih, iw] (0 in the padding), x's sample at xSample. */
+        void im2col(float[][] cols, float[] x, int xSample) {
+            for (int ci = 0; ci < cIn; ci++) {
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) {
+                        float[] col = cols[(ci * kh + i) * kw + j];
+                        int first = colFirst[j];
+                        int end = colEnd[j];
+                        for (int oh = 0; oh < outH; oh++) {
+                            int at = oh * outW;
+                            int ih = inputRow[oh * kh + i];
+                            if (ih < 0 || first >= end) {
+                                Arrays.fill(col, at, at + outW, 0f);
+                                continue;
+                            }
+                            Arrays.fill(col, at, at + first, 0f);
+                            Arrays.fill(col, at + end, at + outW, 0f);
+                            int xRow = xSample + (ci * h + ih) * w + colShift[j];
+                            if (strideW == 1) {
+                                System.arraycopy(x, xRow + first, col, at + first, end - first);
+                            } else {
+                                for (int ow = first; ow < end; ow++) {
+                                    col[at + ow] = x[xRow + ow * strideW];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /** The adjoint of im2col: dx[ci, ih, iw] += cols[k][p] for every entry that im2col read from there. */
+        void col2imAdd(float[] dx, int dxSample, float[][] cols) {
+            for (int ci = 0; ci < cIn; ci++) {
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) {
+                        float[] col = cols[(ci * kh + i) * kw + j];
+                        for (int oh = 0; oh < outH; oh++) {
+                            int ih = inputRow[oh * kh + i];
+                            if (ih < 0) {
+                                continue;
+                            }
+                            int at = oh * outW;
+                            int xRow = dxSample + (ci * h + ih) * w + colShift[j];
+                            for (int ow = colFirst[j]; ow < colEnd[j]; ow++) {
+                                dx[xRow + ow * strideW] += col[at + ow];
+                            }
+                        }
+                    }
                 }
             }
         }
 
         /** rows[oh*outW + ow][(ci*kh + i)*kw + j] = x[ci, ih, iw] (0 in the padding), x's sample at xSample. */
         void im2row(float[][] rows, float[] x, int xSample) {
+            int k = windowOffset.length;
             for (int oh = 0; oh < outH; oh++) {
                 for (int ow = 0; ow < outW; ow++) {
                     float[] row = rows[oh * outW + ow];
+                    if (rowsInside[oh] && colsInside[ow]) {
+                        int origin = xSample + (oh * strideH - top) * w + ow * strideW - left;
+                        for (int e = 0; e < k; e++) {
+                            row[e] = x[origin + windowOffset[e]];
+                        }
+                        continue;
+                    }
                     int at = 0;
                     for (int ci = 0; ci < cIn; ci++) {
                         for (int i = 0; i < kh; i++) {
                             int ih = inputRow[oh * kh + i];
-                            if (ih < 0) {
-                                Arrays.fill(row, at, at + kw, 0f);
-                                at += kw;
-                                continue;
-                            }
                             int xRow = xSample + (ci * h + ih) * w;
                             for (int j = 0; j < kw; j++) {
                                 int iw = inputCol[ow * kw + j];
-                                row[at++] = iw >= 0 ? x[xRow + iw] : 0f;
+                                row[at++] = ih >= 0 && iw >= 0 ? x[xRow + iw] : 0f;
                             }
                         }
                     }
@@ -260,21 +427,25 @@ final class FastConv {
 
         /** The adjoint of im2row: dx[ci, ih, iw] += rows[p][k] for every entry that im2row read from there. */
         void row2imAdd(float[] dx, int dxSample, float[][] rows) {
+            int k = windowOffset.length;
             for (int oh = 0; oh < outH; oh++) {
                 for (int ow = 0; ow < outW; ow++) {
                     float[] row = rows[oh * outW + ow];
+                    if (rowsInside[oh] && colsInside[ow]) {
+                        int origin = dxSample + (oh * strideH - top) * w + ow * strideW - left;
+                        for (int e = 0; e < k; e++) {
+                            dx[origin + windowOffset[e]] += row[e];
+                        }
+                        continue;
+                    }
                     int at = 0;
                     for (int ci = 0; ci < cIn; ci++) {
                         for (int i = 0; i < kh; i++) {
                             int ih = inputRow[oh * kh + i];
-                            if (ih < 0) {
-                                at += kw;
-                                continue;
-                            }
                             int xRow = dxSample + (ci * h + ih) * w;
                             for (int j = 0; j < kw; j++) {
                                 int iw = inputCol[ow * kw + j];
-                                if (iw >= 0) {
+                                if (ih >= 0 && iw >= 0) {
                                     dx[xRow + iw] += row[at];
                                 }
                                 at++;

@@ -1,5 +1,8 @@
 package io.kernelnet.backend.cpu;
 
+import static io.kernelnet.backend.cpu.ParallelSlices.flat;
+import static io.kernelnet.backend.cpu.ParallelSlices.samples;
+
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
@@ -13,9 +16,11 @@ import java.util.concurrent.ForkJoinPool;
 
 /**
  * The CPU backend for training: the reference {@link CpuBackend} for every op except the few that dominate a CNN
- * training step, which run in float32 with SIMD-friendly loops on all cores ({@link FastGemm}: gemm and
- * gemmBatched; {@link FastConv}: the three conv2d passes). Those are tested against the reference with a stated
- * error bound (FastCpuBackendTest); everything else is the reference itself, so results match it exactly there.
+ * training step. gemm, gemmBatched ({@link FastGemm}) and the three conv2d passes ({@link FastConv}) run in
+ * float32 with SIMD-friendly loops on all cores, tested against the reference with a stated error bound
+ * (FastCpuBackendTest). Max-pool forward and the elementwise activations run the reference itself on slices of
+ * the batch in parallel ({@link ParallelSlices}), so their results are the reference's bit for bit; so are those
+ * of every other op, which the reference runs as is.
  */
 public final class FastCpuBackend implements Backend {
     private final CpuBackend reference = new CpuBackend();
@@ -113,7 +118,13 @@ public final class FastCpuBackend implements Backend {
 
     @Override
     public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
-        reference.maxPool2dForward(y, argmax, x, g);
+        if (ParallelSlices.allHave(g.inputShape(), x) && ParallelSlices.allHave(g.outputShape(), y, argmax)
+                && x.size() >= ParallelSlices.MIN_ELEMENTS) {
+            ParallelSlices.run(g.n(), (from, count) -> reference.maxPool2dForward(samples(y, from, count),
+                    samples(argmax, from, count), samples(x, from, count), g.withBatch(count)));
+        } else {
+            reference.maxPool2dForward(y, argmax, x, g);
+        }
     }
 
     @Override
@@ -133,12 +144,22 @@ public final class FastCpuBackend implements Backend {
 
     @Override
     public void activationForward(Tensor y, Tensor x, Activation act, float alpha) {
-        reference.activationForward(y, x, act, alpha);
+        if (x != null && ParallelSlices.allHave(x.shape(), y) && x.size() >= ParallelSlices.MIN_ELEMENTS) {
+            ParallelSlices.run((int) x.size(), (from, count) ->
+                    reference.activationForward(flat(y, from, count), flat(x, from, count), act, alpha));
+        } else {
+            reference.activationForward(y, x, act, alpha);
+        }
     }
 
     @Override
     public void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
-        reference.activationBackward(dx, dy, x, y, act, alpha);
+        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, x, y) && dy.size() >= ParallelSlices.MIN_ELEMENTS) {
+            ParallelSlices.run((int) dy.size(), (from, count) -> reference.activationBackward(flat(dx, from, count),
+                    flat(dy, from, count), flat(x, from, count), flat(y, from, count), act, alpha));
+        } else {
+            reference.activationBackward(dx, dy, x, y, act, alpha);
+        }
     }
 
     @Override

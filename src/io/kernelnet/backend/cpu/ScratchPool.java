@@ -1,5 +1,6 @@
 package io.kernelnet.backend.cpu;
 
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
@@ -35,19 +36,26 @@ final class ScratchPool {
 
     /**
      * One task's buffers: matrices as arrays of rows, because the GEMM kernel's inner loop only vectorizes over
-     * arrays indexed from 0 (see {@link FastGemm#rowTimesRows}). Rows may be longer than asked for.
+     * arrays indexed from 0 (see {@link FastGemm#rowTimesRows}). Rows may be longer than asked for, and a matrix
+     * may have more rows.
      */
     static final class Scratch {
         private final float[][][] matrices = new float[Use.values().length][][];
 
-        /** At least {@code rows} rows of at least {@code cols} floats, contents undefined. */
+        /**
+         * At least {@code rows} rows of at least {@code cols} floats, contents undefined. Rows grow one by one, so
+         * that a wide, short request followed by a narrow, tall one does not keep a wide and tall matrix.
+         */
         float[][] rows(Use use, int rows, int cols) {
             float[][] m = matrices[use.ordinal()];
-            if (m == null || m.length < rows || (rows > 0 && m[0].length < cols)) {
-                int keepRows = m == null ? 0 : m.length;
-                int keepCols = m == null || m.length == 0 ? 0 : m[0].length;
-                m = new float[Math.max(rows, keepRows)][Math.max(cols, keepCols)];
+            if (m == null || m.length < rows) {
+                m = m == null ? new float[rows][] : Arrays.copyOf(m, rows);
                 matrices[use.ordinal()] = m;
+            }
+            for (int i = 0; i < rows; i++) {
+                if (m[i] == null || m[i].length < cols) {
+                    m[i] = new float[cols];
+                }
             }
             return m;
         }

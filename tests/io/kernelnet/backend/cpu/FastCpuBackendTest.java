@@ -151,6 +151,10 @@ class FastCpuBackendTest {
     /**
      * Odd sizes, non-square kernels, stride 2, asymmetric padding, dilation 2, cIn/cOut > 1, batches below, at and
      * above the 16 chunks the fast path splits a batch into (and not a multiple of them), and the MNIST CNN's layers.
+     * FastConv runs each pass over the patch matrix as columns or as rows depending on K = cIn*kh*kw,
+     * P = outH*outW and cOut; among these, each form of each pass meets padding, stride 2 and dilation 2 (forward by
+     * rows: the 4 -> 16 case; backwardData by columns: 2x3 kernel, by rows: 5x5 kernel; backwardFilter by columns:
+     * the 1 -> 6 case and MNIST conv 1, by rows: the others).
      */
     static Stream<Arguments> convGeometries() {
         return Stream.of(
@@ -170,6 +174,10 @@ class FastCpuBackendTest {
                 Arguments.of("16 samples, 5 channels in, 9 out, 3x3 'same'",
                         Conv2dGeometry.of(16, 5, 8, 9, 9, 3, 3, Padding.same(8, 9, 3, 3, 1, 1, 1, 1))),
                 Arguments.of("output 1x1 per sample, 37 samples", Conv2dGeometry.of(37, 4, 3, 3, 6, 3, 3, Padding.NONE)),
+                Arguments.of("2x2 kernel, 1 -> 6 channels, stride 2, dilation 2, asymmetric padding",
+                        new Conv2dGeometry(3, 1, 9, 8, 6, 2, 2, 2, 2, new Padding(1, 2, 0, 1), 2, 2)),
+                Arguments.of("3x3 kernel, 4 -> 16 channels, stride 2, dilation 2, padding top/left/right",
+                        new Conv2dGeometry(5, 4, 5, 6, 16, 3, 3, 2, 2, new Padding(2, 0, 1, 1), 2, 2)),
                 Arguments.of("MNIST CNN conv 1 (1->32, 28x28)", MNIST_CNN.get(0)),
                 Arguments.of("MNIST CNN conv 2 (32->64, 13x13) at batch 24", MNIST_CNN.get(1).withBatch(24)),
                 Arguments.of("MNIST CNN conv 3 (64->64, 5x5)", MNIST_CNN.get(2)));
@@ -337,7 +345,96 @@ class FastCpuBackendTest {
         refusedLikeTheReference(be -> () -> be.conv2dBackwardFilter(w, y, null, g));
     }
 
-    // ---- everything else is the reference ------------------------------------------------------------------------
+    // ---- max-pool and activations: the reference on slices of the batch, in parallel ------------------------------
+
+    /** Pooling windows over batches big enough to be split (over 2^15 input floats), odd and 'same'-padded. */
+    static Stream<Arguments> poolGeometries() {
+        return Stream.of(
+                Arguments.of(new Pool2dGeometry(128, 32, 26, 26, 2, 2, 2, 2, Padding.NONE)),
+                Arguments.of(new Pool2dGeometry(13, 5, 23, 21, 3, 2, 2, 3, new Padding(1, 1, 0, 1))),
+                Arguments.of(new Pool2dGeometry(3, 2, 7, 5, 2, 2, 1, 1, Padding.NONE)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("poolGeometries")
+    void maxPoolForwardIsTheReferenceBitForBit(Pool2dGeometry g) {
+        // ReLU-like input: many exact ties at 0, where the first maximum must win
+        float[] x = rng.uniform((int) g.inputShape().size(), -1, 1);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.max(x[i], 0f);
+        }
+        Tensor yRef = Tensor.zeros(g.outputShape());
+        Tensor argRef = Tensor.zeros(g.outputShape());
+        ref.maxPool2dForward(yRef, argRef, Tensor.wrap(x, g.inputShape()), g);
+        Tensor y = OffsetTensors.output(g.outputShape());
+        Tensor arg = OffsetTensors.output(g.outputShape());
+        fast.maxPool2dForward(y, arg, OffsetTensors.of(x, g.inputShape()), g);
+        assertArrayEquals(yRef.toArray(), y.toArray());
+        assertArrayEquals(argRef.toArray(), arg.toArray());
+        OffsetTensors.assertNothingWrittenOutside("y", y);
+        OffsetTensors.assertNothingWrittenOutside("argmax", arg);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"RELU", "LEAKY_RELU", "SIGMOID", "TANH"})
+    void activationsAreTheReferenceBitForBitAlsoInPlace(Activation act) {
+        for (Shape shape : List.of(Shape.of(128, 32, 26, 26), Shape.of(7, 3001), Shape.of(5, 3))) {
+            int size = (int) shape.size();
+            float[] x = rng.uniform(size, -4, 4);
+            float[] dy = rng.uniform(size, -1, 1);
+            Tensor yRef = Tensor.zeros(shape);
+            ref.activationForward(yRef, Tensor.wrap(x, shape), act, 0.1f);
+            Tensor y = OffsetTensors.output(shape);
+            fast.activationForward(y, OffsetTensors.of(x, shape), act, 0.1f);
+            assertArrayEquals(yRef.toArray(), y.toArray(), act + " forward " + shape);
+            OffsetTensors.assertNothingWrittenOutside("y", y);
+            Tensor inPlace = OffsetTensors.of(x, shape);
+            fast.activationForward(inPlace, inPlace, act, 0.1f);
+            assertArrayEquals(yRef.toArray(), inPlace.toArray(), act + " forward in place " + shape);
+
+            Tensor dxRef = Tensor.zeros(shape);
+            ref.activationBackward(dxRef, Tensor.wrap(dy, shape), Tensor.wrap(x, shape), yRef, act, 0.1f);
+            Tensor dx = OffsetTensors.output(shape);
+            fast.activationBackward(dx, OffsetTensors.of(dy, shape), OffsetTensors.of(x, shape), y, act, 0.1f);
+            assertArrayEquals(dxRef.toArray(), dx.toArray(), act + " backward " + shape);
+            OffsetTensors.assertNothingWrittenOutside("dx", dx);
+            Tensor dyInPlace = OffsetTensors.of(dy, shape);
+            fast.activationBackward(dyInPlace, dyInPlace, OffsetTensors.of(x, shape), y, act, 0.1f);
+            assertArrayEquals(dxRef.toArray(), dyInPlace.toArray(), act + " backward in place " + shape);
+        }
+    }
+
+    @Test
+    void activationBackwardNeedsOnlyTheTensorItsDerivativeReads() {
+        // the reference takes null for the saved tensor it does not read; the fast backend must too
+        Shape shape = Shape.of(64, 1024);
+        float[] x = rng.uniform((int) shape.size(), -1, 1);
+        float[] dy = rng.uniform((int) shape.size(), -1, 1);
+        Tensor dxRef = Tensor.zeros(shape);
+        Tensor dx = Tensor.zeros(shape);
+        ref.activationBackward(dxRef, Tensor.wrap(dy, shape), Tensor.wrap(x, shape), null, Activation.RELU, 0);
+        fast.activationBackward(dx, Tensor.wrap(dy, shape), Tensor.wrap(x, shape), null, Activation.RELU, 0);
+        assertArrayEquals(dxRef.toArray(), dx.toArray());
+    }
+
+    @Test
+    void refusesBadPoolingAndActivationsWithTheReferenceMessages() {
+        Pool2dGeometry g = new Pool2dGeometry(64, 8, 10, 10, 2, 2, 2, 2, Padding.NONE);
+        Tensor x = Tensor.zeros(g.inputShape());
+        Tensor y = Tensor.zeros(g.outputShape());
+        refusedLikeTheReference(be -> () -> be.maxPool2dForward(y, Tensor.zeros(Shape.of(64, 8, 5, 4)), x, g));
+        refusedLikeTheReference(be -> () -> be.maxPool2dForward(Tensor.zeros(Shape.of(64, 8, 4, 5)), y, x, g));
+        refusedLikeTheReference(be -> () -> be.maxPool2dForward(y, y, Tensor.zeros(Shape.of(64, 8, 10, 11)), g));
+        Tensor big = Tensor.zeros(Shape.of(64, 1024));
+        Tensor other = Tensor.zeros(Shape.of(1024, 64));
+        refusedLikeTheReference(be -> () -> be.activationForward(other, big, Activation.TANH, 0));
+        refusedLikeTheReference(be -> () -> be.activationBackward(big, other, big, big, Activation.RELU, 0));
+        refusedLikeTheReference(be -> () -> be.activationBackward(big, big, other, big, Activation.RELU, 0));
+        refusedLikeTheReference(be -> () -> be.activationBackward(big, big, big, other, Activation.SIGMOID, 0));
+        refusedLikeTheReference(be -> () -> be.activationBackward(big, big, big, null, Activation.TANH, 0));
+    }
+
+    // ---- everything else is the reference as is ----------------------------------------------------------------
 
     @Test
     void delegatesTheOtherOpsToTheReferenceBitForBit() {
@@ -357,24 +454,6 @@ class FastCpuBackendTest {
         }
         Compare.assertClose("softmax rows sum to 1", new float[] {1, 1, 1, 1, 1}, rowSums, 1e-6, 0);
 
-        Pool2dGeometry pool = new Pool2dGeometry(2, 3, 6, 5, 2, 2, 2, 2, Padding.NONE);
-        float[] image = rng.distinct((int) pool.inputShape().size(), 0.01f);
-        Tensor yRef = Tensor.zeros(pool.outputShape());
-        Tensor argRef = Tensor.zeros(pool.outputShape());
-        Tensor yFast = Tensor.zeros(pool.outputShape());
-        Tensor argFast = Tensor.zeros(pool.outputShape());
-        ref.maxPool2dForward(yRef, argRef, Tensor.wrap(image, pool.inputShape()), pool);
-        fast.maxPool2dForward(yFast, argFast, Tensor.wrap(image, pool.inputShape()), pool);
-        assertArrayEquals(yRef.toArray(), yFast.toArray());
-        assertArrayEquals(argRef.toArray(), argFast.toArray());
-
-        float[] x = rng.uniform(40, -1, 1);
-        Tensor reluRef = Tensor.zeros(Shape.of(40));
-        Tensor reluFast = Tensor.zeros(Shape.of(40));
-        ref.activationForward(reluRef, Tensor.wrap(x, Shape.of(40)), Activation.RELU, 0);
-        fast.activationForward(reluFast, Tensor.wrap(x, Shape.of(40)), Activation.RELU, 0);
-        assertArrayEquals(reluRef.toArray(), reluFast.toArray());
-
         float[] labels = rng.labels(5, 7);
         Tensor dRef = Tensor.zeros(rows);
         Tensor dFast = Tensor.zeros(rows);
@@ -384,6 +463,15 @@ class FastCpuBackendTest {
                 Tensor.wrap(labels, Shape.of(5)));
         assertEquals(lossRef, lossFast);
         assertArrayEquals(dRef.toArray(), dFast.toArray());
-        assertEquals(ref.sum(Tensor.wrap(x, Shape.of(40))), fast.sum(Tensor.wrap(x, Shape.of(40))));
+
+        Shape image = Shape.of(3, 4, 5, 6);
+        float[] dy = rng.uniform((int) image.size(), -1, 1);
+        Tensor biasRef = Tensor.zeros(Shape.of(4));
+        Tensor biasFast = OffsetTensors.output(Shape.of(4));
+        ref.biasGrad(biasRef, Tensor.wrap(dy, image));
+        fast.biasGrad(biasFast, OffsetTensors.of(dy, image));
+        assertArrayEquals(biasRef.toArray(), biasFast.toArray());
+        assertEquals(ref.sum(Tensor.wrap(dy, image)), fast.sum(Tensor.wrap(dy, image)));
+        refusedLikeTheReference(be -> () -> be.softmaxForward(Tensor.zeros(Shape.of(5, 6)), Tensor.wrap(logits, rows)));
     }
 }
