@@ -76,8 +76,9 @@ public final class CpuConvBench {
         Backend reference = new CpuBackend();
         FastCpuBackend fast = new FastCpuBackend();
         System.out.println("KernelNet CPU bench: batch " + BATCH + ", " + Runtime.getRuntime().availableProcessors()
-                + " cores, median of " + runs + " runs; fast = " + fast.description());
-        System.out.printf("%-36s %10s %10s %9s %9s %8s%n", "op", "ref ms", "fast ms", "ref GF/s", "fast GF/s",
+                + " cores, median of " + runs + " runs");
+        System.out.println("fast = " + fast.description());
+        System.out.printf("%-46s %9s %9s %9s %9s %8s%n", "op", "ref ms", "fast ms", "ref GF/s", "fast GF/s",
                 "speedup");
         double stepRef = 0;
         double stepFast = 0;
@@ -103,9 +104,11 @@ public final class CpuConvBench {
         }
     }
 
+    /** One table row; {@code flops} NaN where a rate means nothing (a whole step also moves data and updates). */
     private static void print(String name, double flops, double refMs, double fastMs) {
-        System.out.printf("%-36s %10.2f %10.2f %9.2f %9.2f %7.1fx%n", name, refMs, fastMs, flops / refMs / 1e6,
-                flops / fastMs / 1e6, refMs / fastMs);
+        String rates = Double.isNaN(flops) ? String.format("%9s %9s", "-", "-")
+                : String.format("%9.2f %9.2f", flops / refMs / 1e6, flops / fastMs / 1e6);
+        System.out.printf("%-46s %9.2f %9.2f %s %7.1fx%n", name, refMs, fastMs, rates, refMs / fastMs);
     }
 
     private static Tensor random(Random random, Shape shape) {

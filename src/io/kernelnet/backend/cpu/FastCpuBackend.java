@@ -38,7 +38,8 @@ public final class FastCpuBackend implements Backend {
     public String description() {
         // parallel streams run on the common pool plus the calling thread
         int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
-        return "cpu (float32 gemm and conv2d on " + threads + " threads; other ops: the reference CpuBackend)";
+        return "cpu (float32 gemm and conv2d on " + threads + " threads; other ops: the reference CpuBackend, max-pool"
+                + " forward and activations over batch slices in parallel)";
     }
 
     @Override
