@@ -30,14 +30,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The fast CPU path against the reference {@link CpuBackend} on fresh random inputs.
  *
  * <p>Error bound. The reference sums in double and rounds once, so it is within u = 2^-24 (relative) of the exact
- * result. The fast path sums in float32: each output is a sum of T products, and whatever the order of the additions,
- * |fl(sum) - sum| <= gamma_T * sum of |products|, gamma_T = T*u / (1 - T*u) (Higham, Accuracy and Stability of
- * Numerical Algorithms, 2nd ed., eq. 3.4); scaling by alpha and adding beta*c add up to three more roundings. So
- * |fast - ref| <= (T + 5) * u * magnitude, where magnitude = |alpha| * (|opA| |opB|) + |beta| * |c| per element:
- * the same op on absolute values, computed by the reference. The tests use the largest magnitude over the output
- * as the absolute tolerance: sound for every element, and still orders of magnitude below what an indexing
- * mistake (a wrong or missing term, of the size of a product) produces. T is the longest chain of additions an
- * output element goes through, stated per op below.
+ * result. The fast path sums in float32: each output is a sum of products, and if no product goes through more than
+ * T roundings (its multiplication and the additions after it), then whatever the order of the additions,
+ * |fl(sum) - sum| <= gamma_T * (sum of |products|) with gamma_T = T*u / (1 - T*u) (Higham, Accuracy and Stability
+ * of Numerical Algorithms, 2nd ed., section 3.1). Scaling by alpha and adding beta*c take up to three more roundings.
+ * So |fast - ref| <= (gamma_(T+3) + 2u) * magnitude, where magnitude = |alpha| * (|opA| |opB|) + |beta| * |c| per
+ * element: the same op on absolute values, computed by the reference (the 2u cover the reference's own rounding
+ * and that of the magnitude). The tests use the largest magnitude over the output as the absolute tolerance: sound
+ * for every element, yet orders of magnitude below what an indexing mistake (a wrong or missing product) gives.
+ * T is stated per op below.
  */
 class FastCpuBackendTest {
     private static final double U = 0x1p-24;
@@ -48,13 +49,14 @@ class FastCpuBackendTest {
     private final CpuBackend ref = new CpuBackend();
     private final FastCpuBackend fast = new FastCpuBackend();
 
-    /** (T + 5) u times the largest magnitude, as explained in the class comment. */
+    /** (gamma_(T+3) + 2u) times the largest magnitude, as explained in the class comment. */
     private static double tolerance(long terms, float[] magnitude) {
         double max = 0;
         for (float m : magnitude) {
             max = Math.max(max, Math.abs(m));
         }
-        return (terms + 5) * U * max;
+        double roundings = terms + 3;
+        return (roundings * U / (1 - roundings * U) + 2 * U) * max;
     }
 
     private float[] abs(float[] v) {
@@ -104,7 +106,7 @@ class FastCpuBackendTest {
         Tensor c = beta == 0 ? OffsetTensors.output(Shape.of(m, n)) : OffsetTensors.of(cData, Shape.of(m, n));
         fast.gemm(c, OffsetTensors.of(aData, aShape), transA, OffsetTensors.of(bData, bShape), transB, alpha, beta);
 
-        // T = k: one product and k - 1 additions per output
+        // T = k: a product's multiplication and at most k - 1 additions
         String what = String.format("gemm %dx%dx%d transA=%b transB=%b alpha=%s beta=%s", m, n, k, transA, transB,
                 alpha, beta);
         Compare.assertClose(what, expected.toArray(), c.toArray(), tolerance(k, magnitude.toArray()), 0);
@@ -190,7 +192,7 @@ class FastCpuBackendTest {
         float[] w = rng.uniform((int) g.weightShape().size(), -0.5f, 0.5f);
         float[] dy = rng.uniform((int) g.outputShape().size(), -1, 1);
 
-        // forward: T = cIn*kh*kw products per output (padding contributes zeros)
+        // forward: T = cIn*kh*kw (one multiplication, at most K - 1 additions; padding contributes exact zeros)
         float[] yRef = runForward(ref, x, w, g);
         float[] yMag = runForward(ref, abs(x), abs(w), g);
         Tensor y = OffsetTensors.output(g.outputShape());
@@ -199,7 +201,7 @@ class FastCpuBackendTest {
         Compare.assertClose(name + ": forward", yRef, y.toArray(), tolerance(forwardTerms, yMag), 0);
         OffsetTensors.assertNothingWrittenOutside(name + ": forward", y);
 
-        // backwardData: each dx is a sum over cOut of products per patch entry, then up to kh*kw entries added
+        // backwardData: T = cOut + kh*kw: a sum over cOut per patch entry, then up to kh*kw entries added into dx
         float[] dxRef = runBackwardData(ref, dy, w, g);
         float[] dxMag = runBackwardData(ref, abs(dy), abs(w), g);
         Tensor dx = OffsetTensors.output(g.inputShape());
@@ -208,7 +210,7 @@ class FastCpuBackendTest {
         Compare.assertClose(name + ": backwardData", dxRef, dx.toArray(), tolerance(dataTerms, dxMag), 0);
         OffsetTensors.assertNothingWrittenOutside(name + ": backwardData", dx);
 
-        // backwardFilter: n*outH*outW products per weight, summed per chunk, then at most n chunk partials added
+        // backwardFilter: T = n*outH*outW + n: summed per chunk, then at most n chunk partials added
         float[] dwRef = runBackwardFilter(ref, dy, x, g);
         float[] dwMag = runBackwardFilter(ref, abs(dy), abs(x), g);
         Tensor dw = OffsetTensors.output(g.weightShape());
