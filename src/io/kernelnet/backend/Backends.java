@@ -1,6 +1,7 @@
 package io.kernelnet.backend;
 
 import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
 import io.kernelnet.backend.cuda.CudaDeviceInfo;
@@ -20,18 +21,23 @@ public final class Backends {
     }
 
     /**
-     * {@code auto}: CUDA when usable, else the CPU with the reason; {@code cpu}; {@code cuda} or {@code cuda:N}:
-     * that GPU or an IllegalStateException with the reason. {@code engine} and {@code tf32} apply to CUDA only.
+     * {@code auto}: CUDA when usable, else the CPU with the reason; {@code cpu}: the fast CPU path
+     * ({@link FastCpuBackend}, tested against the reference); {@code cpu-reference}: the plain reference
+     * {@link CpuBackend}; {@code cuda} or {@code cuda:N}: that GPU or an IllegalStateException with the reason.
+     * {@code engine} and {@code tf32} apply to CUDA only.
      */
     public static Selection select(String device, Engine engine, boolean tf32) {
         String d = device.strip().toLowerCase(Locale.ROOT);
         if (d.equals("cpu")) {
-            return new Selection(new CpuBackend(), "cpu");
+            return new Selection(new FastCpuBackend(), "cpu");
+        }
+        if (d.equals("cpu-reference")) {
+            return new Selection(new CpuBackend(), "cpu-reference");
         }
         if (d.equals("auto")) {
             Availability a = CudaRuntime.availability();
             if (!a.usable()) {
-                return new Selection(new CpuBackend(), "cpu (" + a.reason() + ")");
+                return new Selection(new FastCpuBackend(), "cpu (" + a.reason() + ")");
             }
             return cuda(0, engine, tf32);
         }
@@ -39,7 +45,7 @@ public final class Backends {
             int ordinal = d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
             return cuda(ordinal, engine, tf32);
         }
-        throw new IllegalArgumentException("device must be auto, cpu, cuda or cuda:N, got '" + device + "'");
+        throw new IllegalArgumentException("device must be auto, cpu, cpu-reference, cuda or cuda:N, got '" + device + "'");
     }
 
     private static Selection cuda(int ordinal, Engine engine, boolean tf32) {

@@ -2,7 +2,7 @@ package io.kernelnet.nn;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Philox;
-import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.nn.MemoryPlan.Region;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
@@ -499,7 +499,7 @@ public class Model implements AutoCloseable {
 
     // ---- Keras API ------------------------------------------------------------------------------------------------
 
-    /** Trains; builds on the CPU backend first if {@link #build} was not called. */
+    /** Trains; builds on the (fast) CPU backend first if {@link #build} was not called. */
     public History fit(Examples train, FitOptions options) {
         ensureBuilt(options.batchSize());
         checkData("fit", train);
@@ -668,7 +668,7 @@ public class Model implements AutoCloseable {
     private void ensureBuilt(int batchSize) {
         checkOpen();
         if (!isBuilt()) {
-            build(batchSize, new CpuBackend());
+            build(batchSize, new FastCpuBackend());
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
 import io.kernelnet.backend.cuda.CudaRuntime;
@@ -17,10 +18,13 @@ class BackendsTest {
     private final Availability cuda = CudaRuntime.availability();
 
     @Test
-    void cpuIsAlwaysTheCpu() {
+    void cpuIsTheFastPathAndCpuReferenceTheReference() {
         Backends.Selection s = Backends.select("cpu", Engine.KERNELS, false);
-        assertInstanceOf(CpuBackend.class, s.backend());
+        assertInstanceOf(FastCpuBackend.class, s.backend());
         assertEquals("cpu", s.description());
+        Backends.Selection r = Backends.select("cpu-reference", Engine.KERNELS, false);
+        assertInstanceOf(CpuBackend.class, r.backend());
+        assertEquals("cpu-reference", r.description());
     }
 
     @Test
@@ -32,7 +36,7 @@ class BackendsTest {
                 assertTrue(s.description().startsWith("cuda:0 ") && s.description().endsWith(", engine kernels"),
                         s.description());
             } else {
-                assertInstanceOf(CpuBackend.class, s.backend());
+                assertInstanceOf(FastCpuBackend.class, s.backend());
                 assertEquals("cpu (" + cuda.reason() + ")", s.description());
             }
         } finally {
@@ -56,7 +60,7 @@ class BackendsTest {
         for (String device : new String[] {"gpu", "cuda:", "cuda:x", ""}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Backends.select(device, Engine.KERNELS, false));
-            assertTrue(e.getMessage().contains("auto, cpu, cuda or cuda:N"), e.getMessage());
+            assertTrue(e.getMessage().contains("auto, cpu, cpu-reference, cuda or cuda:N"), e.getMessage());
         }
     }
 

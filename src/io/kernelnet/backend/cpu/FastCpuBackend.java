@@ -4,13 +4,9 @@ import static io.kernelnet.backend.cpu.ParallelSlices.flat;
 import static io.kernelnet.backend.cpu.ParallelSlices.samples;
 
 import io.kernelnet.backend.Activation;
-import io.kernelnet.backend.AdamStep;
-import io.kernelnet.backend.Backend;
+import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Pool2dGeometry;
-import io.kernelnet.backend.SgdStep;
-import io.kernelnet.tensor.Device;
-import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import java.util.concurrent.ForkJoinPool;
 
@@ -22,16 +18,19 @@ import java.util.concurrent.ForkJoinPool;
  * the batch in parallel ({@link ParallelSlices}), so their results are the reference's bit for bit; so are those
  * of every other op, which the reference runs as is.
  */
-public final class FastCpuBackend implements Backend {
-    private final CpuBackend reference = new CpuBackend();
+public final class FastCpuBackend extends ForwardingBackend {
+    private final CpuBackend reference;
     private final ScratchPool scratch = new ScratchPool();
     private final FastGemm gemm = new FastGemm(scratch);
     private final FastConv conv = new FastConv(scratch);
 
-    /** The same device and results as the reference where not overridden, hence the same name. */
-    @Override
-    public String name() {
-        return reference.name();
+    public FastCpuBackend() {
+        this(new CpuBackend());
+    }
+
+    private FastCpuBackend(CpuBackend reference) {
+        super(reference);
+        this.reference = reference;
     }
 
     /** One line for logs and the CLI: which CPU path runs and on how many threads. */
@@ -43,41 +42,6 @@ public final class FastCpuBackend implements Backend {
     }
 
     @Override
-    public Device device() {
-        return reference.device();
-    }
-
-    @Override
-    public Storage allocate(long floats, String label) {
-        return reference.allocate(floats, label);
-    }
-
-    @Override
-    public void upload(Tensor dst, float[] src, int srcOffset) {
-        reference.upload(dst, src, srcOffset);
-    }
-
-    @Override
-    public void download(float[] dst, int dstOffset, Tensor src) {
-        reference.download(dst, dstOffset, src);
-    }
-
-    @Override
-    public void copy(Tensor dst, Tensor src) {
-        reference.copy(dst, src);
-    }
-
-    @Override
-    public void fill(Tensor dst, float value) {
-        reference.fill(dst, value);
-    }
-
-    @Override
-    public void synchronize() {
-        reference.synchronize();
-    }
-
-    @Override
     public void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
         gemm.gemm(c, a, transA, b, transB, alpha, beta);
     }
@@ -85,21 +49,6 @@ public final class FastCpuBackend implements Backend {
     @Override
     public void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
         gemm.gemmBatched(c, a, transA, b, transB, alpha, beta);
-    }
-
-    @Override
-    public void biasAdd(Tensor y, Tensor bias) {
-        reference.biasAdd(y, bias);
-    }
-
-    @Override
-    public void biasGrad(Tensor dBias, Tensor dy) {
-        reference.biasGrad(dBias, dy);
-    }
-
-    @Override
-    public void add(Tensor y, Tensor a, Tensor b) {
-        reference.add(y, a, b);
     }
 
     @Override
@@ -129,21 +78,6 @@ public final class FastCpuBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g) {
-        reference.maxPool2dBackward(dx, dy, argmax, g);
-    }
-
-    @Override
-    public void avgPool2dForward(Tensor y, Tensor x, Pool2dGeometry g) {
-        reference.avgPool2dForward(y, x, g);
-    }
-
-    @Override
-    public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dGeometry g) {
-        reference.avgPool2dBackward(dx, dy, g);
-    }
-
-    @Override
     public void activationForward(Tensor y, Tensor x, Activation act, float alpha) {
         if (x != null && ParallelSlices.allHave(x.shape(), y) && x.size() >= ParallelSlices.MIN_ELEMENTS) {
             ParallelSlices.run((int) x.size(), (from, count) ->
@@ -163,83 +97,4 @@ public final class FastCpuBackend implements Backend {
         }
     }
 
-    @Override
-    public void softmaxForward(Tensor y, Tensor x) {
-        reference.softmaxForward(y, x);
-    }
-
-    @Override
-    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        reference.softmaxBackward(dx, dy, y);
-    }
-
-    @Override
-    public void logSoftmaxForward(Tensor y, Tensor x) {
-        reference.logSoftmaxForward(y, x);
-    }
-
-    @Override
-    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        reference.logSoftmaxBackward(dx, dy, y);
-    }
-
-    @Override
-    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
-        reference.dropoutForward(y, mask, x, rate, seed, offset);
-    }
-
-    @Override
-    public void dropoutBackward(Tensor dx, Tensor dy, Tensor mask) {
-        reference.dropoutBackward(dx, dy, mask);
-    }
-
-    @Override
-    public float mseLoss(Tensor dPred, Tensor pred, Tensor target) {
-        return reference.mseLoss(dPred, pred, target);
-    }
-
-    @Override
-    public float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
-        return reference.softmaxCrossEntropySparse(probs, dLogits, logits, labels);
-    }
-
-    @Override
-    public float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
-        return reference.softmaxCrossEntropy(probs, dLogits, logits, targets);
-    }
-
-    @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
-        reference.sgdUpdate(param, grad, velocity, step);
-    }
-
-    @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
-        reference.adamUpdate(param, grad, m, v, step);
-    }
-
-    @Override
-    public float sum(Tensor x) {
-        return reference.sum(x);
-    }
-
-    @Override
-    public float mean(Tensor x) {
-        return reference.mean(x);
-    }
-
-    @Override
-    public void argmax(Tensor indices, Tensor x) {
-        reference.argmax(indices, x);
-    }
-
-    @Override
-    public int accuracyCount(Tensor scores, Tensor labels) {
-        return reference.accuracyCount(scores, labels);
-    }
-
-    @Override
-    public void close() {
-        reference.close();
-    }
 }

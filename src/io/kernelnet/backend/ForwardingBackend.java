@@ -1,0 +1,207 @@
+package io.kernelnet.backend;
+
+import io.kernelnet.tensor.Device;
+import io.kernelnet.tensor.Storage;
+import io.kernelnet.tensor.Tensor;
+
+/**
+ * Forwards every op to another backend: the base of a backend that replaces a few ops and keeps the rest
+ * (FastCpuBackend over the reference), and of test backends that break one op on purpose.
+ */
+public abstract class ForwardingBackend implements Backend {
+    protected final Backend delegate;
+
+    protected ForwardingBackend(Backend delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public String name() {
+        return delegate.name();
+    }
+
+    @Override
+    public Device device() {
+        return delegate.device();
+    }
+
+    @Override
+    public Storage allocate(long floats, String label) {
+        return delegate.allocate(floats, label);
+    }
+
+    @Override
+    public void upload(Tensor dst, float[] src, int srcOffset) {
+        delegate.upload(dst, src, srcOffset);
+    }
+
+    @Override
+    public void download(float[] dst, int dstOffset, Tensor src) {
+        delegate.download(dst, dstOffset, src);
+    }
+
+    @Override
+    public void copy(Tensor dst, Tensor src) {
+        delegate.copy(dst, src);
+    }
+
+    @Override
+    public void fill(Tensor dst, float value) {
+        delegate.fill(dst, value);
+    }
+
+    @Override
+    public void synchronize() {
+        delegate.synchronize();
+    }
+
+    @Override
+    public void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
+        delegate.gemm(c, a, transA, b, transB, alpha, beta);
+    }
+
+    @Override
+    public void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
+        delegate.gemmBatched(c, a, transA, b, transB, alpha, beta);
+    }
+
+    @Override
+    public void biasAdd(Tensor y, Tensor bias) {
+        delegate.biasAdd(y, bias);
+    }
+
+    @Override
+    public void biasGrad(Tensor dBias, Tensor dy) {
+        delegate.biasGrad(dBias, dy);
+    }
+
+    @Override
+    public void add(Tensor y, Tensor a, Tensor b) {
+        delegate.add(y, a, b);
+    }
+
+    @Override
+    public void conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
+        delegate.conv2dForward(y, x, w, g);
+    }
+
+    @Override
+    public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
+        delegate.conv2dBackwardData(dx, dy, w, g);
+    }
+
+    @Override
+    public void conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g) {
+        delegate.conv2dBackwardFilter(dw, dy, x, g);
+    }
+
+    @Override
+    public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
+        delegate.maxPool2dForward(y, argmax, x, g);
+    }
+
+    @Override
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g) {
+        delegate.maxPool2dBackward(dx, dy, argmax, g);
+    }
+
+    @Override
+    public void avgPool2dForward(Tensor y, Tensor x, Pool2dGeometry g) {
+        delegate.avgPool2dForward(y, x, g);
+    }
+
+    @Override
+    public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dGeometry g) {
+        delegate.avgPool2dBackward(dx, dy, g);
+    }
+
+    @Override
+    public void activationForward(Tensor y, Tensor x, Activation act, float alpha) {
+        delegate.activationForward(y, x, act, alpha);
+    }
+
+    @Override
+    public void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
+        delegate.activationBackward(dx, dy, x, y, act, alpha);
+    }
+
+    @Override
+    public void softmaxForward(Tensor y, Tensor x) {
+        delegate.softmaxForward(y, x);
+    }
+
+    @Override
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
+        delegate.softmaxBackward(dx, dy, y);
+    }
+
+    @Override
+    public void logSoftmaxForward(Tensor y, Tensor x) {
+        delegate.logSoftmaxForward(y, x);
+    }
+
+    @Override
+    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
+        delegate.logSoftmaxBackward(dx, dy, y);
+    }
+
+    @Override
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+        delegate.dropoutForward(y, mask, x, rate, seed, offset);
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dx, Tensor dy, Tensor mask) {
+        delegate.dropoutBackward(dx, dy, mask);
+    }
+
+    @Override
+    public float mseLoss(Tensor dPred, Tensor pred, Tensor target) {
+        return delegate.mseLoss(dPred, pred, target);
+    }
+
+    @Override
+    public float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
+        return delegate.softmaxCrossEntropySparse(probs, dLogits, logits, labels);
+    }
+
+    @Override
+    public float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
+        return delegate.softmaxCrossEntropy(probs, dLogits, logits, targets);
+    }
+
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
+        delegate.sgdUpdate(param, grad, velocity, step);
+    }
+
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+        delegate.adamUpdate(param, grad, m, v, step);
+    }
+
+    @Override
+    public float sum(Tensor x) {
+        return delegate.sum(x);
+    }
+
+    @Override
+    public float mean(Tensor x) {
+        return delegate.mean(x);
+    }
+
+    @Override
+    public void argmax(Tensor indices, Tensor x) {
+        delegate.argmax(indices, x);
+    }
+
+    @Override
+    public int accuracyCount(Tensor scores, Tensor labels) {
+        return delegate.accuracyCount(scores, labels);
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
