@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CUDA backend: our kernels (kernels/*.cu, CUDA_CONTRACT.md) launched through the JCuda driver API on one
+ * The CUDA backend: our kernels (kernels/*.cu, kernels/CONTRACT.md) launched through the JCuda driver API on one
  * primary context and one stream; GEMM by our kernels or cuBLAS ({@link Engine}). Every call is validated by
  * {@link ShapeChecks} in the same order as the CPU reference, so both refuse a bad call with the same message.
  * Nothing falls back to the CPU: an op this backend cannot run throws.
@@ -231,7 +231,7 @@ public final class CudaBackend implements Backend {
         int[] nci = ShapeChecks.bias(op, dy, dBias);
         count(op, dy);
         if (nci[1] > 0) {
-            // one block per channel (CUDA_CONTRACT.md): each reduces its n*inner values in a fixed order
+            // one block per channel (kernels/CONTRACT.md): each reduces its n*inner values in a fixed order
             kernels.launch(op, Kernel.BIAS_GRAD, nci[1], arg(ptr(op, "dBias", dBias)), arg(ptr(op, "dy", dy)),
                     arg(nci[0]), arg(nci[1]), arg(nci[2]));
         }
@@ -318,7 +318,7 @@ public final class CudaBackend implements Backend {
                 arg(n), arg(code(act)), arg(alpha));
     }
 
-    /** The kernels' activation codes (CUDA_CONTRACT.md), independent of the enum's declaration order. */
+    /** The kernels' activation codes (kernels/CONTRACT.md), independent of the enum's declaration order. */
     static int code(Activation act) {
         return switch (act) {
             case RELU -> 0;

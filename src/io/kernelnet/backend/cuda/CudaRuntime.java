@@ -25,7 +25,7 @@ import jcuda.driver.JCudaDriver;
  * {@link Availability#reason()}. The driver is initialized once per process.
  */
 public final class CudaRuntime {
-    /** Class-path resource holding every kernel (see CUDA_CONTRACT.md), built by native/build-kernels.sh. */
+    /** Class-path resource holding every kernel (see kernels/CONTRACT.md), built by native/build-kernels.sh. */
     public static final String KERNELS_RESOURCE = "/kernels/kernelnet.fatbin";
     /** Kernels compiled by CUDA 13 need a driver that supports CUDA 13.0. */
     public static final int MIN_DRIVER_VERSION = 13000;

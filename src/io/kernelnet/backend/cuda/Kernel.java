@@ -1,6 +1,6 @@
 package io.kernelnet.backend.cuda;
 
-/** Every kernel of the fatbin, by its extern "C" name (CUDA_CONTRACT.md gives each signature). */
+/** Every kernel of the fatbin, by its extern "C" name (kernels/CONTRACT.md gives each signature). */
 enum Kernel {
     FILL("kn_fill"),
     ADD("kn_add"),

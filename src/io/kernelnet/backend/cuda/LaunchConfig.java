@@ -1,7 +1,7 @@
 package io.kernelnet.backend.cuda;
 
 /**
- * Grid sizes for the kernels, exactly the launch rules of CUDA_CONTRACT.md. Pure arithmetic, tested on the host.
+ * Grid sizes for the kernels, exactly the launch rules of kernels/CONTRACT.md. Pure arithmetic, tested on the host.
  * A grid of 0 blocks is never launched: callers skip empty work first.
  */
 final class LaunchConfig {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.kernelnet.backend.cuda.LaunchConfig.GemmTile;
 import org.junit.jupiter.api.Test;
 
-/** The launch rules of CUDA_CONTRACT.md, on the host. */
+/** The launch rules of kernels/CONTRACT.md, on the host. */
 class LaunchConfigTest {
     private static final int H100_SMS = 132;
 
