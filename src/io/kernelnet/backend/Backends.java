@@ -6,7 +6,7 @@ import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
 import io.kernelnet.backend.cuda.CudaDeviceInfo;
 import io.kernelnet.backend.cuda.CudaRuntime;
-import io.kernelnet.backend.cuda.Engine;
+import io.kernelnet.backend.cuda.CudaOptions;
 import io.kernelnet.backend.cuda.VendorLibraries;
 import java.util.Locale;
 
@@ -24,9 +24,9 @@ public final class Backends {
      * {@code auto}: CUDA when usable, else the CPU with the reason; {@code cpu}: the fast CPU path
      * ({@link FastCpuBackend}, tested against the reference); {@code cpu-reference}: the plain reference
      * {@link CpuBackend}; {@code cuda} or {@code cuda:N}: that GPU or an IllegalStateException with the reason.
-     * {@code engine} and {@code tf32} apply to CUDA only.
+     * {@code options} apply to CUDA only.
      */
-    public static Selection select(String device, Engine engine, boolean tf32) {
+    public static Selection select(String device, CudaOptions options) {
         String d = device.strip().toLowerCase(Locale.ROOT);
         if (d.equals("cpu")) {
             return new Selection(new FastCpuBackend(), "cpu");
@@ -39,17 +39,17 @@ public final class Backends {
             if (!a.usable()) {
                 return new Selection(new FastCpuBackend(), "cpu (" + a.reason() + ")");
             }
-            return cuda(0, engine, tf32);
+            return cuda(0, options);
         }
         if (d.equals("cuda") || d.matches("cuda:\\d+")) {
             int ordinal = d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
-            return cuda(ordinal, engine, tf32);
+            return cuda(ordinal, options);
         }
         throw new IllegalArgumentException("device must be auto, cpu, cpu-reference, cuda or cuda:N, got '" + device + "'");
     }
 
-    private static Selection cuda(int ordinal, Engine engine, boolean tf32) {
-        CudaBackend backend = new CudaBackend(ordinal, engine, tf32);
+    private static Selection cuda(int ordinal, CudaOptions options) {
+        CudaBackend backend = new CudaBackend(ordinal, options);
         return new Selection(backend, backend.description());
     }
 

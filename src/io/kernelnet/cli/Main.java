@@ -2,6 +2,7 @@ package io.kernelnet.cli;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Backends;
+import io.kernelnet.backend.cuda.CudaOptions;
 import io.kernelnet.backend.cuda.Engine;
 import io.kernelnet.backend.cuda.SelfTest;
 import io.kernelnet.data.Dataset;
@@ -33,11 +34,12 @@ public final class Main {
             "usage: kernelnet <command> [options]",
             "  train     [--model mlp|cnn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--optimizer adam|sgd]",
             "            [--device auto|cpu|cpu-reference|cuda] [--engine kernels|vendor] [--tf32] [--seed N] [--save FILE]",
-            "            [--metrics-out FILE.json] [--log FILE.csv|FILE.json] [--summary]",
+            "            [--metrics-out FILE.json] [--log FILE.csv|FILE.json] [--summary] [--deterministic]",
             "  evaluate  --weights FILE [--data DIR] [--device auto|cpu|cpu-reference|cuda] [--batch N]",
             "  predict   --weights FILE --index I [--data DIR] [--device auto|cpu|cpu-reference|cuda]",
             "  info      Java, devices, CUDA/cuBLAS/cuDNN versions (or why none)",
-            "  selftest  [--device cuda] [--engine kernels|vendor] [--tf32]: every GPU op against the CPU reference",
+            "  selftest  [--device cuda] [--engine kernels|vendor] [--tf32] [--deterministic]: every GPU op against",
+            "            the CPU reference",
             "Data: the bundled MNIST subset (8,000 train / 2,000 test) unless --data DIR names the four standard",
             "MNIST or Fashion-MNIST IDX files.");
 
@@ -74,23 +76,28 @@ public final class Main {
         return switch (command) {
             case "train" -> train(new Args(command, argv, 1,
                     Set.of("model", "data", "epochs", "batch", "lr", "optimizer", "device", "engine", "seed", "save",
-                            "metrics-out", "log"), Set.of("tf32", "summary")));
+                            "metrics-out", "log"), Set.of("tf32", "summary", "deterministic")));
             case "evaluate" -> evaluate(new Args(command, argv, 1, Set.of("weights", "data", "device", "engine", "batch"),
-                    Set.of("tf32")));
+                    Set.of("tf32", "deterministic")));
             case "predict" -> predict(new Args(command, argv, 1, Set.of("weights", "index", "data", "device", "engine"),
-                    Set.of("tf32")));
+                    Set.of("tf32", "deterministic")));
             case "info" -> {
                 new Args(command, argv, 1, Set.of(), Set.of());
                 out.print(Backends.infoReport());
                 yield 0;
             }
-            case "selftest" -> selftest(new Args(command, argv, 1, Set.of("device", "engine"), Set.of("tf32")));
+            case "selftest" -> selftest(new Args(command, argv, 1, Set.of("device", "engine"),
+                    Set.of("tf32", "deterministic")));
             default -> throw new Args.UsageException("unknown command '" + command + "'");
         };
     }
 
     private static Backends.Selection backend(Args a) {
-        return Backends.select(a.get("device", "auto"), Engine.parse(a.get("engine", "kernels")), a.flag("tf32"));
+        return Backends.select(a.get("device", "auto"), cudaOptions(a));
+    }
+
+    private static CudaOptions cudaOptions(Args a) {
+        return new CudaOptions(Engine.parse(a.get("engine", "kernels")), a.flag("tf32"), a.flag("deterministic"));
     }
 
     private static MnistLoader.Sets data(Args a) throws IOException {
@@ -204,7 +211,7 @@ public final class Main {
     }
 
     private int selftest(Args a) {
-        Backends.Selection selection = Backends.select(a.get("device", "cuda"), Engine.parse(a.get("engine", "kernels")), a.flag("tf32"));
+        Backends.Selection selection = Backends.select(a.get("device", "cuda"), cudaOptions(a));
         out.println("device: " + selection.description());
         try (Backend backend = selection.backend()) {
             return SelfTest.run(backend, out) ? 0 : 1;

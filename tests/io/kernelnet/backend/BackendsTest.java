@@ -10,7 +10,7 @@ import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
 import io.kernelnet.backend.cuda.CudaRuntime;
-import io.kernelnet.backend.cuda.Engine;
+import io.kernelnet.backend.cuda.CudaOptions;
 import org.junit.jupiter.api.Test;
 
 /** Device selection and the info report, on whichever machine runs the suite. */
@@ -19,17 +19,17 @@ class BackendsTest {
 
     @Test
     void cpuIsTheFastPathAndCpuReferenceTheReference() {
-        Backends.Selection s = Backends.select("cpu", Engine.KERNELS, false);
+        Backends.Selection s = Backends.select("cpu", CudaOptions.DEFAULT);
         assertInstanceOf(FastCpuBackend.class, s.backend());
         assertEquals("cpu", s.description());
-        Backends.Selection r = Backends.select("cpu-reference", Engine.KERNELS, false);
+        Backends.Selection r = Backends.select("cpu-reference", CudaOptions.DEFAULT);
         assertInstanceOf(CpuBackend.class, r.backend());
         assertEquals("cpu-reference", r.description());
     }
 
     @Test
     void autoTakesTheGpuWhenUsableElseTheCpuWithTheReason() {
-        Backends.Selection s = Backends.select("auto", Engine.KERNELS, false);
+        Backends.Selection s = Backends.select("auto", CudaOptions.DEFAULT);
         try {
             if (cuda.usable()) {
                 assertInstanceOf(CudaBackend.class, s.backend());
@@ -49,7 +49,7 @@ class BackendsTest {
         if (!cuda.usable()) {
             for (String device : new String[] {"cuda", "CUDA:0"}) {
                 IllegalStateException e = assertThrows(IllegalStateException.class,
-                        () -> Backends.select(device, Engine.KERNELS, false));
+                        () -> Backends.select(device, CudaOptions.DEFAULT));
                 assertTrue(e.getMessage().contains(cuda.reason()), e.getMessage());
             }
         }
@@ -59,7 +59,7 @@ class BackendsTest {
     void unknownDevicesAreRefusedWithTheChoices() {
         for (String device : new String[] {"gpu", "cuda:", "cuda:x", ""}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> Backends.select(device, Engine.KERNELS, false));
+                    () -> Backends.select(device, CudaOptions.DEFAULT));
             assertTrue(e.getMessage().contains("auto, cpu, cpu-reference, cuda or cuda:N"), e.getMessage());
         }
     }

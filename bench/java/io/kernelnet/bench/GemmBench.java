@@ -2,6 +2,7 @@ package io.kernelnet.bench;
 
 import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
+import io.kernelnet.backend.cuda.CudaOptions;
 import io.kernelnet.backend.cuda.CudaRuntime;
 import io.kernelnet.backend.cuda.Engine;
 import io.kernelnet.backend.cuda.EventTimer;
@@ -102,7 +103,7 @@ public final class GemmBench {
         List<Result> results = new ArrayList<>();
         float[] reference = null;
         for (Config config : configs) {
-            try (CudaBackend backend = new CudaBackend(0, config.engine(), config.tf32());
+            try (CudaBackend backend = new CudaBackend(0, new CudaOptions(config.engine(), config.tf32(), false));
                  EventTimer timer = backend.newTimer()) {
                 // the graph layer's layout: one allocation, tensors at 64-float-aligned offsets
                 Storage storage = backend.allocate(3 * sets * matrix, "gemm-bench " + n);

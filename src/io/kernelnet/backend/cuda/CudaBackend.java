@@ -36,6 +36,7 @@ public final class CudaBackend implements Backend {
     private final Device device;
     private final Engine engine;
     private final boolean tf32;
+    private final boolean deterministic;
     private final int multiprocessors;
     private DeviceMemory memory;
     private PinnedStaging staging;
@@ -48,7 +49,7 @@ public final class CudaBackend implements Backend {
      * Opens device {@code ordinal}. Throws IllegalStateException with the reason when CUDA is not usable here
      * (see {@link CudaRuntime#availability()}) or when the vendor engine is asked for without cuBLAS.
      */
-    public CudaBackend(int ordinal, Engine engine, boolean tf32) {
+    public CudaBackend(int ordinal, CudaOptions options) {
         Availability availability = CudaRuntime.availability();
         if (!availability.usable()) {
             throw new IllegalStateException("cuda backend not available: " + availability.reason());
@@ -58,8 +59,9 @@ public final class CudaBackend implements Backend {
                     + " device(s) found");
         }
         CudaDeviceInfo info = availability.devices().get(ordinal);
-        this.engine = engine;
-        this.tf32 = tf32;
+        this.engine = options.engine();
+        this.tf32 = options.tf32();
+        this.deterministic = options.deterministic();
         this.multiprocessors = info.multiprocessors();
         this.device = Device.cuda(ordinal, info.name());
         this.context = new CudaContext(info);
@@ -68,7 +70,7 @@ public final class CudaBackend implements Backend {
             staging = new PinnedStaging(context);
             kernels = new KernelModule(context, CudaRuntime.kernelImage());
             reducer = new ScalarReducer(context, kernels, staging, memory);
-            gemm = engine == Engine.VENDOR ? new CublasGemm(context, tf32)
+            gemm = options.engine() == Engine.VENDOR ? new CublasGemm(context, tf32)
                     : new KernelGemm(kernels, multiprocessors, tf32);
         } catch (RuntimeException | Error e) {
             close();
@@ -79,7 +81,8 @@ public final class CudaBackend implements Backend {
 
     /** "cuda:0 NVIDIA H100 80GB HBM3 (sm_90, 79 GiB), engine kernels" (", tf32" when on). */
     public String description() {
-        return context.info().summary() + ", engine " + engine.label() + (tf32 ? ", tf32" : "");
+        return context.info().summary() + ", engine " + engine.label() + (tf32 ? ", tf32" : "")
+                + (deterministic ? ", deterministic" : "");
     }
 
     public CudaDeviceInfo deviceInfo() {
@@ -92,6 +95,10 @@ public final class CudaBackend implements Backend {
 
     public boolean tf32() {
         return tf32;
+    }
+
+    public boolean deterministic() {
+        return deterministic;
     }
 
     /** "kernels fp32", "vendor (cuBLAS 13.1.0) tf32". */

@@ -74,7 +74,7 @@ class CudaBackendGpuTest {
             VendorLibraries.Status cublas = VendorLibraries.cublas();
             assumeTrue(cublas.loaded(), "cuBLAS: " + cublas.detail());
         }
-        CudaBackend backend = new CudaBackend(0, engine, tf32);
+        CudaBackend backend = new CudaBackend(0, new CudaOptions(engine, tf32, false));
         OPENED.add(backend);
         return backend;
     }
@@ -182,7 +182,7 @@ class CudaBackendGpuTest {
     @Test
     @Order(4)
     void aClosedBackendRefusesEveryCallAndItsStoragesAreClosed() {
-        CudaBackend backend = new CudaBackend(0, Engine.KERNELS, false);
+        CudaBackend backend = new CudaBackend(0, CudaOptions.DEFAULT);
         Storage s = backend.allocate(64, "left open");
         Tensor t = new Tensor(s, 0, Shape.of(64), "t");
         backend.close();

@@ -43,7 +43,7 @@ class CudaRuntimeTest {
         Availability a = CudaRuntime.availability();
         if (!a.usable()) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> new CudaBackend(0, Engine.KERNELS, false));
+                    () -> new CudaBackend(0, CudaOptions.DEFAULT));
             assertTrue(e.getMessage().contains(a.reason()), e.getMessage());
         }
     }

@@ -1,0 +1,29 @@
+package io.kernelnet.backend.cuda;
+
+/**
+ * How a CUDA backend computes: who runs GEMMs and convolutions ({@code --engine}), whether GEMMs may use TF32
+ * tensor cores ({@code --tf32}), and whether only run-to-run reproducible algorithms may be used
+ * ({@code --deterministic}: no atomics in float sums, deterministic cuDNN algorithms).
+ */
+public record CudaOptions(Engine engine, boolean tf32, boolean deterministic) {
+    /** Our kernels, FP32, deterministic off. */
+    public static final CudaOptions DEFAULT = new CudaOptions(Engine.KERNELS, false, false);
+
+    public CudaOptions {
+        if (engine == null) {
+            throw new IllegalArgumentException("cuda options: engine must not be null");
+        }
+    }
+
+    public CudaOptions withEngine(Engine value) {
+        return new CudaOptions(value, tf32, deterministic);
+    }
+
+    public CudaOptions withTf32(boolean value) {
+        return new CudaOptions(engine, value, deterministic);
+    }
+
+    public CudaOptions withDeterministic(boolean value) {
+        return new CudaOptions(engine, tf32, value);
+    }
+}
