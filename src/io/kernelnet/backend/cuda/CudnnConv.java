@@ -65,7 +65,11 @@ import org.slf4j.LoggerFactory;
  * <p>Asymmetric padding (Keras 'same' with an even kernel or a stride) cannot be described to cuDNN: {@link #plan}
  * and the pooling ops throw UnsupportedOperationException; {@link #supports} tells beforehand. Not thread-safe:
  * one thread drives it, as it drives the backend.
+ *
+ * <p>cuDNN 9 marks this legacy API deprecated (the graph API succeeds it) but ships it through 9.x; hence the
+ * suppressed deprecation warnings.
  */
+@SuppressWarnings("deprecation")
 final class CudnnConv implements ConvEngine {
     private static final Logger log = LoggerFactory.getLogger(CudnnConv.class);
 
