@@ -672,20 +672,62 @@ public class Model implements AutoCloseable {
         }
     }
 
+    /** Refuses inputs of another shape, or a non-finite input value, naming the example. */
     private void checkInputs(String op, Examples data) {
         if (!data.inputShape().equals(input.inputShape())) {
             throw new IllegalArgumentException(op + ": examples have input shape " + data.inputShape()
                     + ", the model expects " + input.inputShape());
         }
+        float[] values = new float[Math.toIntExact(data.inputShape().size())];
+        for (int e = 0; e < data.count(); e++) {
+            data.copyInput(e, values, 0);
+            int at = firstNonFinite(values);
+            if (at >= 0) {
+                throw new IllegalArgumentException(op + ": example " + e + " has a non-finite input value " + values[at]
+                        + " at position " + at + " of its " + data.inputShape());
+            }
+        }
     }
 
+    /**
+     * {@link #checkInputs}, and targets: of the loss's shape, finite, and for integer labels a class index of this
+     * model's output, naming the example, the label and the valid range.
+     */
     private void checkData(String op, Examples data) {
         checkInputs(op, data);
-        Shape expected = loss.targetShape(outputShape());
+        Shape output = outputShape();
+        Shape expected = loss.targetShape(output);
         if (!data.targetShape().equals(expected)) {
             throw new IllegalArgumentException(op + ": examples have target shape " + data.targetShape() + ", "
-                    + loss.kerasName() + " on output " + outputShape() + " expects " + expected);
+                    + loss.kerasName() + " on output " + output + " expects " + expected);
         }
+        float[] target = new float[Math.toIntExact(expected.size())];
+        for (int e = 0; e < data.count(); e++) {
+            data.copyTarget(e, target, 0);
+            if (loss == Loss.SPARSE_CATEGORICAL_CROSSENTROPY) {
+                float label = target[0];
+                int classes = output.dim(-1);
+                if (!(label >= 0 && label < classes && label == Math.rint(label))) {
+                    throw new IllegalArgumentException(op + ": example " + e + " has label " + label
+                            + ", not a class index in [0, " + classes + ") of the model's output " + output);
+                }
+            } else {
+                int at = firstNonFinite(target);
+                if (at >= 0) {
+                    throw new IllegalArgumentException(op + ": example " + e + " has a non-finite target value "
+                            + target[at] + " at position " + at + " of its " + expected);
+                }
+            }
+        }
+    }
+
+    private static int firstNonFinite(float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void checkNotBuilt(String op) {
