@@ -187,6 +187,18 @@ class MainTest {
     }
 
     @Test
+    void divergedTrainingIsAFailureAndLeavesTheSavedFileAlone() throws Exception {
+        byte[] earlier = {42, 42, 42};
+        Path weights = Files.write(dir.resolve("earlier.safetensors"), earlier);
+        // Adam's first step moves the weights by about 1e30; the second forward pass overflows
+        Outcome o = execute("train", "--model", "mlp", "--epochs", "1", "--lr", "1e30", "--device", "cpu",
+                "--save", weights.toString());
+        assertEquals(1, o.status(), o.err());
+        o.saysInOneLine("training diverged at epoch 1, step 2", "layer dense_1 (Dense): non-finite output");
+        assertArrayEquals(earlier, Files.readAllBytes(weights), "the file from before is untouched");
+    }
+
+    @Test
     void anUnusableGpuIsAFailureWithoutAStackTrace() {
         Availability cuda = CudaRuntime.availability();
         assumeFalse(cuda.usable(), "this machine has a usable GPU");
