@@ -212,7 +212,15 @@ public class Model implements AutoCloseable {
             accumulator = pb.add(Region.SCRATCH, "gradient accumulator", Shape.of(batchSize, Math.toIntExact(largestFanOut)));
         }
         MemoryPlan laidOut = pb.layOut();
-        laidOut.allocate(onBackend, "model");
+        try {
+            laidOut.allocate(onBackend, "model");
+        } catch (RuntimeException e) {
+            laidOut.release();
+            // the backend says what it could not give (CUDA: the free memory); the plan says what it was for
+            throw new IllegalStateException("build: could not allocate the memory plan of " + MemoryPlan.humanBytes(
+                    laidOut.totalBytes()) + " for batch " + batchSize + " on " + onBackend.name() + ": "
+                    + e.getMessage() + "\n" + laidOut, e);
+        }
         this.plan = laidOut;
         this.backend = onBackend;
         this.capacity = batchSize;
