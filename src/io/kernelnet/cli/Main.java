@@ -61,8 +61,9 @@ public final class Main {
     }
 
     /**
-     * Runs a command and returns its exit status; failures become one line on {@code err}, never a stack trace
-     * (that goes to the debug log): 2 for a usage error, 1 for anything that fails while running.
+     * Runs a command and returns its exit status; a failure becomes one line on {@code err}, never a stack trace
+     * (that goes to the debug log): 2 for a usage error, 1 for anything that fails while running. The one message
+     * of more than a line is a failed allocation at build, which lists the memory plan under its first line.
      */
     int execute(String[] argv, PrintStream err) {
         try {
