@@ -27,6 +27,7 @@ public final class Backends {
      * {@code options} apply to CUDA only.
      */
     public static Selection select(String device, CudaOptions options) {
+        checkDeviceName(device);
         String d = device.strip().toLowerCase(Locale.ROOT);
         if (d.equals("cpu")) {
             return new Selection(new FastCpuBackend(), "cpu");
@@ -41,11 +42,16 @@ public final class Backends {
             }
             return cuda(0, options);
         }
-        if (d.equals("cuda") || d.matches("cuda:\\d+")) {
-            int ordinal = d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
-            return cuda(ordinal, options);
+        int ordinal = d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
+        return cuda(ordinal, options);
+    }
+
+    /** Refuses a device name that {@link #select} does not know (any case, surrounding spaces ignored). */
+    public static void checkDeviceName(String device) {
+        if (!device.strip().toLowerCase(Locale.ROOT).matches("auto|cpu|cpu-reference|cuda|cuda:\\d{1,4}")) {
+            throw new IllegalArgumentException("device must be auto, cpu, cpu-reference, cuda or cuda:N, got '"
+                    + device + "'");
         }
-        throw new IllegalArgumentException("device must be auto, cpu, cpu-reference, cuda or cuda:N, got '" + device + "'");
     }
 
     private static Selection cuda(int ordinal, CudaOptions options) {

@@ -27,9 +27,12 @@ import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The {@code kernelnet} command: train, evaluate, predict, info, selftest. */
 public final class Main {
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
     static final String USAGE = String.join("\n",
             "usage: kernelnet <command> [options]",
             "  train     [--model mlp|cnn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--optimizer adam|sgd]",
@@ -41,7 +44,11 @@ public final class Main {
             "  selftest  [--device cuda] [--engine kernels|vendor] [--tf32] [--deterministic]: every GPU op against",
             "            the CPU reference",
             "Data: the bundled MNIST subset (8,000 train / 2,000 test) unless --data DIR names the four standard",
-            "MNIST or Fashion-MNIST IDX files.");
+            "MNIST or Fashion-MNIST IDX files.",
+            "--deterministic: bit-identical results run to run on CUDA (no float atomics, deterministic cuDNN",
+            "algorithms). The CPU backends are always deterministic, so there it changes nothing.",
+            "Exit status: 0 done; 1 a failure while running (corrupt file, diverged training, CUDA error);",
+            "2 a usage error (unknown command or option, bad value, missing file).");
 
     private final PrintStream out;
 
@@ -50,21 +57,25 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
-        int status;
+        System.exit(new Main(System.out).execute(argv, System.err));
+    }
+
+    /**
+     * Runs a command and returns its exit status; a failure becomes one line on {@code err}, never a stack trace
+     * (that goes to the debug log): 2 for a usage error, 1 for anything that fails while running. The one message
+     * of more than a line is a failed allocation at build, which lists the memory plan under its first line.
+     */
+    int execute(String[] argv, PrintStream err) {
         try {
-            status = new Main(System.out).run(argv);
+            return run(argv);
         } catch (Args.UsageException e) {
-            System.err.println("kernelnet: " + e.getMessage());
-            System.err.println(USAGE);
-            status = 2;
-        } catch (java.nio.file.NoSuchFileException e) {
-            System.err.println("kernelnet: no such file: " + e.getMessage());
-            status = 1;
-        } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException | IOException e) {
-            System.err.println("kernelnet: " + e.getMessage());
-            status = 1;
+            err.println("kernelnet: " + e.getMessage() + " (kernelnet --help for usage)");
+            return 2;
+        } catch (Exception e) {
+            log.debug("kernelnet {} failed", String.join(" ", argv), e);
+            err.println("kernelnet: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            return 1;
         }
-        System.exit(status);
     }
 
     int run(String[] argv) throws IOException {
@@ -92,32 +103,66 @@ public final class Main {
         };
     }
 
-    private static Backends.Selection backend(Args a) {
-        return Backends.select(a.get("device", "auto"), cudaOptions(a));
+    /** The device and CUDA options asked for, checked before any data is read or device opened. */
+    private record DeviceChoice(String device, CudaOptions options) {
+        static DeviceChoice of(Args a, String fallback) {
+            String device = a.get("device", fallback);
+            try {
+                Backends.checkDeviceName(device);
+            } catch (IllegalArgumentException e) {
+                throw a.error("--" + e.getMessage());
+            }
+            return new DeviceChoice(device, cudaOptions(a));
+        }
+
+        Backends.Selection open() {
+            return Backends.select(device, options);
+        }
     }
 
     private static CudaOptions cudaOptions(Args a) {
-        return new CudaOptions(Engine.parse(a.get("engine", "kernels")), a.flag("tf32"), a.flag("deterministic"));
+        Engine engine;
+        try {
+            engine = Engine.parse(a.get("engine", "kernels"));
+        } catch (IllegalArgumentException e) {
+            throw a.error("--" + e.getMessage());
+        }
+        return new CudaOptions(engine, a.flag("tf32"), a.flag("deterministic"));
     }
 
     private static MnistLoader.Sets data(Args a) throws IOException {
-        String dir = a.get("data", null);
-        return dir == null ? MnistLoader.loadBundled() : MnistLoader.loadDirectory(Path.of(dir));
+        Path dir = a.inputDirectory("data");
+        if (dir == null) {
+            return MnistLoader.loadBundled();
+        }
+        try {
+            MnistLoader.files(dir);
+        } catch (IllegalArgumentException e) {
+            throw a.error("--data " + e.getMessage());
+        }
+        return MnistLoader.loadDirectory(dir);
     }
 
     private int train(Args a) throws IOException {
         String modelName = a.get("model", "cnn");
+        if (!MnistModels.NAMES.contains(modelName)) {
+            throw a.error("--model must be " + String.join(" or ", MnistModels.NAMES) + ", got '" + modelName + "'");
+        }
         int epochs = a.integer("epochs", 5, 0);
         int batch = a.integer("batch", 128, 1);
         long seed = a.integer("seed", 42, 0);
         String optimizerName = a.get("optimizer", "adam");
         Optimizer optimizer = switch (optimizerName) {
-            case "adam" -> new Adam((float) a.number("lr", 0.001));
-            case "sgd" -> new Sgd((float) a.number("lr", 0.01), 0.9f, false, 0f);
-            default -> throw new Args.UsageException("train: --optimizer must be adam or sgd, got '" + optimizerName + "'");
+            case "adam" -> new Adam((float) a.positiveNumber("lr", 0.001));
+            case "sgd" -> new Sgd((float) a.positiveNumber("lr", 0.01), 0.9f, false, 0f);
+            default -> throw a.error("--optimizer must be adam or sgd, got '" + optimizerName + "'");
         };
+        Path save = a.outputFile("save");
+        Path metricsOut = a.outputFile("metrics-out");
+        Path epochLog = a.outputFile("log");
+        DeviceChoice device = DeviceChoice.of(a, "auto");
         MnistLoader.Sets sets = data(a);
-        Backends.Selection selection = backend(a);
+        Backends.Selection selection = device.open();
         out.println("device: " + selection.description());
         out.println("data: " + sets.train().count() + " training and " + sets.test().count() + " test examples");
         try (Backend backend = selection.backend(); Model model = MnistModels.named(modelName)) {
@@ -128,21 +173,18 @@ public final class Main {
             }
             FitOptions fit = FitOptions.defaults().epochs(epochs).batchSize(batch).validationData(sets.test())
                     .shuffleSeed(seed);
-            String log = a.get("log", null);
-            if (log != null) {
-                fit.callbacks(new EpochLog(Path.of(log)));
+            if (epochLog != null) {
+                fit.callbacks(new EpochLog(epochLog));
             }
             History history = model.fit(sets.train(), fit);
             Model.Evaluation test = model.evaluate(sets.test(), batch);
             out.printf("test: loss %.4f, accuracy %.4f (%d examples)%n", test.loss(), test.accuracy(), test.count());
-            String save = a.get("save", null);
             if (save != null) {
-                Checkpoints.save(model, Path.of(save));
+                Checkpoints.save(model, save);
                 out.println("saved " + save);
             }
-            String metricsOut = a.get("metrics-out", null);
             if (metricsOut != null) {
-                writeMetrics(Path.of(metricsOut), modelName, selection, batch, history, test);
+                writeMetrics(metricsOut, modelName, selection, batch, history, test);
                 out.println("metrics: " + metricsOut);
             }
         }
@@ -170,10 +212,11 @@ public final class Main {
     }
 
     private int evaluate(Args a) throws IOException {
-        Path weights = Path.of(a.require("weights"));
+        Path weights = a.inputFile("weights");
         int batch = a.integer("batch", 128, 1);
+        DeviceChoice device = DeviceChoice.of(a, "auto");
         MnistLoader.Sets sets = data(a);
-        Backends.Selection selection = backend(a);
+        Backends.Selection selection = device.open();
         try (Backend backend = selection.backend(); Model model = Checkpoints.load(weights, backend, batch)) {
             Model.Evaluation test = model.evaluate(sets.test(), batch);
             out.println("device: " + selection.description());
@@ -183,15 +226,15 @@ public final class Main {
     }
 
     private int predict(Args a) throws IOException {
-        Path weights = Path.of(a.require("weights"));
+        Path weights = a.inputFile("weights");
+        int index = a.integer("index", 0, 0);
+        DeviceChoice device = DeviceChoice.of(a, "auto");
         MnistLoader.Sets sets = data(a);
         Dataset test = sets.test();
-        int index = a.integer("index", 0, 0);
         if (index >= test.count()) {
-            throw new IllegalArgumentException("predict: --index " + index + " is outside the " + test.count()
-                    + " test examples");
+            throw a.error("--index " + index + " is outside the " + test.count() + " test examples");
         }
-        try (Backend backend = backend(a).backend(); Model model = Checkpoints.load(weights, backend, 1)) {
+        try (Backend backend = device.open().backend(); Model model = Checkpoints.load(weights, backend, 1)) {
             float[] image = new float[test.exampleSize()];
             test.copyInput(index, image, 0);
             out.print(AsciiDigit.render(image, test.exampleShape().dim(-2), test.exampleShape().dim(-1)));
@@ -211,7 +254,7 @@ public final class Main {
     }
 
     private int selftest(Args a) {
-        Backends.Selection selection = Backends.select(a.get("device", "cuda"), cudaOptions(a));
+        Backends.Selection selection = DeviceChoice.of(a, "cuda").open();
         out.println("device: " + selection.description());
         try (Backend backend = selection.backend()) {
             return SelfTest.run(backend, out) ? 0 : 1;

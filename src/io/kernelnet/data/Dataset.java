@@ -5,7 +5,8 @@ import io.kernelnet.train.Examples;
 
 /**
  * Labelled examples in memory: images as float32 in NCHW order (one example of shape {@link #exampleShape()},
- * e.g. [1, 28, 28]) and one class index per example, stored as a float in [0, numClasses).
+ * e.g. [1, 28, 28]) and one class index per example, stored as a float in [0, numClasses). Construction refuses
+ * labels outside that range and non-finite inputs, naming the example.
  *
  * <p>The model copies batches out one example at a time in its own (shuffled) order, so the data never moves.
  */
@@ -32,6 +33,12 @@ public final class Dataset implements Examples {
             if (!(l >= 0 && l < numClasses && l == Math.rint(l))) {
                 throw new IllegalArgumentException("dataset: label " + i + " is " + l
                         + ", not a class index in [0, " + numClasses + ")");
+            }
+        }
+        for (int v = 0; v < images.length; v++) {
+            if (!Float.isFinite(images[v])) {
+                throw new IllegalArgumentException("dataset: example " + v / size + " has a non-finite input value "
+                        + images[v] + " at position " + v % size + " of its " + exampleShape);
             }
         }
         this.images = images;

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Loads MNIST-format data sets (MNIST, Fashion-MNIST): the four standard IDX files, each raw or gzipped. Pixels
@@ -28,9 +29,18 @@ public final class MnistLoader {
 
     /** Loads the four standard files from {@code dir}; each may be raw or have a .gz suffix (raw is preferred). */
     public static Sets loadDirectory(Path dir) throws IOException {
-        return new Sets(
-                toDataset(IdxReader.read(find(dir, TRAIN_IMAGES)), IdxReader.read(find(dir, TRAIN_LABELS))),
-                toDataset(IdxReader.read(find(dir, TEST_IMAGES)), IdxReader.read(find(dir, TEST_LABELS))));
+        List<Path> files = files(dir);
+        return new Sets(toDataset(IdxReader.read(files.get(0)), IdxReader.read(files.get(1))),
+                toDataset(IdxReader.read(files.get(2)), IdxReader.read(files.get(3))));
+    }
+
+    /**
+     * The four files in {@code dir} (train images, train labels, test images, test labels), without reading them;
+     * an IllegalArgumentException names the first one missing. Lets the CLI tell a wrong directory (a usage
+     * error) from a corrupt file.
+     */
+    public static List<Path> files(Path dir) {
+        return List.of(find(dir, TRAIN_IMAGES), find(dir, TRAIN_LABELS), find(dir, TEST_IMAGES), find(dir, TEST_LABELS));
     }
 
     private static Path find(Path dir, String name) {

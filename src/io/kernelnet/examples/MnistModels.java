@@ -7,6 +7,7 @@ import io.kernelnet.nn.Flatten;
 import io.kernelnet.nn.MaxPooling2D;
 import io.kernelnet.nn.Model;
 import io.kernelnet.nn.Sequential;
+import java.util.List;
 
 /** The two MNIST models of the seeds' Keras examples, on [1, 28, 28] inputs. */
 public final class MnistModels {
@@ -34,6 +35,9 @@ public final class MnistModels {
                 .add(new Dense(64, "relu"))
                 .add(new Dense(10, "softmax"));
     }
+
+    /** The names {@link #named} knows. */
+    public static final List<String> NAMES = List.of("mlp", "cnn");
 
     public static Model named(String name) {
         return switch (name) {

@@ -13,6 +13,7 @@ import io.kernelnet.train.History;
 import io.kernelnet.train.Loss;
 import io.kernelnet.train.Optimizer;
 import io.kernelnet.train.ProgressBar;
+import io.kernelnet.train.TrainingDivergedException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -211,7 +212,15 @@ public class Model implements AutoCloseable {
             accumulator = pb.add(Region.SCRATCH, "gradient accumulator", Shape.of(batchSize, Math.toIntExact(largestFanOut)));
         }
         MemoryPlan laidOut = pb.layOut();
-        laidOut.allocate(onBackend, "model");
+        try {
+            laidOut.allocate(onBackend, "model");
+        } catch (RuntimeException e) {
+            laidOut.release();
+            // the backend says what it could not give (CUDA: the free memory); the plan says what it was for
+            throw new IllegalStateException("build: could not allocate the memory plan of " + MemoryPlan.humanBytes(
+                    laidOut.totalBytes()) + " for batch " + batchSize + " on " + onBackend.name() + ": "
+                    + e.getMessage() + "\n" + laidOut, e);
+        }
         this.plan = laidOut;
         this.backend = onBackend;
         this.capacity = batchSize;
@@ -477,16 +486,82 @@ public class Model implements AutoCloseable {
         backend.upload(plan.tensor(targetBuffer).firstRows(n), hostTargets, 0);
     }
 
-    /** One optimizer step on examples {@code order[from..from+n)}; returns {loss, correct}. */
-    private double[] trainBatch(Examples data, int[] order, int from, int n) {
+    /** Epoch and step within it, both from 1: where a divergence is reported. */
+    private record StepLabel(int epoch, int step) {
+    }
+
+    /**
+     * One optimizer step on examples {@code order[from..from+n)}; returns {loss, correct}. With {@code finiteCheck}
+     * set, a non-finite loss or gradient throws before the update, so the parameters stay at the last good values.
+     */
+    private double[] trainBatch(Examples data, int[] order, int from, int n, StepLabel finiteCheck) {
         loadBatch(data, order, from, n);
         forward(n, true);
         float batchLoss = computeLoss(n);
         backward(n);
+        // one reduction over the whole gradient region: any NaN or Inf makes the sum non-finite
+        if (finiteCheck != null
+                && !(Float.isFinite(batchLoss) && Float.isFinite(backend.sum(plan.region(Region.GRADIENTS))))) {
+            throw diverged(finiteCheck, batchLoss, n);
+        }
         step++;
         optimizer.update(backend, plan.region(Region.PARAMETERS), plan.region(Region.GRADIENTS), stateTensors(), step);
         int correct = accuracyMetric ? backend.accuracyCount(outputOf(nodes.size() - 1, n), plan.tensor(targetBuffer).firstRows(n)) : 0;
         return new double[] {batchLoss, correct};
+    }
+
+    /**
+     * The scan after a failed finite check. The forward pass first, in forward order: the input, then each layer's
+     * parameters and output (where a value first overflows is the cause; NaN then flows into every gradient
+     * behind it). Only when it is clean, the parameter gradients, in forward order.
+     */
+    private TrainingDivergedException diverged(StepLabel at, float batchLoss, int n) {
+        String where = "no single value is non-finite: the gradients sum beyond the float range";
+        String layer = null;
+        if (firstNonFinite(download(plan.tensor(inputBuffer).firstRows(n))) >= 0) {
+            where = "the input batch holds a non-finite value";
+            layer = "input";
+        }
+        for (int pass = 0; pass < 2 && layer == null; pass++) {
+            for (int i = 1; i < nodes.size() && layer == null; i++) {
+                GraphNode g = nodes.get(i);
+                String found;
+                if (pass == 0) {
+                    // parameters before the output: non-finite parameters make the output non-finite, not the reverse
+                    found = nonFiniteIn("parameter", tensors(g.params, n, false));
+                    if (found != null) {
+                        found += " (an earlier update overflowed)";
+                    } else if (firstNonFinite(download(outputOf(i, n))) >= 0) {
+                        found = "output";
+                    }
+                } else {
+                    found = nonFiniteIn("gradient", tensors(g.grads, n, false));
+                }
+                if (found != null) {
+                    layer = g.layer.name();
+                    where = "layer " + g.layer.describe() + ": non-finite " + found;
+                }
+            }
+        }
+        return new TrainingDivergedException(String.format("training diverged at epoch %d, step %d: loss %s; %s;"
+                + " stopped before this step's update", at.epoch(), at.step(), batchLoss, where),
+                at.epoch(), at.step(), layer);
+    }
+
+    /** "parameter conv2d/kernel" for the first of {@code tensors} holding a non-finite value, or null. */
+    private String nonFiniteIn(String what, Tensor[] tensors) {
+        for (Tensor t : tensors) {
+            if (firstNonFinite(download(t)) >= 0) {
+                return what + " " + t.name();
+            }
+        }
+        return null;
+    }
+
+    private float[] download(Tensor t) {
+        float[] values = new float[Math.toIntExact(t.size())];
+        backend.download(values, 0, t);
+        return values;
     }
 
     private Tensor[] stateTensors() {
@@ -546,7 +621,8 @@ public class Model implements AutoCloseable {
             for (int k = 0; k < batches; k++) {
                 int from = k * b;
                 int n = Math.min(b, trainSet.count() - from);
-                double[] r = trainBatch(trainSet, order, from, n);
+                StepLabel label = options.checkFinite() ? new StepLabel(epoch + 1, k + 1) : null;
+                double[] r = trainBatch(trainSet, order, from, n, label);
                 lossSum += r[0] * n;
                 correct += (long) r[1];
                 seen += n;
@@ -672,20 +748,62 @@ public class Model implements AutoCloseable {
         }
     }
 
+    /** Refuses inputs of another shape, or a non-finite input value, naming the example. */
     private void checkInputs(String op, Examples data) {
         if (!data.inputShape().equals(input.inputShape())) {
             throw new IllegalArgumentException(op + ": examples have input shape " + data.inputShape()
                     + ", the model expects " + input.inputShape());
         }
+        float[] values = new float[Math.toIntExact(data.inputShape().size())];
+        for (int e = 0; e < data.count(); e++) {
+            data.copyInput(e, values, 0);
+            int at = firstNonFinite(values);
+            if (at >= 0) {
+                throw new IllegalArgumentException(op + ": example " + e + " has a non-finite input value " + values[at]
+                        + " at position " + at + " of its " + data.inputShape());
+            }
+        }
     }
 
+    /**
+     * {@link #checkInputs}, and targets: of the loss's shape, finite, and for integer labels a class index of this
+     * model's output, naming the example, the label and the valid range.
+     */
     private void checkData(String op, Examples data) {
         checkInputs(op, data);
-        Shape expected = loss.targetShape(outputShape());
+        Shape output = outputShape();
+        Shape expected = loss.targetShape(output);
         if (!data.targetShape().equals(expected)) {
             throw new IllegalArgumentException(op + ": examples have target shape " + data.targetShape() + ", "
-                    + loss.kerasName() + " on output " + outputShape() + " expects " + expected);
+                    + loss.kerasName() + " on output " + output + " expects " + expected);
         }
+        float[] target = new float[Math.toIntExact(expected.size())];
+        for (int e = 0; e < data.count(); e++) {
+            data.copyTarget(e, target, 0);
+            if (loss == Loss.SPARSE_CATEGORICAL_CROSSENTROPY) {
+                float label = target[0];
+                int classes = output.dim(-1);
+                if (!(label >= 0 && label < classes && label == Math.rint(label))) {
+                    throw new IllegalArgumentException(op + ": example " + e + " has label " + label
+                            + ", not a class index in [0, " + classes + ") of the model's output " + output);
+                }
+            } else {
+                int at = firstNonFinite(target);
+                if (at >= 0) {
+                    throw new IllegalArgumentException(op + ": example " + e + " has a non-finite target value "
+                            + target[at] + " at position " + at + " of its " + expected);
+                }
+            }
+        }
+    }
+
+    private static int firstNonFinite(float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void checkNotBuilt(String op) {

@@ -1,18 +1,29 @@
 package io.kernelnet.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import io.kernelnet.backend.cuda.Availability;
+import io.kernelnet.backend.cuda.CudaRuntime;
+import io.kernelnet.data.MnistLoader;
 import io.kernelnet.io.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The command line end to end on the bundled data: train the MLP (the issue's bar: 92.5% test accuracy after 5
@@ -76,6 +87,136 @@ class MainTest {
         assertTrue(e.getMessage().contains("--weights is required"), e.getMessage());
         e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {"fly"}));
         assertTrue(e.getMessage().contains("unknown command 'fly'"), e.getMessage());
+    }
+
+    /** Exit status, standard output and standard error of one in-process run of {@code kernelnet args}. */
+    private record Outcome(int status, String out, String err) {
+        /** Standard error is one line "kernelnet: ..." mentioning every fragment, and no stack trace. */
+        void saysInOneLine(String... fragments) {
+            assertEquals(1, err.lines().count(), "one line on standard error: " + err);
+            assertTrue(err.startsWith("kernelnet: "), err);
+            assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack trace: " + err);
+            for (String f : fragments) {
+                assertTrue(err.contains(f), "standard error should mention \"" + f + "\": " + err);
+            }
+        }
+    }
+
+    private static Outcome execute(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8))
+                .execute(args, new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Arguments, then what the one line on standard error must mention. */
+    static Stream<Arguments> usageErrors() {
+        return Stream.of(
+                Arguments.of(List.of("fly"), List.of("unknown command 'fly'")),
+                Arguments.of(List.of("train", "--bogus", "1"), List.of("train: unknown option --bogus", "--epochs")),
+                Arguments.of(List.of("info", "--verbose"), List.of("info: unknown option --verbose")),
+                Arguments.of(List.of("train", "stray"), List.of("unexpected argument 'stray'")),
+                Arguments.of(List.of("train", "--epochs"), List.of("--epochs needs a value")),
+                Arguments.of(List.of("train", "--epochs", "--batch", "8"), List.of("--epochs needs a value")),
+                Arguments.of(List.of("train", "--epochs="), List.of("--epochs needs a value")),
+                Arguments.of(List.of("train", "--epochs", "1", "--epochs", "2"), List.of("--epochs is given twice")),
+                Arguments.of(List.of("train", "--summary=yes"), List.of("--summary takes no value", "'yes'")),
+                Arguments.of(List.of("train", "--epochs", "x"), List.of("--epochs takes a whole number", "'x'")),
+                Arguments.of(List.of("train", "--epochs", "-1"), List.of("--epochs must be >= 0", "-1")),
+                Arguments.of(List.of("train", "--batch", "0"), List.of("--batch must be >= 1", "0")),
+                Arguments.of(List.of("train", "--batch", "1e9"), List.of("--batch takes a whole number", "'1e9'")),
+                Arguments.of(List.of("train", "--seed", "99999999999"), List.of("--seed", "'99999999999'")),
+                Arguments.of(List.of("train", "--lr", "-1"), List.of("--lr must be a finite number > 0", "'-1'")),
+                Arguments.of(List.of("train", "--lr", "0"), List.of("--lr must be a finite number > 0", "'0'")),
+                Arguments.of(List.of("train", "--lr", "NaN"), List.of("--lr must be a finite number > 0", "'NaN'")),
+                Arguments.of(List.of("train", "--lr", "fast"), List.of("--lr takes a number", "'fast'")),
+                Arguments.of(List.of("train", "--optimizer", "rmsprop"), List.of("--optimizer must be adam or sgd", "'rmsprop'")),
+                Arguments.of(List.of("train", "--model", "resnet"), List.of("--model must be mlp or cnn", "'resnet'")),
+                Arguments.of(List.of("train", "--device", "tpu"), List.of("train: --device must be", "'tpu'")),
+                Arguments.of(List.of("train", "--device", "cuda:x"), List.of("--device must be", "'cuda:x'")),
+                Arguments.of(List.of("train", "--engine", "magic"), List.of("train: --engine must be kernels or vendor", "'magic'")),
+                Arguments.of(List.of("selftest", "--engine", "magic"), List.of("selftest: --engine must be", "'magic'")),
+                Arguments.of(List.of("evaluate"), List.of("evaluate: --weights is required")),
+                Arguments.of(List.of("evaluate", "--weights", "no-such.safetensors"), List.of("--weights no-such.safetensors: no such file")),
+                Arguments.of(List.of("train", "--data", "no-such-dir"), List.of("--data no-such-dir: no such directory")),
+                Arguments.of(List.of("train", "--save", "no-such-dir/m.safetensors"), List.of("--save", "does not exist")),
+                Arguments.of(List.of("train", "--metrics-out", "no-such-dir/m.json"), List.of("--metrics-out", "does not exist")),
+                Arguments.of(List.of("train", "--log", "no-such-dir/log.csv"), List.of("--log", "does not exist")));
+    }
+
+    @ParameterizedTest
+    @MethodSource("usageErrors")
+    void usageErrorsSayWhatIsWrongInOneLineAndExitWith2(List<String> args, List<String> mentions) {
+        Outcome o = execute(args.toArray(String[]::new));
+        assertEquals(2, o.status(), o.err());
+        o.saysInOneLine(mentions.toArray(String[]::new));
+        assertEquals("", o.out(), "nothing ran");
+    }
+
+    @Test
+    void fileAndDirectoryMistakesAreUsageErrors() throws Exception {
+        Outcome o = execute("train", "--data", dir.toString());
+        assertEquals(2, o.status(), o.err());
+        o.saysInOneLine("--data", dir.toString(), MnistLoader.TRAIN_IMAGES);
+
+        Path file = Files.writeString(dir.resolve("notes.txt"), "not a directory");
+        o = execute("train", "--data", file.toString());
+        assertEquals(2, o.status(), o.err());
+        o.saysInOneLine("--data", "not a directory");
+
+        o = execute("evaluate", "--weights", dir.toString());
+        assertEquals(2, o.status(), o.err());
+        o.saysInOneLine("--weights", "not a regular file");
+
+        o = execute("train", "--save", dir.toString());
+        assertEquals(2, o.status(), o.err());
+        o.saysInOneLine("--save", "is a directory");
+
+        o = execute("predict", "--weights", file.toString(), "--index", "2000", "--device", "cpu");
+        assertEquals(2, o.status(), o.err());
+        o.saysInOneLine("--index 2000 is outside the 2000 test examples");
+    }
+
+    @Test
+    void aCorruptCheckpointIsAFailureWithoutAStackTrace() throws Exception {
+        Path corrupt = Files.write(dir.resolve("corrupt.safetensors"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11});
+        Outcome o = execute("evaluate", "--weights", corrupt.toString(), "--device", "cpu");
+        assertEquals(1, o.status(), o.err());
+        o.saysInOneLine(corrupt.toString());
+    }
+
+    @Test
+    void divergedTrainingIsAFailureAndLeavesTheSavedFileAlone() throws Exception {
+        byte[] earlier = {42, 42, 42};
+        Path weights = Files.write(dir.resolve("earlier.safetensors"), earlier);
+        // Adam's first step moves the weights by about 1e30; the second forward pass overflows
+        Outcome o = execute("train", "--model", "mlp", "--epochs", "1", "--lr", "1e30", "--device", "cpu",
+                "--save", weights.toString());
+        assertEquals(1, o.status(), o.err());
+        o.saysInOneLine("training diverged at epoch 1, step 2", "layer dense_1 (Dense): non-finite output");
+        assertArrayEquals(earlier, Files.readAllBytes(weights), "the file from before is untouched");
+    }
+
+    @Test
+    void anUnusableGpuIsAFailureWithoutAStackTrace() {
+        Availability cuda = CudaRuntime.availability();
+        assumeFalse(cuda.usable(), "this machine has a usable GPU");
+        Outcome o = execute("selftest", "--device", "cuda");
+        assertEquals(1, o.status(), o.err());
+        o.saysInOneLine();
+    }
+
+    @Test
+    void deterministicIsANoOpOnTheCpu() throws Exception {
+        Path first = dir.resolve("first.safetensors");
+        Path second = dir.resolve("second.safetensors");
+        for (Path weights : List.of(first, second)) {
+            Outcome o = execute("train", "--model", "mlp", "--epochs", "1", "--batch", "256", "--device", "cpu",
+                    "--deterministic", "--save", weights.toString());
+            assertEquals(0, o.status(), o.err());
+        }
+        assertArrayEquals(Files.readAllBytes(first), Files.readAllBytes(second), "two runs, the same bytes");
     }
 
     @Test

@@ -69,6 +69,12 @@ class DatasetTest {
         assertRefused(() -> new Dataset(new float[SIZE], EXAMPLE, new float[] {7}, 7), "label 0 is 7.0", "[0, 7)");
         assertRefused(() -> new Dataset(new float[SIZE], EXAMPLE, new float[] {1.5f}, 7), "label 0 is 1.5");
         assertRefused(() -> new Dataset(new float[SIZE], EXAMPLE, new float[] {Float.NaN}, 7), "NaN");
+        float[] images = new float[3 * SIZE];
+        images[2 * SIZE + 5] = Float.NaN;
+        assertRefused(() -> new Dataset(images.clone(), EXAMPLE, new float[3], 7), "example 2", "NaN", "position 5");
+        images[2 * SIZE + 5] = 0;
+        images[SIZE] = Float.NEGATIVE_INFINITY;
+        assertRefused(() -> new Dataset(images, EXAMPLE, new float[3], 7), "example 1", "-Infinity", "position 0");
         Dataset d = random(10, new float[10 * SIZE], new float[10]);
         assertRefused(() -> d.range(3, 11), "range [3, 11)");
     }

@@ -1,0 +1,114 @@
+package io.kernelnet.testing;
+
+import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.Backend;
+import io.kernelnet.backend.ForwardingBackend;
+import io.kernelnet.tensor.Storage;
+import io.kernelnet.tensor.Tensor;
+
+/**
+ * A backend that fails on purpose: at its Nth call of a training op (the ops an MLP step runs: gemm, bias,
+ * activations, dropout, the sparse cross-entropy, Adam, sum), or at allocate. Everything else, and everything
+ * before the failure, is the wrapped backend's. Tests use it to check what is left after a failure.
+ */
+public final class FailingBackend extends ForwardingBackend {
+    private final long failAtCall;
+    private final boolean failAllocate;
+    private long calls;
+
+    private FailingBackend(Backend delegate, long failAtCall, boolean failAllocate) {
+        super(delegate);
+        this.failAtCall = failAtCall;
+        this.failAllocate = failAllocate;
+    }
+
+    /** Throws IllegalStateException at the {@code n}th training op call (from 1). */
+    public static FailingBackend atOpCall(Backend delegate, long n) {
+        return new FailingBackend(delegate, n, false);
+    }
+
+    /** Throws IllegalStateException from every allocate, as a device out of memory would. */
+    public static FailingBackend onAllocate(Backend delegate) {
+        return new FailingBackend(delegate, Long.MAX_VALUE, true);
+    }
+
+    /** Training op calls so far, the failing one included. */
+    public long calls() {
+        return calls;
+    }
+
+    private void tick(String op) {
+        if (++calls == failAtCall) {
+            throw new IllegalStateException("injected failure at op call " + calls + " (" + op + ")");
+        }
+    }
+
+    @Override
+    public Storage allocate(long floats, String label) {
+        if (failAllocate) {
+            throw new IllegalStateException("injected failure: allocate '" + label + "' of " + floats + " floats");
+        }
+        return super.allocate(floats, label);
+    }
+
+    @Override
+    public void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
+        tick("gemm");
+        super.gemm(c, a, transA, b, transB, alpha, beta);
+    }
+
+    @Override
+    public void biasAdd(Tensor y, Tensor bias) {
+        tick("biasAdd");
+        super.biasAdd(y, bias);
+    }
+
+    @Override
+    public void biasGrad(Tensor dBias, Tensor dy) {
+        tick("biasGrad");
+        super.biasGrad(dBias, dy);
+    }
+
+    @Override
+    public void activationForward(Tensor y, Tensor x, Activation act, float alpha) {
+        tick("activationForward");
+        super.activationForward(y, x, act, alpha);
+    }
+
+    @Override
+    public void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
+        tick("activationBackward");
+        super.activationBackward(dx, dy, x, y, act, alpha);
+    }
+
+    @Override
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+        tick("dropoutForward");
+        super.dropoutForward(y, mask, x, rate, seed, offset);
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dx, Tensor dy, Tensor mask) {
+        tick("dropoutBackward");
+        super.dropoutBackward(dx, dy, mask);
+    }
+
+    @Override
+    public float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
+        tick("softmaxCrossEntropySparse");
+        return super.softmaxCrossEntropySparse(probs, dLogits, logits, labels);
+    }
+
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+        tick("adamUpdate");
+        super.adamUpdate(param, grad, m, v, step);
+    }
+
+    @Override
+    public float sum(Tensor x) {
+        tick("sum");
+        return super.sum(x);
+    }
+}
