@@ -60,6 +60,22 @@ public interface Backend extends AutoCloseable {
 
     // ---- convolution and pooling (NCHW) -----------------------------------------------------------------------
 
+    /**
+     * Decides, once per convolution shape and before any step runs (the graph layer calls it while building), how
+     * this backend will compute convolutions of geometry {@code g} (batch {@code g.n()} or fewer), and how much
+     * scratch that needs. The default (the CPU backends): nothing to decide, no scratch, no description.
+     */
+    default ConvPlan planConv2d(Conv2dGeometry g) {
+        return new ConvPlan(0, "");
+    }
+
+    /**
+     * The scratch buffer that the planned convolutions share (at least the largest {@link #planConv2d} asked
+     * for; null: none), so that no op allocates. The caller owns it and keeps it alive while it is in use.
+     */
+    default void useWorkspace(Tensor workspace) {
+    }
+
     /** y [n, cOut, outH, outW] = conv(x [n, cIn, h, w], w [cOut, cIn, kh, kw]); no bias (see biasAdd). */
     void conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g);
 
@@ -75,8 +91,12 @@ public interface Backend extends AutoCloseable {
      */
     void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g);
 
-    /** dx = 0, then dx[argmax] += dy (overlapping windows accumulate). */
-    void maxPool2dBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g);
+    /**
+     * dx = 0, then dx[argmax] += dy (overlapping windows accumulate). x and y are the forward pass's input and
+     * output: a backend may route the gradient from them instead of argmax (cuDNN does), so they must be the
+     * tensors that forward produced argmax from.
+     */
+    void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Tensor argmax, Pool2dGeometry g);
 
     /** y = mean over the unpadded part of each window. */
     void avgPool2dForward(Tensor y, Tensor x, Pool2dGeometry g);

@@ -4,7 +4,9 @@ import io.kernelnet.backend.CrossCheck.Case;
 import io.kernelnet.backend.CrossCheck.GemmPrecision;
 import io.kernelnet.backend.CrossCheck.Setup;
 import io.kernelnet.backend.CrossCheck.Tolerance;
+import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +32,8 @@ final class CrossCheckCases {
         memory(cases);
         gemm(cases, precision);
         bias(cases);
+        convolution(cases);
+        pooling(cases);
         activations(cases);
         softmax(cases);
         losses(cases);
@@ -207,6 +211,227 @@ final class CrossCheckCases {
                         });
             }));
         }
+    }
+
+    // ---- convolution and pooling ------------------------------------------------------------------------------
+
+    /** A conv2d geometry named for the case table. */
+    private record ConvShape(String name, Conv2dGeometry g) {
+    }
+
+    private static ConvShape conv(int n, int cIn, int h, int w, int cOut, int k, int stride, String padding,
+                                  int dilation) {
+        Padding pad = Padding.keras(padding, h, w, k, k, stride, stride, dilation, dilation);
+        Conv2dGeometry g = new Conv2dGeometry(n, cIn, h, w, cOut, k, k, stride, stride, pad, dilation, dilation);
+        return new ConvShape("x" + g.inputShape() + " w" + g.weightShape() + " s" + stride + " " + padding
+                + (dilation > 1 ? " d" + dilation : ""), g);
+    }
+
+    /**
+     * Odd sizes, batch 1 and 7, stride 2, 'same' (asymmetric at stride 2) and 'valid', dilation 2, more than one
+     * 64-wide tile of channels, and the cnn's three layers at batch 128 (MnistModels.cnn).
+     */
+    static List<Conv2dGeometry> convGeometries() {
+        List<Conv2dGeometry> list = new ArrayList<>();
+        for (ConvShape s : convShapes()) {
+            list.add(s.g());
+        }
+        return list;
+    }
+
+    private static List<ConvShape> convShapes() {
+        return List.of(
+                conv(1, 1, 5, 5, 1, 3, 1, "valid", 1),
+                conv(7, 3, 9, 11, 5, 3, 1, "same", 1),
+                conv(7, 3, 10, 9, 70, 3, 2, "same", 1),
+                conv(1, 4, 8, 7, 9, 5, 2, "valid", 1),
+                conv(2, 5, 13, 12, 6, 3, 1, "same", 2),
+                conv(3, 20, 7, 8, 67, 2, 1, "same", 1),
+                conv(128, 1, 28, 28, 32, 3, 1, "valid", 1),
+                conv(128, 32, 13, 13, 64, 3, 1, "valid", 1),
+                conv(128, 64, 5, 5, 64, 3, 1, "valid", 1));
+    }
+
+    /**
+     * Bounds as for GEMM: |a - r| <= 2 gamma(K+2) * s per element, K the pass's reduction length and s the same
+     * pass over |inputs| (computed by the CPU reference on absolute values).
+     */
+    private static void convolution(List<Case> cases) {
+        for (ConvShape cs : convShapes()) {
+            Conv2dGeometry g = cs.g();
+            int fwdK = g.cIn() * g.kh() * g.kw();
+            int dataK = g.cOut() * g.kh() * g.kw();
+            int filterK = g.n() * g.outH() * g.outW();
+            cases.add(new Case("conv2dForward", cs.name(), r -> {
+                float[] x = uniform(r, (int) g.inputShape().size(), -1, 1);
+                float[] w = uniform(r, (int) g.weightShape().size(), -1, 1);
+                double[] scale = absolutePass(g.outputShape(), (cpu, out) -> cpu.conv2dForward(out,
+                        abs(x, g.inputShape()), abs(w, g.weightShape()), g));
+                return new Setup()
+                        .input("x", g.inputShape(), x)
+                        .input("w", g.weightShape(), w)
+                        .output("y", g.outputShape(), Tolerance.scaled(Tolerance.gemmBound(GemmPrecision.FP32, fwdK),
+                                scale))
+                        .run((b, t) -> {
+                            b.conv2dForward(t.get("y"), t.get("x"), t.get("w"), g);
+                            return NONE;
+                        });
+            }));
+            cases.add(new Case("conv2dBackwardData", cs.name(), r -> {
+                float[] dy = uniform(r, (int) g.outputShape().size(), -1, 1);
+                float[] w = uniform(r, (int) g.weightShape().size(), -1, 1);
+                double[] scale = absolutePass(g.inputShape(), (cpu, out) -> cpu.conv2dBackwardData(out,
+                        abs(dy, g.outputShape()), abs(w, g.weightShape()), g));
+                return new Setup()
+                        .input("dy", g.outputShape(), dy)
+                        .input("w", g.weightShape(), w)
+                        .output("dx", g.inputShape(), Tolerance.scaled(Tolerance.gemmBound(GemmPrecision.FP32, dataK),
+                                scale))
+                        .run((b, t) -> {
+                            b.conv2dBackwardData(t.get("dx"), t.get("dy"), t.get("w"), g);
+                            return NONE;
+                        });
+            }));
+            cases.add(new Case("conv2dBackwardFilter", cs.name(), r -> {
+                float[] dy = uniform(r, (int) g.outputShape().size(), -1, 1);
+                float[] x = uniform(r, (int) g.inputShape().size(), -1, 1);
+                double[] scale = absolutePass(g.weightShape(), (cpu, out) -> cpu.conv2dBackwardFilter(out,
+                        abs(dy, g.outputShape()), abs(x, g.inputShape()), g));
+                return new Setup()
+                        .input("dy", g.outputShape(), dy)
+                        .input("x", g.inputShape(), x)
+                        .output("dw", g.weightShape(), Tolerance.scaled(Tolerance.gemmBound(GemmPrecision.FP32,
+                                filterK), scale))
+                        .run((b, t) -> {
+                            withPlannedWorkspace(b, g, () -> b.conv2dBackwardFilter(t.get("dw"), t.get("dy"),
+                                    t.get("x"), g));
+                            return NONE;
+                        });
+            }));
+        }
+    }
+
+    /**
+     * Runs {@code call} as a built model would: the shape planned first, with a workspace of the size the plan
+     * asked for (a separate allocation here, released after), so that split reductions are exercised too.
+     */
+    private static void withPlannedWorkspace(Backend b, Conv2dGeometry g, Runnable call) {
+        long floats = b.planConv2d(g).workspaceFloats();
+        if (floats == 0) {
+            call.run();
+            return;
+        }
+        Storage ws = b.allocate(floats, "crosscheck conv workspace");
+        try {
+            b.useWorkspace(new Tensor(ws, 0, Shape.of(Math.toIntExact(floats)), "workspace"));
+            call.run();
+            b.synchronize();
+        } finally {
+            b.useWorkspace(null);
+            ws.close();
+        }
+    }
+
+    private interface CpuPass {
+        void run(CpuBackend cpu, Tensor out);
+    }
+
+    /** The pass computed on the CPU over absolute values: the scale of each output's rounding error. */
+    private static double[] absolutePass(Shape outShape, CpuPass pass) {
+        try (CpuBackend cpu = new CpuBackend()) {
+            Tensor out = Tensor.zeros(outShape);
+            pass.run(cpu, out);
+            float[] v = out.toArray();
+            double[] scale = new double[v.length];
+            for (int i = 0; i < v.length; i++) {
+                scale[i] = v[i];
+            }
+            return scale;
+        }
+    }
+
+    private static Tensor abs(float[] values, Shape shape) {
+        float[] a = new float[values.length];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = Math.abs(values[i]);
+        }
+        return Tensor.wrap(a, shape);
+    }
+
+    private static Pool2dGeometry pool(int n, int c, int h, int w, int kh, int kw, int stride, String padding) {
+        Padding pad = Padding.keras(padding, h, w, kh, kw, stride, stride, 1, 1);
+        return new Pool2dGeometry(n, c, h, w, kh, kw, stride, stride, pad);
+    }
+
+    /** Pool shapes: the cnn's two (batch 128), overlapping and padded windows, 'same' with extra bottom/right. */
+    static List<Pool2dGeometry> poolGeometries() {
+        return List.of(
+                pool(128, 32, 26, 26, 2, 2, 2, "valid"),
+                pool(128, 64, 11, 11, 2, 2, 2, "valid"),
+                pool(7, 3, 7, 9, 3, 3, 2, "same"),
+                pool(1, 2, 8, 7, 3, 2, 1, "same"),
+                pool(7, 1, 5, 5, 2, 2, 2, "same"));
+    }
+
+    /**
+     * Pooling is exact: the same comparisons, the same additions in the same order (the CUDA kernels gather in the
+     * CPU's scatter order; averages sum in double). Inputs on a grid of halves make ties common, so the first
+     * maximum rule is tested too.
+     */
+    private static void pooling(List<Case> cases) {
+        for (Pool2dGeometry g : poolGeometries()) {
+            String name = "x" + g.inputShape() + " " + g.kh() + "x" + g.kw() + " s" + g.strideH() + " pad "
+                    + g.pad().top() + "/" + g.pad().bottom() + "/" + g.pad().left() + "/" + g.pad().right();
+            int in = (int) g.inputShape().size();
+            int out = (int) g.outputShape().size();
+            cases.add(new Case("maxPool2dForward", name + " ties", r -> new Setup()
+                    .input("x", g.inputShape(), halves(uniform(r, in, -4, 4)))
+                    .output("y", g.outputShape(), Tolerance.exact())
+                    .output("argmax", g.outputShape(), Tolerance.exact())
+                    .run((b, t) -> {
+                        b.maxPool2dForward(t.get("y"), t.get("argmax"), t.get("x"), g);
+                        return NONE;
+                    })));
+            cases.add(new Case("maxPool2dBackward", name, r -> {
+                float[] x = uniform(r, in, -1, 1);
+                Tensor y = Tensor.zeros(g.outputShape());
+                Tensor argmax = Tensor.zeros(g.outputShape());
+                try (CpuBackend cpu = new CpuBackend()) {
+                    cpu.maxPool2dForward(y, argmax, Tensor.wrap(x, g.inputShape()), g);
+                }
+                return new Setup()
+                        .input("dy", g.outputShape(), uniform(r, out, -1, 1))
+                        .input("x", g.inputShape(), x)
+                        .input("y", g.outputShape(), y.toArray())
+                        .input("argmax", g.outputShape(), argmax.toArray())
+                        .output("dx", g.inputShape(), Tolerance.exact())
+                        .run((b, t) -> {
+                            b.maxPool2dBackward(t.get("dx"), t.get("dy"), t.get("x"), t.get("y"), t.get("argmax"), g);
+                            return NONE;
+                        });
+            }));
+            cases.add(new Case("avgPool2dForward", name, r -> new Setup()
+                    .input("x", g.inputShape(), uniform(r, in, -1, 1))
+                    .output("y", g.outputShape(), Tolerance.exact())
+                    .run((b, t) -> {
+                        b.avgPool2dForward(t.get("y"), t.get("x"), g);
+                        return NONE;
+                    })));
+            cases.add(new Case("avgPool2dBackward", name, r -> new Setup()
+                    .input("dy", g.outputShape(), uniform(r, out, -1, 1))
+                    .output("dx", g.inputShape(), Tolerance.exact())
+                    .run((b, t) -> {
+                        b.avgPool2dBackward(t.get("dx"), t.get("dy"), g);
+                        return NONE;
+                    })));
+        }
+    }
+
+    private static float[] halves(float[] v) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.round(v[i] * 2) / 2f;
+        }
+        return v;
     }
 
     // ---- activations ------------------------------------------------------------------------------------------

@@ -81,6 +81,16 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public ConvPlan planConv2d(Conv2dGeometry g) {
+        return delegate.planConv2d(g);
+    }
+
+    @Override
+    public void useWorkspace(Tensor workspace) {
+        delegate.useWorkspace(workspace);
+    }
+
+    @Override
     public void conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
         delegate.conv2dForward(y, x, w, g);
     }
@@ -101,8 +111,8 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g) {
-        delegate.maxPool2dBackward(dx, dy, argmax, g);
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Tensor argmax, Pool2dGeometry g) {
+        delegate.maxPool2dBackward(dx, dy, x, y, argmax, g);
     }
 
     @Override

@@ -112,6 +112,15 @@ public final class ShapeChecks {
         shapeIs(op, "output", y, g.outputShape());
     }
 
+    /** dx and x are the input's shape, dy, y and argmax the output's. */
+    public static void maxPool2dBackward(String op, Tensor dx, Tensor dy, Tensor x, Tensor y, Tensor argmax,
+                                         Pool2dGeometry g) {
+        pool2d(op, dy, dx, g);
+        shapeIs(op, "argmax", argmax, g.outputShape());
+        shapeIs(op, "x", x, g.inputShape());
+        shapeIs(op, "y", y, g.outputShape());
+    }
+
     /** Returns {rows, classes} for a row-wise op over the last axis of a 2D tensor. */
     public static int[] rows(String op, Tensor t) {
         rankIs(op, "input", t, 2);

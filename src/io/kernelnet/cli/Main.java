@@ -36,12 +36,12 @@ public final class Main {
     static final String USAGE = String.join("\n",
             "usage: kernelnet <command> [options]",
             "  train     [--model mlp|cnn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--optimizer adam|sgd]",
-            "            [--device auto|cpu|cpu-reference|cuda] [--engine kernels|vendor] [--tf32] [--seed N] [--save FILE]",
+            "            [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32] [--seed N] [--save FILE]",
             "            [--metrics-out FILE.json] [--log FILE.csv|FILE.json] [--summary] [--deterministic]",
             "  evaluate  --weights FILE [--data DIR] [--device auto|cpu|cpu-reference|cuda] [--batch N]",
             "  predict   --weights FILE --index I [--data DIR] [--device auto|cpu|cpu-reference|cuda]",
             "  info      Java, devices, CUDA/cuBLAS/cuDNN versions (or why none)",
-            "  selftest  [--device cuda] [--engine kernels|vendor] [--tf32] [--deterministic]: every GPU op against",
+            "  selftest  [--device cuda] [--engine auto|kernels|vendor] [--tf32] [--deterministic]: every GPU op against",
             "            the CPU reference",
             "Data: the bundled MNIST subset (8,000 train / 2,000 test) unless --data DIR names the four standard",
             "MNIST or Fashion-MNIST IDX files.",
@@ -123,7 +123,7 @@ public final class Main {
     private static CudaOptions cudaOptions(Args a) {
         Engine engine;
         try {
-            engine = Engine.parse(a.get("engine", "kernels"));
+            engine = Engine.parse(a.get("engine", "auto"));
         } catch (IllegalArgumentException e) {
             throw a.error("--" + e.getMessage());
         }

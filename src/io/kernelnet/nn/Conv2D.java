@@ -124,6 +124,11 @@ public final class Conv2D extends Layer {
     }
 
     @Override
+    public List<Conv2dGeometry> convolutions(List<Shape> inputs, int n) {
+        return List.of(geometry(n, inputs.get(0)));
+    }
+
+    @Override
     public void forward(Backend backend, LayerStep step) {
         Conv2dGeometry g = geometry(step.n, step.input().shape().perExample());
         backend.conv2dForward(step.output, step.input(), step.params[0], g);

@@ -1,6 +1,8 @@
 package io.kernelnet.nn;
 
+import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.tensor.Shape;
+import java.util.List;
 
 /** One node of a built model: a layer (or the input), its inputs and the plan indices of its buffers. */
 final class GraphNode {
@@ -18,6 +20,8 @@ final class GraphNode {
     /** Output (and gradient) alias the single input's buffers under another shape (Flatten). */
     boolean aliased;
     int consumers;
+    /** The backend's build-time decision for each convolution this layer runs (summary() prints them). */
+    List<ConvPlan> convPlans = List.of();
 
     GraphNode(Layer layer, String owner, int[] inputs) {
         this.layer = layer;

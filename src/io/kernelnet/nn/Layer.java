@@ -1,6 +1,7 @@
 package io.kernelnet.nn;
 
 import io.kernelnet.backend.Backend;
+import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.tensor.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,6 +36,14 @@ public abstract class Layer {
 
     /** Per-example shapes of extra batch buffers (max-pool indices, dropout masks, pre-activations). */
     public List<Shape> scratch(List<Shape> inputs) {
+        return List.of();
+    }
+
+    /**
+     * The convolutions this layer runs for batches of up to {@code n} (Conv2D: its one geometry), which the model
+     * has the backend plan at build time ({@link Backend#planConv2d}).
+     */
+    public List<Conv2dGeometry> convolutions(List<Shape> inputs, int n) {
         return List.of();
     }
 

@@ -33,7 +33,7 @@ public final class MaxPooling2D extends Pooling2D {
     @Override
     public void backward(Backend backend, LayerStep step) {
         if (step.dInput() != null) {
-            backend.maxPool2dBackward(step.dInput(), step.dOutput, step.scratch[0],
+            backend.maxPool2dBackward(step.dInput(), step.dOutput, step.input(), step.output, step.scratch[0],
                     geometry(step.n, step.input().shape().perExample()));
         }
     }

@@ -1,6 +1,8 @@
 package io.kernelnet.nn;
 
 import io.kernelnet.backend.Backend;
+import io.kernelnet.backend.Conv2dGeometry;
+import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.Philox;
 import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.nn.MemoryPlan.Region;
@@ -51,6 +53,8 @@ public class Model implements AutoCloseable {
     private int inputBuffer;
     private int targetBuffer;
     private int accumulator = -1;
+    /** The convolutions' shared workspace in the plan, or -1 when no layer's plan needs one. */
+    private int convWorkspace = -1;
     /** Index of the node whose output the loss reads: the logits before a fused softmax, else the output. */
     private int lossNode;
     private boolean fusedSoftmax;
@@ -211,6 +215,23 @@ public class Model implements AutoCloseable {
         if (largestFanOut > 0) {
             accumulator = pb.add(Region.SCRATCH, "gradient accumulator", Shape.of(batchSize, Math.toIntExact(largestFanOut)));
         }
+        // each convolution planned once here (engine, algorithms); one workspace, the largest any asks for
+        long workspaceFloats = 0;
+        for (GraphNode g : graph) {
+            if (g.isInput()) {
+                continue;
+            }
+            List<ConvPlan> plans = new ArrayList<>();
+            for (Conv2dGeometry conv : g.layer.convolutions(inputShapes(graph, g), batchSize)) {
+                ConvPlan p = onBackend.planConv2d(conv);
+                plans.add(p);
+                workspaceFloats = Math.max(workspaceFloats, p.workspaceFloats());
+            }
+            g.convPlans = List.copyOf(plans);
+        }
+        if (workspaceFloats > 0) {
+            convWorkspace = pb.add(Region.SCRATCH, "conv workspace", Shape.of(Math.toIntExact(workspaceFloats)));
+        }
         MemoryPlan laidOut = pb.layOut();
         try {
             laidOut.allocate(onBackend, "model");
@@ -220,6 +241,9 @@ public class Model implements AutoCloseable {
             throw new IllegalStateException("build: could not allocate the memory plan of " + MemoryPlan.humanBytes(
                     laidOut.totalBytes()) + " for batch " + batchSize + " on " + onBackend.name() + ": "
                     + e.getMessage() + "\n" + laidOut, e);
+        }
+        if (convWorkspace >= 0) {
+            onBackend.useWorkspace(laidOut.tensor(convWorkspace));
         }
         this.plan = laidOut;
         this.backend = onBackend;
@@ -949,6 +973,12 @@ public class Model implements AutoCloseable {
                     && nodes.get(i + 1).layer instanceof ActivationLayer ? nodes.get(i + 1) : g;
             sb.append(String.format("%-34s %-22s %12d%n", g.layer.name() + " (" + g.layer.getClass().getSimpleName() + ")",
                     "(None, " + shown.shape.toString().replace("[", "").replace("]", "") + ")", params));
+            for (ConvPlan p : g.convPlans) {
+                if (p.description().isEmpty()) {
+                    continue;
+                }
+                sb.append("    conv on ").append(backend.name()).append(": ").append(p.description()).append('\n');
+            }
         }
         sb.append(rule);
         sb.append(String.format("Total params: %d (%s)%n", total, MemoryPlan.humanBytes(total * Float.BYTES)));
@@ -967,6 +997,13 @@ public class Model implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            if (convWorkspace >= 0 && backend != null) {
+                try {
+                    backend.useWorkspace(null);  // the backend must not keep a pointer into freed memory
+                } catch (IllegalStateException e) {
+                    log.debug("backend already closed; its workspace pointer went with it");
+                }
+            }
             if (plan != null) {
                 plan.release();
             }

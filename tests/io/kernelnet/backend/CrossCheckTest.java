@@ -60,6 +60,52 @@ class CrossCheckTest {
                 && !c.shape().contains("N=0") && small(c), "c");
     }
 
+    @Test
+    void aConvolutionPassWithOneElementNudgedFailsEveryCaseOfThatPass() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
+                super.conv2dBackwardData(dx, dy, w, g);
+                nudgeLargest(dx);
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("conv2dBackwardData") && !c.shape().startsWith("x[128,"),
+                "dx");
+    }
+
+    @Test
+    void aMaxPoolKeepingTheLastOfTiedMaximaFails() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
+                super.maxPool2dForward(y, argmax, x, g);
+                // the last maximum of each window instead of the first: argmax differs wherever a window has a tie
+                float[] xs = x.toArray();
+                float[] ys = y.toArray();
+                float[] as = argmax.toArray();
+                int plane = g.h() * g.w();
+                int outPlane = g.outH() * g.outW();
+                for (int q = 0; q < as.length; q++) {
+                    int p = q / outPlane;
+                    int oh = q % outPlane / g.outW();
+                    int ow = q % g.outW();
+                    for (int ih = Math.max(oh * g.strideH() - g.pad().top(), 0);
+                         ih < Math.min(oh * g.strideH() - g.pad().top() + g.kh(), g.h()); ih++) {
+                        for (int iw = Math.max(ow * g.strideW() - g.pad().left(), 0);
+                             iw < Math.min(ow * g.strideW() - g.pad().left() + g.kw(), g.w()); iw++) {
+                            if (xs[p * plane + ih * g.w() + iw] == ys[q]) {
+                                as[q] = ih * g.w() + iw;
+                            }
+                        }
+                    }
+                }
+                upload(argmax, as, 0);
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("maxPool2dForward") && !c.shape().startsWith("x[128,"),
+                "argmax");
+    }
+
     /** Adds 0.1% (plus 1e-3) to the element of largest magnitude: the kind of error a wrong tile edge makes. */
     private static void nudgeLargest(Tensor t) {
         float[] a = t.hostArray();

@@ -135,7 +135,7 @@ class MainTest {
                 Arguments.of(List.of("train", "--model", "resnet"), List.of("--model must be mlp or cnn", "'resnet'")),
                 Arguments.of(List.of("train", "--device", "tpu"), List.of("train: --device must be", "'tpu'")),
                 Arguments.of(List.of("train", "--device", "cuda:x"), List.of("--device must be", "'cuda:x'")),
-                Arguments.of(List.of("train", "--engine", "magic"), List.of("train: --engine must be kernels or vendor", "'magic'")),
+                Arguments.of(List.of("train", "--engine", "magic"), List.of("train: --engine must be auto, kernels or vendor", "'magic'")),
                 Arguments.of(List.of("selftest", "--engine", "magic"), List.of("selftest: --engine must be", "'magic'")),
                 Arguments.of(List.of("evaluate"), List.of("evaluate: --weights is required")),
                 Arguments.of(List.of("evaluate", "--weights", "no-such.safetensors"), List.of("--weights no-such.safetensors: no such file")),

@@ -108,8 +108,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g) {
-        CpuPool.maxBackward(dx, dy, argmax, g);
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Tensor argmax, Pool2dGeometry g) {
+        CpuPool.maxBackward(dx, dy, x, y, argmax, g);
     }
 
     @Override

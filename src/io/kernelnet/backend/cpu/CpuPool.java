@@ -50,10 +50,10 @@ final class CpuPool {
         }
     }
 
-    static void maxBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g) {
+    /** Routes by argmax alone; x and y are only shape-checked (the signature every backend shares). */
+    static void maxBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Tensor argmax, Pool2dGeometry g) {
         String op = "maxPool2dBackward";
-        ShapeChecks.pool2d(op, dy, dx, g);
-        ShapeChecks.shapeIs(op, "argmax", argmax, g.outputShape());
+        ShapeChecks.maxPool2dBackward(op, dx, dy, x, y, argmax, g);
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
         float[] ia = argmax.hostArray();

@@ -8,6 +8,7 @@ import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
+import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.backend.SgdStep;
 import io.kernelnet.backend.ShapeChecks;
@@ -16,6 +17,9 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import jcuda.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +47,23 @@ public final class CudaBackend implements Backend {
     private KernelModule kernels;
     private ScalarReducer reducer;
     private GemmEngine gemm;
+    private KernelConv ourConv;
+    /** cuDNN, opened under engines vendor and auto; null when not asked for or when it could not load. */
+    private ConvEngine vendorConv;
+    private String vendorConvUnavailable;
+    /** Per convolution shape (batch set to 0): the engine chosen at build time, remembered for the run. */
+    private final Map<Conv2dGeometry, ConvRoute> convRoutes = new HashMap<>();
+    private final long workspaceLimitBytes;
+    private DevicePointer workspace;
+    private long workspaceBytes;
+    private long ourConvCalls;
+    private long vendorConvCalls;
+    private long ourPoolCalls;
+    private long vendorPoolCalls;
     private boolean closed;
+
+    /** System property: the largest convolution workspace in MiB that a plan may ask for (default 256). */
+    public static final String WORKSPACE_PROPERTY = "kernelnet.cuda.workspaceMiB";
 
     /**
      * Opens device {@code ordinal}. Throws IllegalStateException with the reason when CUDA is not usable here
@@ -63,6 +83,7 @@ public final class CudaBackend implements Backend {
         this.tf32 = options.tf32();
         this.deterministic = options.deterministic();
         this.multiprocessors = info.multiprocessors();
+        this.workspaceLimitBytes = Long.getLong(WORKSPACE_PROPERTY, 256) << 20;
         this.device = Device.cuda(ordinal, info.name());
         this.context = new CudaContext(info);
         try {
@@ -72,6 +93,16 @@ public final class CudaBackend implements Backend {
             reducer = new ScalarReducer(context, kernels, staging, memory);
             gemm = options.engine() == Engine.VENDOR ? new CublasGemm(context, tf32)
                     : new KernelGemm(kernels, multiprocessors, tf32);
+            ourConv = new KernelConv(kernels, multiprocessors);
+            if (engine != Engine.KERNELS) {
+                try {
+                    vendorConv = new CudnnConv(context, deterministic);
+                } catch (IllegalStateException | CudaException e) {
+                    vendorConvUnavailable = e.getMessage();
+                    log.warn("cuDNN not available ({}): convolution and pooling run on our kernels",
+                            vendorConvUnavailable);
+                }
+            }
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -82,7 +113,19 @@ public final class CudaBackend implements Backend {
     /** "cuda:0 NVIDIA H100 80GB HBM3 (sm_90, 79 GiB), engine kernels" (", tf32" when on). */
     public String description() {
         return context.info().summary() + ", engine " + engine.label() + (tf32 ? ", tf32" : "")
-                + (deterministic ? ", deterministic" : "");
+                + (deterministic ? ", deterministic" : "") + ", conv " + convDescription();
+    }
+
+    /** "kernels", "cuDNN 9.19.0", "auto (kernels or cuDNN 9.19.0 per shape)" or "kernels (cuDNN unavailable)". */
+    public String convDescription() {
+        if (engine == Engine.KERNELS) {
+            return ourConv.description();
+        }
+        if (vendorConv == null) {
+            return ourConv.description() + " (cuDNN unavailable)";
+        }
+        return engine == Engine.VENDOR ? vendorConv.description()
+                : "auto (kernels or " + vendorConv.description() + " per shape)";
     }
 
     public CudaDeviceInfo deviceInfo() {
@@ -254,48 +297,282 @@ public final class CudaBackend implements Backend {
         elementwise(op, Kernel.ADD, n, arg(ptr(op, "y", y)), arg(ptr(op, "a", a)), arg(ptr(op, "b", b)), arg(n));
     }
 
-    // ---- convolution and pooling: cuDNN, part 2 ------------------------------------------------------------
+    // ---- convolution and pooling: our kernels or cuDNN (Engine), chosen per shape at build time ------------------
+
+    /** Build-time planning: which engine computes convolutions of this shape, and the scratch it needs. */
+    @Override
+    public ConvPlan planConv2d(Conv2dGeometry g) {
+        String op = "planConv2d";
+        open(op);
+        if (g == null) {
+            throw ShapeChecks.error(op, "geometry is null");
+        }
+        ConvRoute route = decide(g, true);
+        convRoutes.put(g.withBatch(0), route);
+        return new ConvPlan(LaunchConfig.ceilDiv(route.workspaceBytes(), Float.BYTES), route.description());
+    }
+
+    @Override
+    public void useWorkspace(Tensor ws) {
+        String op = "useWorkspace";
+        open(op);
+        if (ws == null) {
+            workspace = null;
+            workspaceBytes = 0;
+        } else {
+            workspace = ptr(op, "workspace", ws);
+            workspaceBytes = ws.size() * Float.BYTES;
+        }
+    }
 
     @Override
     public void conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
-        throw notYet("conv2dForward");
+        String op = "conv2dForward";
+        open(op);
+        ShapeChecks.conv2d(op, y, x, w, g);
+        countAll(op, y, x, w);
+        ConvEngine e = convEngine(g);
+        e.conv2dForward(ptr(op, "y", y), ptr(op, "x", x), ptr(op, "w", w), g, workspace, workspaceBytes);
+        countConv(e);
     }
 
     @Override
     public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
-        throw notYet("conv2dBackwardData");
+        String op = "conv2dBackwardData";
+        open(op);
+        ShapeChecks.conv2d(op, dy, dx, w, g);
+        countAll(op, dy, dx, w);
+        ConvEngine e = convEngine(g);
+        e.conv2dBackwardData(ptr(op, "dx", dx), ptr(op, "dy", dy), ptr(op, "w", w), g, workspace, workspaceBytes);
+        countConv(e);
     }
 
     @Override
     public void conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g) {
-        throw notYet("conv2dBackwardFilter");
+        String op = "conv2dBackwardFilter";
+        open(op);
+        ShapeChecks.conv2d(op, dy, x, dw, g);
+        countAll(op, dy, x, dw);
+        ConvEngine e = convEngine(g);
+        e.conv2dBackwardFilter(ptr(op, "dw", dw), ptr(op, "dy", dy), ptr(op, "x", x), g, workspace, workspaceBytes);
+        countConv(e);
     }
 
     @Override
     public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
-        throw notYet("maxPool2dForward");
+        String op = "maxPool2dForward";
+        open(op);
+        ShapeChecks.pool2d(op, y, x, g);
+        ShapeChecks.shapeIs(op, "argmax", argmax, g.outputShape());
+        countAll(op, y, x);
+        ConvEngine e = poolEngine(g);
+        e.maxPool2dForward(ptr(op, "y", y), ptr(op, "argmax", argmax), ptr(op, "x", x), g);
+        countPool(e);
     }
 
+    /** As the CPU reference, except that argmax values are not validated (an index outside the plane never matches). */
     @Override
-    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g) {
-        throw notYet("maxPool2dBackward");
+    public void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Tensor argmax, Pool2dGeometry g) {
+        String op = "maxPool2dBackward";
+        open(op);
+        ShapeChecks.maxPool2dBackward(op, dx, dy, x, y, argmax, g);
+        countAll(op, dx, dy);
+        ConvEngine e = poolEngine(g);
+        e.maxPool2dBackward(ptr(op, "dx", dx), ptr(op, "dy", dy), ptr(op, "x", x), ptr(op, "y", y),
+                ptr(op, "argmax", argmax), g);
+        countPool(e);
     }
 
     @Override
     public void avgPool2dForward(Tensor y, Tensor x, Pool2dGeometry g) {
-        throw notYet("avgPool2dForward");
+        String op = "avgPool2dForward";
+        open(op);
+        ShapeChecks.pool2d(op, y, x, g);
+        countAll(op, y, x);
+        ConvEngine e = poolEngine(g);
+        e.avgPool2dForward(ptr(op, "y", y), ptr(op, "x", x), g);
+        countPool(e);
     }
 
     @Override
     public void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dGeometry g) {
-        throw notYet("avgPool2dBackward");
+        String op = "avgPool2dBackward";
+        open(op);
+        ShapeChecks.pool2d(op, dy, dx, g);
+        countAll(op, dx, dy);
+        ConvEngine e = poolEngine(g);
+        e.avgPool2dBackward(ptr(op, "dx", dx), ptr(op, "dy", dy), g);
+        countPool(e);
     }
 
-    /** Loud on purpose: a silent CPU fallback would let a GPU test compare the CPU with itself. */
-    private UnsupportedOperationException notYet(String op) {
-        open(op);
-        return new UnsupportedOperationException(op
-                + ": not yet on the CUDA backend (cuDNN path comes in part 2); use --device cpu");
+    /** Convolution calls run by our kernels ({@link Engine#KERNELS}) or by cuDNN ({@link Engine#VENDOR}). */
+    public long convCalls(Engine which) {
+        return which == Engine.VENDOR ? vendorConvCalls : which == Engine.KERNELS ? ourConvCalls : 0;
+    }
+
+    /** Pooling calls run by our kernels or by cuDNN. */
+    public long poolCalls(Engine which) {
+        return which == Engine.VENDOR ? vendorPoolCalls : which == Engine.KERNELS ? ourPoolCalls : 0;
+    }
+
+    /** Whether the cuDNN engine is open (engine vendor or auto, and it loaded). */
+    public boolean vendorConvAvailable() {
+        return vendorConv != null;
+    }
+
+    /** Why the cuDNN engine is not open, or null. */
+    public String vendorConvUnavailableReason() {
+        return vendorConvUnavailable;
+    }
+
+    /** What convolutions of this shape (any batch) run on: the planned route, or null before any plan or call. */
+    public String convChoice(Conv2dGeometry g) {
+        ConvRoute r = convRoutes.get(g.withBatch(0));
+        return r == null ? null : r.description();
+    }
+
+    /** The engine for a convolution shape: as planned at build time; planned now (untimed) when it was not. */
+    private ConvEngine convEngine(Conv2dGeometry g) {
+        return convRoutes.computeIfAbsent(g.withBatch(0), key -> decide(g, false)).engine();
+    }
+
+    /**
+     * Pooling: cuDNN under engine vendor when it loaded and can express the padding (it pads symmetrically only),
+     * otherwise our kernels; a function of the geometry, so a max-pool's backward runs where its forward ran.
+     */
+    private ConvEngine poolEngine(Pool2dGeometry g) {
+        return engine == Engine.VENDOR && vendorConv != null && CudnnConv.supports(g) ? vendorConv : ourConv;
+    }
+
+    private void countConv(ConvEngine e) {
+        if (e == ourConv) {
+            ourConvCalls++;
+        } else {
+            vendorConvCalls++;
+        }
+    }
+
+    private void countPool(ConvEngine e) {
+        if (e == ourConv) {
+            ourPoolCalls++;
+        } else {
+            vendorPoolCalls++;
+        }
+    }
+
+    private static void countAll(String op, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            count(op, t);
+        }
+    }
+
+    /** A decision for one convolution shape: who, the scratch bytes it wants, and why (for summary()). */
+    record ConvRoute(ConvEngine engine, long workspaceBytes, String description) {
+    }
+
+    /**
+     * KERNELS: ours. VENDOR: cuDNN unless it did not load or refuses the shape (then ours, and the description says
+     * why). AUTO: both timed on this shape when {@code timed} (build time), the faster wins; untimed, ours.
+     */
+    private ConvRoute decide(Conv2dGeometry g, boolean timed) {
+        ConvEngine.ConvChoice ours = ourConv.plan(g, workspaceLimitBytes);
+        String oursText = "kernels: " + ours.description();
+        if (engine == Engine.KERNELS) {
+            return new ConvRoute(ourConv, ours.workspaceBytes(), oursText);
+        }
+        if (vendorConv == null) {
+            return new ConvRoute(ourConv, ours.workspaceBytes(), oursText + " (cuDNN unavailable)");
+        }
+        ConvEngine.ConvChoice theirs;
+        try {
+            theirs = vendorConv.plan(g, workspaceLimitBytes);
+        } catch (UnsupportedOperationException e) {
+            log.info("conv {}: cuDNN cannot run this shape ({}); our kernels will", shapeText(g), e.getMessage());
+            return new ConvRoute(ourConv, ours.workspaceBytes(), oursText + " (cuDNN: " + e.getMessage() + ")");
+        }
+        String theirsText = "vendor: " + theirs.description();
+        if (engine == Engine.VENDOR) {
+            return new ConvRoute(vendorConv, theirs.workspaceBytes(), theirsText);
+        }
+        if (!timed || g.n() == 0) {
+            return new ConvRoute(ourConv, ours.workspaceBytes(), oursText + " (not timed)");
+        }
+        double[] ms = timeBoth(g, ours, theirs);
+        boolean vendorWins = ms[1] < ms[0];
+        String text = String.format(Locale.ROOT, "%s (%.3f ms vs %s %.3f ms per fwd+bwd)",
+                vendorWins ? theirsText : oursText, vendorWins ? ms[1] : ms[0], vendorWins ? "kernels" : "cuDNN",
+                vendorWins ? ms[0] : ms[1]);
+        log.info("conv {}: {}", shapeText(g), text);
+        return vendorWins ? new ConvRoute(vendorConv, theirs.workspaceBytes(), text)
+                : new ConvRoute(ourConv, ours.workspaceBytes(), text);
+    }
+
+    static String shapeText(Conv2dGeometry g) {
+        return g.inputShape() + " * " + g.weightShape() + " stride " + g.strideH() + "x" + g.strideW() + " pad "
+                + g.pad().top() + "/" + g.pad().bottom() + "/" + g.pad().left() + "/" + g.pad().right()
+                + " dilation " + g.dilationH() + "x" + g.dilationW();
+    }
+
+    /** Runs per engine while timing the forward and both backward passes. */
+    static final int TIMED_RUNS = 5;
+
+    /**
+     * Median milliseconds of forward + backward-data + backward-filter for {ours, cuDNN} on buffers of this shape,
+     * allocated here (build time) and freed before returning; CUDA events, one warm-up run each.
+     */
+    private double[] timeBoth(Conv2dGeometry g, ConvEngine.ConvChoice ours, ConvEngine.ConvChoice theirs) {
+        long x = align64(g.inputShape().size());
+        long w = align64(g.weightShape().size());
+        long y = align64(g.outputShape().size());
+        long wsBytes = Math.max(ours.workspaceBytes(), theirs.workspaceBytes());
+        long ws = align64(LaunchConfig.ceilDiv(wsBytes, Float.BYTES));
+        // x, w, y and their gradients, the workspace
+        CudaStorage s = memory.allocate(2 * (x + w + y) + ws, "conv timing " + shapeText(g));
+        try (EventTimer timer = new EventTimer(context)) {
+            DevicePointer px = s.at(0);
+            DevicePointer pw = s.at(x);
+            DevicePointer py = s.at(x + w);
+            DevicePointer pdx = s.at(x + w + y);
+            DevicePointer pdw = s.at(2 * x + w + y);
+            DevicePointer pdy = s.at(2 * x + 2 * w + y);
+            DevicePointer pws = ws > 0 ? s.at(2 * (x + w + y)) : null;
+            long total = 2 * (x + w + y) + ws;
+            kernels.launch("conv timing", Kernel.FILL, LaunchConfig.elementwiseGrid(total, multiprocessors),
+                    arg(s.at(0)), arg(0.5f), arg((int) Math.min(total, Integer.MAX_VALUE)));
+            double[] result = new double[2];
+            ConvEngine[] engines = {ourConv, vendorConv};
+            for (int e = 0; e < 2; e++) {
+                ConvEngine engineUnderTest = engines[e];
+                double[] runs = new double[TIMED_RUNS];
+                for (int r = -1; r < TIMED_RUNS; r++) {
+                    timer.start();
+                    engineUnderTest.conv2dForward(py, px, pw, g, pws, ws * Float.BYTES);
+                    engineUnderTest.conv2dBackwardData(pdx, pdy, pw, g, pws, ws * Float.BYTES);
+                    engineUnderTest.conv2dBackwardFilter(pdw, pdy, px, g, pws, ws * Float.BYTES);
+                    float ms = timer.stopMillis();
+                    if (r >= 0) {
+                        runs[r] = ms;
+                    }
+                }
+                result[e] = median(runs);
+            }
+            return result;
+        } finally {
+            context.synchronize("conv timing");
+            s.close();
+        }
+    }
+
+    /** 64 floats: the graph layer's alignment. */
+    private static long align64(long floats) {
+        return (floats + 63) / 64 * 64;
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int m = v.length / 2;
+        return v.length % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
     }
 
     // ---- activations --------------------------------------------------------------------------------------
@@ -626,6 +903,11 @@ public final class CudaBackend implements Backend {
                 () -> {
                     if (gemm != null) {
                         gemm.close();
+                    }
+                },
+                () -> {
+                    if (vendorConv != null) {
+                        vendorConv.close();
                     }
                 },
                 () -> {

@@ -6,8 +6,8 @@ package io.kernelnet.backend.cuda;
  * ({@code --deterministic}: no atomics in float sums, deterministic cuDNN algorithms).
  */
 public record CudaOptions(Engine engine, boolean tf32, boolean deterministic) {
-    /** Our kernels, FP32, deterministic off. */
-    public static final CudaOptions DEFAULT = new CudaOptions(Engine.KERNELS, false, false);
+    /** Engine auto (our GEMM, the faster conv engine per shape), FP32, deterministic off. */
+    public static final CudaOptions DEFAULT = new CudaOptions(Engine.AUTO, false, false);
 
     public CudaOptions {
         if (engine == null) {

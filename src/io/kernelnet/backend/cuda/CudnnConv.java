@@ -96,8 +96,7 @@ final class CudnnConv implements ConvEngine {
     CudnnConv(CudaContext context, boolean deterministic) {
         VendorLibraries.Status status = VendorLibraries.cudnn();
         if (!status.loaded()) {
-            throw new IllegalStateException("engine vendor needs cuDNN, which is not available: " + status.detail()
-                    + " (use --engine kernels)");
+            throw new IllegalStateException("cuDNN is not available: " + status.detail());
         }
         this.context = context;
         this.deterministic = deterministic;

@@ -24,7 +24,15 @@ enum Kernel {
     ADAM("kn_adam"),
     SGEMM_64X64("kn_sgemm_64x64"),
     SGEMM_128X128("kn_sgemm_128x128"),
-    SGEMM_TF32_128X128("kn_sgemm_tf32_128x128");
+    SGEMM_TF32_128X128("kn_sgemm_tf32_128x128"),
+    CONV2D_FORWARD("kn_conv2d_forward"),
+    CONV2D_BACKWARD_DATA("kn_conv2d_backward_data"),
+    CONV2D_BACKWARD_FILTER("kn_conv2d_backward_filter"),
+    CONV2D_SUM_SPLITS("kn_conv2d_sum_splits"),
+    MAXPOOL2D_FORWARD("kn_maxpool2d_forward"),
+    MAXPOOL2D_BACKWARD("kn_maxpool2d_backward"),
+    AVGPOOL2D_FORWARD("kn_avgpool2d_forward"),
+    AVGPOOL2D_BACKWARD("kn_avgpool2d_backward");
 
     final String symbol;
 

@@ -1,5 +1,8 @@
 package io.kernelnet.backend.cuda;
 
+import io.kernelnet.backend.Conv2dGeometry;
+import io.kernelnet.backend.Pool2dGeometry;
+
 /**
  * Grid sizes for the kernels, exactly the launch rules of kernels/CONTRACT.md. Pure arithmetic, tested on the host.
  * A grid of 0 blocks is never launched: callers skip empty work first.
@@ -75,6 +78,85 @@ final class LaunchConfig {
                     + batch + " exceeds the grid limit of " + MAX_GRID_YZ);
         }
         return new int[] {(int) ceilDiv(n, tile.size), (int) rows, batch};
+    }
+
+    // ---- convolution (kernels/conv2d.cu) and pooling (kernels/pool2d.cu) -----------------------------------------
+
+    /** Output tile (rows and columns) of a conv2d block, and its K-tile. */
+    static final int CONV_TILE = 64;
+    static final int CONV_TILE_K = 16;
+    /** A backward-filter split sums at least this many of the n*outH*outW products (16 K-tiles). */
+    static final int CONV_MIN_SPLIT_K = 256;
+    /** Backward-filter splits aim at this many blocks per SM. */
+    static final int CONV_BLOCKS_PER_SM = 4;
+
+    /** kn_conv2d_forward: {column tiles over n*outH*outW, row tiles over cOut, 1}. */
+    static int[] convForwardGrid(Conv2dGeometry g) {
+        return convGrid((long) g.n() * g.outH() * g.outW(), g.cOut(), 1);
+    }
+
+    /** kn_conv2d_backward_data: {column tiles over n*h*w, row tiles over cIn, 1}. */
+    static int[] convBackwardDataGrid(Conv2dGeometry g) {
+        return convGrid((long) g.n() * g.h() * g.w(), g.cIn(), 1);
+    }
+
+    /** kn_conv2d_backward_filter: {column tiles over cIn*kh*kw, row tiles over cOut, splits}. */
+    static int[] convBackwardFilterGrid(Conv2dGeometry g, FilterSplit split) {
+        return convGrid((long) g.cIn() * g.kh() * g.kw(), g.cOut(), split.splits());
+    }
+
+    private static int[] convGrid(long columns, long rows, int z) {
+        long x = ceilDiv(columns, CONV_TILE);
+        long y = ceilDiv(rows, CONV_TILE);
+        if (x > Integer.MAX_VALUE || y > MAX_GRID_YZ || z > MAX_GRID_YZ) {
+            throw new IllegalArgumentException("conv2d: a grid of " + x + " x " + y + " x " + z
+                    + " blocks exceeds CUDA's limits");
+        }
+        return new int[] {(int) x, (int) y, z};
+    }
+
+    /**
+     * How backward-filter divides its reduction over K = n*outH*outW: {@code splits} blocks along z, each summing
+     * {@code kPerSplit} (a multiple of the K-tile) into its own partial dw, then kn_conv2d_sum_splits adds them in
+     * order. One split writes dw directly and needs no workspace.
+     */
+    record FilterSplit(int splits, int kPerSplit) {
+        /** Floats of partial sums: splits * |dw|, or none for one split. */
+        long workspaceFloats(Conv2dGeometry g) {
+            return splits <= 1 ? 0 : (long) splits * g.cOut() * g.cIn() * g.kh() * g.kw();
+        }
+    }
+
+    /**
+     * Enough splits for {@link #CONV_BLOCKS_PER_SM} blocks per SM over the output tiles, each split at least
+     * {@link #CONV_MIN_SPLIT_K} long, and no more than {@code workspaceFloats} of partial sums hold (fewer than
+     * two splits: one, writing dw directly).
+     */
+    static FilterSplit convFilterSplit(Conv2dGeometry g, int multiprocessors, long workspaceFloats) {
+        long k = (long) g.n() * g.outH() * g.outW();
+        long filterFloats = (long) g.cOut() * g.cIn() * g.kh() * g.kw();
+        long tiles = ceilDiv(g.cOut(), CONV_TILE) * ceilDiv((long) g.cIn() * g.kh() * g.kw(), CONV_TILE);
+        long splits = ceilDiv((long) CONV_BLOCKS_PER_SM * multiprocessors, tiles);
+        splits = Math.min(splits, k / CONV_MIN_SPLIT_K);
+        splits = Math.min(splits, workspaceFloats / filterFloats);
+        splits = Math.min(splits, MAX_GRID_YZ);
+        if (splits < 2 || k == 0) {
+            return new FilterSplit(1, (int) Math.max(CONV_TILE_K, ceilDiv(k, CONV_TILE_K) * CONV_TILE_K));
+        }
+        long perSplit = ceilDiv(ceilDiv(k, splits), CONV_TILE_K) * CONV_TILE_K;
+        return new FilterSplit((int) ceilDiv(k, perSplit), (int) perSplit);
+    }
+
+    /** The kernels' KnConvShape, field by field (kernels/CONTRACT.md). */
+    static int[] convShape(Conv2dGeometry g, int kPerSplit) {
+        return new int[] {g.n(), g.cIn(), g.h(), g.w(), g.cOut(), g.kh(), g.kw(), g.strideH(), g.strideW(),
+            g.pad().top(), g.pad().left(), g.dilationH(), g.dilationW(), g.outH(), g.outW(), kPerSplit};
+    }
+
+    /** The kernels' KnPoolShape, field by field (kernels/CONTRACT.md). */
+    static int[] poolShape(Pool2dGeometry g) {
+        return new int[] {g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.pad().top(),
+            g.pad().left(), g.outH(), g.outW()};
     }
 
     static long ceilDiv(long a, long b) {

@@ -35,8 +35,15 @@ public final class SelfTest {
         long start = System.nanoTime();
         try (CpuBackend reference = new CpuBackend()) {
             for (CrossCheck.Case c : cases) {
+                long vendorPools = cudnnPoolCalls(underTest);
                 List<CrossCheck.Row> rows = CrossCheck.run(c, reference, underTest, seed);
+                // cuDNN's max-pool keeps no argmax of ours (its backward reads x and y): nothing to compare
+                boolean argmaxKept = cudnnPoolCalls(underTest) == vendorPools;
                 for (CrossCheck.Row row : rows) {
+                    if (!argmaxKept && row.output().equals("argmax")) {
+                        out.printf(format, row.op(), row.output(), row.shape(), "-", "-", "not kept by cuDNN");
+                        continue;
+                    }
                     total++;
                     if (row.pass()) {
                         passed++;
@@ -52,6 +59,10 @@ public final class SelfTest {
         out.printf("selftest: %d of %d checks passed, %d failed (%s, seed %d, %.1f s)%n", passed, total,
                 total - passed, underTest.name(), seed, (System.nanoTime() - start) / 1e9);
         return passed == total;
+    }
+
+    private static long cudnnPoolCalls(Backend b) {
+        return b instanceof CudaBackend cuda ? cuda.poolCalls(Engine.VENDOR) : 0;
     }
 
     private static String number(double v) {

@@ -161,7 +161,8 @@ class PoolTest {
         cpu.maxPool2dForward(y, argmax, Tensor.wrap(new float[] {1, 3, 2}, Shape.of(1, 1, 1, 3)), g);
         assertArrayEquals(new float[] {1, 1}, argmax.toArray());
         Tensor dx = OffsetTensors.output(Shape.of(1, 1, 1, 3));
-        cpu.maxPool2dBackward(dx, OffsetTensors.of(new float[] {10, 20}, Shape.of(1, 1, 1, 2)), argmax, g);
+        cpu.maxPool2dBackward(dx, OffsetTensors.of(new float[] {10, 20}, Shape.of(1, 1, 1, 2)),
+                Tensor.wrap(new float[] {1, 3, 2}, Shape.of(1, 1, 1, 3)), y, argmax, g);
         assertArrayEquals(new float[] {0, 30, 0}, dx.toArray());
         OffsetTensors.assertNothingWrittenOutside("dx", dx);
     }
@@ -197,7 +198,7 @@ class PoolTest {
         Tensor argmax = OffsetTensors.of(new float[(int) g.outputShape().size()], g.outputShape());
         cpu.maxPool2dForward(y, argmax, Tensor.wrap(x, g.inputShape()), g);
         Tensor dx = OffsetTensors.output(g.inputShape());
-        cpu.maxPool2dBackward(dx, OffsetTensors.of(dy, g.outputShape()), argmax, g);
+        cpu.maxPool2dBackward(dx, OffsetTensors.of(dy, g.outputShape()), Tensor.wrap(x, g.inputShape()), y, argmax, g);
         OffsetTensors.assertNothingWrittenOutside("dx", dx);
 
         Tensor scratch = Tensor.zeros(g.outputShape());
@@ -240,16 +241,20 @@ class PoolTest {
                 "input", "[2, 2, 4, 4]");
         assertRefusedBy("avgPool2dBackward", () -> cpu.avgPool2dBackward(x, Tensor.zeros(Shape.of(2, 3, 2, 3)), g),
                 "output", "[2, 3, 2, 3]");
-        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(Tensor.zeros(Shape.of(2, 3, 4, 5)), y, y, g),
+        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(Tensor.zeros(Shape.of(2, 3, 4, 5)), y, x, y, y, g),
                 "input", "[2, 3, 4, 5]");
 
         Tensor outOfPlane = Tensor.zeros(g.outputShape());
         cpu.fill(outOfPlane, 16);
-        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, outOfPlane, g),
+        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, x, y, outOfPlane, g),
                 "argmax 16.0", "4x4 input plane");
         Tensor fractional = Tensor.zeros(g.outputShape());
         cpu.fill(fractional, 1.5f);
-        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, fractional, g), "argmax 1.5");
+        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, x, y, fractional, g), "argmax 1.5");
+        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, y, y, y, g), "x", "[2, 3, 2, 2]",
+                "[2, 3, 4, 4]");
+        assertRefusedBy("maxPool2dBackward", () -> cpu.maxPool2dBackward(x, y, x, x, y, g), "y", "[2, 3, 4, 4]",
+                "[2, 3, 2, 2]");
     }
 
     @Test

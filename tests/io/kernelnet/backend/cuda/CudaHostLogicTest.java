@@ -67,7 +67,9 @@ class CudaHostLogicTest {
         assertEquals(Engine.KERNELS, Engine.parse("kernels"));
         assertEquals(Engine.VENDOR, Engine.parse(" Vendor "));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Engine.parse("cudnn"));
-        assertTrue(e.getMessage().contains("kernels or vendor"), e.getMessage());
+        assertTrue(e.getMessage().contains("auto, kernels or vendor"), e.getMessage());
+        assertEquals(Engine.AUTO, Engine.parse("AUTO"));
+        assertEquals(Engine.AUTO, CudaOptions.DEFAULT.engine());
     }
 
     @Test

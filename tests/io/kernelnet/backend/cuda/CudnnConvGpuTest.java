@@ -343,7 +343,8 @@ class CudnnConvGpuTest {
             float[] argmax = new float[size(out)];
             float[] dx = new float[size(in)];
             reference.maxPool2dForward(Tensor.wrap(y, out), Tensor.wrap(argmax, out), Tensor.wrap(x, in), g);
-            reference.maxPool2dBackward(Tensor.wrap(dx, in), Tensor.wrap(dy, out), Tensor.wrap(argmax, out), g);
+            reference.maxPool2dBackward(Tensor.wrap(dx, in), Tensor.wrap(dy, out), Tensor.wrap(x, in), Tensor.wrap(y, out),
+                    Tensor.wrap(argmax, out), g);
 
             Tensor xd = upload(x, in);
             Tensor yd = poisoned(out);

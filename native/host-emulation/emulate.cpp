@@ -1,0 +1,193 @@
+// Runs kernels/conv2d.cu and kernels/pool2d.cu on the host (cuda_shim.h) against a direct transcription of the
+// CPU reference's definitions (CpuConv, CpuPool), for shapes that reach every edge: stride 2, dilation 2,
+// asymmetric ('same') padding, odd sizes, several 64-row and 64-column tiles, K not a multiple of 16, split-K.
+// Build and run: native/host-emulation/run.sh
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "../../kernels/conv2d.cu"
+#include "../../kernels/pool2d.cu"
+
+template <class F>
+void launch(unsigned gx, unsigned gy, unsigned gz, F kernel) {
+    blockDim = {256, 1, 1};
+    gridDim = {gx, gy, gz};
+    std::barrier<> bar(256);
+    emu_barrier = &bar;
+    for (unsigned z = 0; z < gz; ++z)
+        for (unsigned y = 0; y < gy; ++y)
+            for (unsigned x = 0; x < gx; ++x) {
+                blockIdx = {x, y, z};
+                std::vector<std::thread> threads;
+                for (unsigned t = 0; t < 256; ++t)
+                    threads.emplace_back([t, &kernel] { threadIdx = {t, 0, 0}; kernel(); });
+                for (auto& th : threads) th.join();
+            }
+}
+
+static unsigned cdiv(long a, long b) { return static_cast<unsigned>((a + b - 1) / b); }
+static int failures = 0;
+
+static void check(const char* what, const std::vector<float>& got, const std::vector<double>& want,
+                  const std::vector<double>& scale, double bound) {
+    double worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+        double err = std::isnan(got[i]) ? INFINITY : std::fabs(got[i] - want[i]) / std::max(scale[i], 1e-30);
+        if (std::fabs(got[i] - want[i]) == 0) err = 0;
+        if (err > worst) { worst = err; at = i; }
+    }
+    bool ok = worst <= bound;
+    if (!ok) failures++;
+    std::printf("  %-18s %9zu values  max err %.3g (bound %.3g) %s", what, got.size(), worst, bound, ok ? "ok" : "FAIL");
+    if (!ok) std::printf(" at %zu: got %.9g want %.9g", at, got[at], want[at]);
+    std::printf("\n");
+}
+
+static std::mt19937 rng(12345);
+static std::vector<float> random(size_t n) {
+    std::uniform_real_distribution<float> d(-1, 1);
+    std::vector<float> v(n);
+    for (auto& e : v) e = d(rng);
+    return v;
+}
+
+struct Geo { int n, ci, h, w, co, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw; };
+
+static void conv_case(Geo g, int splits_wanted) {
+    int oh = (g.h + g.pt + g.pb - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+    int ow = (g.w + g.pl + g.pr - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+    std::printf("conv n=%d cin=%d %dx%d cout=%d k=%dx%d stride=%dx%d pad=%d/%d/%d/%d dil=%dx%d -> %dx%d\n", g.n, g.ci,
+                g.h, g.w, g.co, g.kh, g.kw, g.sh, g.sw, g.pt, g.pb, g.pl, g.pr, g.dh, g.dw, oh, ow);
+    auto x = random((size_t)g.n * g.ci * g.h * g.w);
+    auto w = random((size_t)g.co * g.ci * g.kh * g.kw);
+    auto dy = random((size_t)g.n * g.co * oh * ow);
+    std::vector<double> y_ref(dy.size()), y_scale(dy.size()), dx_ref(x.size()), dx_scale(x.size()),
+        dw_ref(w.size()), dw_scale(w.size());
+    auto X = [&](int s, int c, int i, int j) { return x[((size_t)(s * g.ci + c) * g.h + i) * g.w + j]; };
+    for (int s = 0; s < g.n; ++s)
+        for (int co = 0; co < g.co; ++co)
+            for (int a = 0; a < oh; ++a)
+                for (int b = 0; b < ow; ++b) {
+                    size_t yi = ((size_t)(s * g.co + co) * oh + a) * ow + b;
+                    for (int c = 0; c < g.ci; ++c)
+                        for (int i = 0; i < g.kh; ++i)
+                            for (int j = 0; j < g.kw; ++j) {
+                                int ih = a * g.sh + i * g.dh - g.pt, iw = b * g.sw + j * g.dw - g.pl;
+                                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                                size_t wi = ((size_t)(co * g.ci + c) * g.kh + i) * g.kw + j;
+                                size_t xi = ((size_t)(s * g.ci + c) * g.h + ih) * g.w + iw;
+                                y_ref[yi] += (double)w[wi] * x[xi];
+                                y_scale[yi] += std::fabs((double)w[wi] * x[xi]);
+                                dx_ref[xi] += (double)w[wi] * dy[yi];
+                                dx_scale[xi] += std::fabs((double)w[wi] * dy[yi]);
+                                dw_ref[wi] += (double)dy[yi] * x[xi];
+                                dw_scale[wi] += std::fabs((double)dy[yi] * x[xi]);
+                            }
+                }
+    (void)X;
+    KnConvShape s{g.n, g.ci, g.h, g.w, g.co, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, oh, ow, 0};
+    const double u = std::ldexp(1.0, -24);
+    auto bound = [&](long k) { double n = k + 2; return 2 * n * u / (1 - n * u); };
+
+    std::vector<float> y(dy.size(), NAN);
+    launch(cdiv((long)g.n * oh * ow, 64), cdiv(g.co, 64), 1, [&] { kn_conv2d_forward(y.data(), x.data(), w.data(), s); });
+    check("forward y", y, y_ref, y_scale, bound((long)g.ci * g.kh * g.kw));
+
+    std::vector<float> dx(x.size(), NAN);
+    launch(cdiv((long)g.n * g.h * g.w, 64), cdiv(g.ci, 64), 1,
+           [&] { kn_conv2d_backward_data(dx.data(), dy.data(), w.data(), s); });
+    check("backward-data dx", dx, dx_ref, dx_scale, bound((long)g.co * g.kh * g.kw));
+
+    long K = (long)g.n * oh * ow;
+    int chunk = (int)(cdiv(cdiv(K, splits_wanted), 16) * 16);
+    int splits = (int)cdiv(K, chunk);
+    s.k_per_split = chunk;
+    int filters = g.ci * g.kh * g.kw;
+    std::vector<float> partials((size_t)splits * g.co * filters, NAN), dw(w.size(), NAN);
+    launch(cdiv(filters, 64), cdiv(g.co, 64), splits,
+           [&] { kn_conv2d_backward_filter(splits == 1 ? dw.data() : partials.data(), dy.data(), x.data(), s); });
+    if (splits > 1) {
+        int count = (int)dw.size();
+        launch(cdiv(count, 256), 1, 1, [&] { kn_conv2d_sum_splits(dw.data(), partials.data(), count, splits); });
+    }
+    char label[64];
+    std::snprintf(label, sizeof label, "bwd-filter dw (%d split%s)", splits, splits > 1 ? "s" : "");
+    check(label, dw, dw_ref, dw_scale, bound(K));
+}
+
+struct PGeo { int n, c, h, w, kh, kw, sh, sw, pt, pb, pl, pr; };
+
+static void pool_case(PGeo g, bool ties) {
+    int oh = (g.h + g.pt + g.pb - g.kh) / g.sh + 1, ow = (g.w + g.pl + g.pr - g.kw) / g.sw + 1;
+    std::printf("pool n=%d c=%d %dx%d window=%dx%d stride=%dx%d pad=%d/%d/%d/%d -> %dx%d%s\n", g.n, g.c, g.h, g.w,
+                g.kh, g.kw, g.sh, g.sw, g.pt, g.pb, g.pl, g.pr, oh, ow, ties ? " (ties)" : "");
+    auto x = random((size_t)g.n * g.c * g.h * g.w);
+    if (ties) for (auto& v : x) v = std::round(v * 2) / 2;
+    auto dy = random((size_t)g.n * g.c * oh * ow);
+    // CpuPool, transcribed
+    std::vector<double> y_ref(dy.size()), am_ref(dy.size()), dx_ref(x.size()), ya_ref(dy.size()), dxa_ref(x.size());
+    std::vector<float> dxm(x.size(), 0.f), dxa(x.size(), 0.f);
+    for (int p = 0; p < g.n * g.c; ++p)
+        for (int a = 0; a < oh; ++a)
+            for (int b = 0; b < ow; ++b) {
+                int r0 = std::max(a * g.sh - g.pt, 0), r1 = std::min(a * g.sh - g.pt + g.kh, g.h);
+                int c0 = std::max(b * g.sw - g.pl, 0), c1 = std::min(b * g.sw - g.pl + g.kw, g.w);
+                const float* xp = &x[(size_t)p * g.h * g.w];
+                int best = r0 * g.w + c0;
+                float bv = xp[best];
+                double sum = 0;
+                for (int i = r0; i < r1; ++i)
+                    for (int j = c0; j < c1; ++j) {
+                        float v = xp[i * g.w + j];
+                        if (v > bv) { bv = v; best = i * g.w + j; }
+                        sum += v;
+                    }
+                size_t q = ((size_t)p * oh + a) * ow + b;
+                y_ref[q] = bv;
+                am_ref[q] = best;
+                int count = (r1 - r0) * (c1 - c0);
+                ya_ref[q] = (float)(sum / count);
+                dxm[(size_t)p * g.h * g.w + best] += dy[q];
+                float share = (float)((double)dy[q] / count);
+                for (int i = r0; i < r1; ++i)
+                    for (int j = c0; j < c1; ++j) dxa[(size_t)p * g.h * g.w + i * g.w + j] += share;
+            }
+    for (size_t i = 0; i < x.size(); ++i) { dx_ref[i] = dxm[i]; dxa_ref[i] = dxa[i]; }
+    KnPoolShape s{g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, oh, ow};
+    std::vector<double> one_y(dy.size(), 1.0), one_x(x.size(), 1.0);
+    std::vector<float> y(dy.size(), NAN), am(dy.size(), NAN), dx(x.size(), NAN), ya(dy.size(), NAN), dxa_k(x.size(), NAN);
+    unsigned gy = cdiv(dy.size(), 256) > 7 ? 7 : cdiv(dy.size(), 256);  // fewer blocks than elements: grid-stride
+    unsigned gx = cdiv(x.size(), 256) > 5 ? 5 : cdiv(x.size(), 256);
+    launch(gy, 1, 1, [&] { kn_maxpool2d_forward(y.data(), am.data(), x.data(), s); });
+    check("max y", y, y_ref, one_y, 0);
+    check("max argmax", am, am_ref, one_y, 0);
+    launch(gx, 1, 1, [&] { kn_maxpool2d_backward(dx.data(), dy.data(), am.data(), s); });
+    check("max dx", dx, dx_ref, one_x, 0);
+    launch(gy, 1, 1, [&] { kn_avgpool2d_forward(ya.data(), x.data(), s); });
+    check("avg y", ya, ya_ref, one_y, 0);
+    launch(gx, 1, 1, [&] { kn_avgpool2d_backward(dxa_k.data(), dy.data(), s); });
+    check("avg dx", dxa_k, dxa_ref, one_x, 0);
+}
+
+int main() {
+    // n, cin, h, w, cout, kh, kw, sh, sw, pad top/bottom/left/right, dilation
+    conv_case({1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1}, 1);
+    conv_case({7, 3, 9, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 3);                // 'same' 3x3, batch 7
+    conv_case({2, 3, 10, 9, 70, 3, 2, 2, 2, 0, 1, 0, 1, 1, 1}, 1);              // stride 2, 'same' extra bottom/right, 2 m-tiles
+    conv_case({2, 5, 13, 12, 6, 3, 3, 1, 2, 2, 2, 2, 2, 2, 2}, 4);              // dilation 2, mixed strides
+    conv_case({3, 20, 7, 8, 9, 5, 4, 2, 1, 2, 2, 1, 2, 1, 1}, 2);               // K = 400: many k-tiles, 2 n-tiles in filter
+    conv_case({4, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1}, 37);            // the cnn's first layer at batch 4
+    conv_case({2, 32, 13, 13, 64, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1}, 5);            // second layer at batch 2
+    conv_case({1, 2, 4, 4, 3, 4, 4, 3, 3, 0, 0, 0, 0, 1, 1}, 1);                // kernel = whole input
+    // n, c, h, w, kh, kw, sh, sw, pad top/bottom/left/right
+    pool_case({2, 3, 26, 26, 2, 2, 2, 2, 0, 0, 0, 0}, false);
+    pool_case({3, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1}, true);                      // overlapping, padded, ties
+    pool_case({1, 2, 8, 7, 3, 2, 1, 2, 1, 1, 0, 1}, true);                      // stride 1, asymmetric padding
+    pool_case({7, 1, 5, 5, 2, 2, 2, 2, 0, 1, 0, 1}, false);                     // 'same' on odd size
+    std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
+    return failures ? 1 : 0;
+}
