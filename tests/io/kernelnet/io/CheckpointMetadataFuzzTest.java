@@ -9,39 +9,23 @@ import java.util.Map;
 
 /**
  * A checkpoint's metadata (the strings of safetensors' {@code __metadata__}) rebuilt into a compiled model:
- * whatever the strings hold, it succeeds or refuses with a FileFormatException. The input is the metadata as a
- * JSON object, so that the seed is a real checkpoint's; inputs that are not an object of strings are skipped,
- * SafeTensorsFuzzTest covers those. Seeds and past findings: {@code CheckpointMetadataFuzzTestInputs/restore/}.
+ * whatever the strings hold, it succeeds or refuses with a FileFormatException. An input is the three JSON
+ * strings "architecture", "compile" and "training" separated by NUL bytes (which JSON text cannot hold), so
+ * that the fuzzer mutates the JSON itself rather than its escaped form inside a JSON string. Seeds and past
+ * findings: {@code CheckpointMetadataFuzzTestInputs/restore/}.
  */
 class CheckpointMetadataFuzzTest {
     private static final String SOURCE = "fuzzed.safetensors";
+    private static final String[] FIELDS = {"architecture", "compile", "training"};
 
     @FuzzTest
     void restore(byte[] bytes) throws Exception {
-        Map<String, String> metadata = stringObject(new String(bytes, StandardCharsets.UTF_8));
-        if (metadata != null) {
-            readsOrRefuses(SOURCE, () -> Checkpoints.restore(SOURCE, metadata));
+        String[] values = new String(bytes, StandardCharsets.UTF_8).split("\0", -1);
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", Checkpoints.FORMAT);
+        for (int i = 0; i < Math.min(values.length, FIELDS.length); i++) {
+            metadata.put(FIELDS[i], values[i]);
         }
-    }
-
-    /** The text as a JSON object of strings, or null when it is not one. */
-    private static Map<String, String> stringObject(String text) {
-        Object parsed;
-        try {
-            parsed = Json.parse(text);
-        } catch (Json.ParseException notJson) {
-            return null;
-        }
-        if (!(parsed instanceof Map<?, ?> map)) {
-            return null;
-        }
-        Map<String, String> strings = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            if (!(e.getValue() instanceof String value)) {
-                return null;
-            }
-            strings.put((String) e.getKey(), value);
-        }
-        return strings;
+        readsOrRefuses(SOURCE, () -> Checkpoints.restore(SOURCE, metadata));
     }
 }
