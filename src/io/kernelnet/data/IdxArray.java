@@ -1,5 +1,7 @@
 package io.kernelnet.data;
 
+import io.kernelnet.io.FileFormatException;
+
 /**
  * The contents of one IDX file of unsigned bytes: its dimensions and its payload in row-major order.
  * {@code source} names where it came from (a path, or a classpath resource) for error messages, and
@@ -22,7 +24,7 @@ public record IdxArray(String source, boolean gzipped, int[] dims, byte[] data) 
     }
 
     /** An error about this file at byte {@code offset}, worded like the reader's own. */
-    public IllegalArgumentException errorAt(long offset, String what) {
+    public FileFormatException errorAt(long offset, String what) {
         return IdxReader.error(source, gzipped, offset, what);
     }
 }

@@ -1,5 +1,6 @@
 package io.kernelnet.data;
 
+import io.kernelnet.io.FileFormatException;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.FilterInputStream;
@@ -17,25 +18,36 @@ import java.util.zip.ZipException;
  *
  * <p>Format: two zero bytes, a type byte (0x08 = unsigned byte, the only type accepted here), the number of
  * dimensions, one big-endian 4-byte size per dimension, then exactly the product of the sizes in payload bytes.
- * Anything else is refused with an IllegalArgumentException naming the source, the byte offset (in the
- * decompressed stream for gzip) and what was expected there.
+ * Anything else is refused with a {@link FileFormatException} naming the source, the byte offset (in the
+ * decompressed stream for gzip) and what was expected there; no other exception comes out of bad content.
+ *
+ * <p>A header is checked against the data before the payload is allocated: from a file, the claimed payload
+ * must fit in the bytes the file has (raw) or could expand to (gzip); from a stream of unknown length, the
+ * payload buffer grows only with the bytes actually read.
  */
 public final class IdxReader {
     /** Far above MNIST's 47 million bytes; a larger claimed payload is a corrupt header, not a data set. */
     public static final long MAX_PAYLOAD_BYTES = 1L << 30;
     private static final int TYPE_UNSIGNED_BYTE = 0x08;
+    /** Deflate's largest expansion (a 258-byte match in under 2 bits); gzip framing only lowers it. */
+    private static final long DEFLATE_MAX_RATIO = 1032;
+    private static final long UNKNOWN_LENGTH = -1;
 
     private IdxReader() {
     }
 
     public static IdxArray read(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            return read(in, file.toString());
+            return read(in, Files.size(file), file.toString());
         }
     }
 
     /** Reads one IDX file from {@code in} (not closed); {@code source} names it in error messages. */
     public static IdxArray read(InputStream in, String source) throws IOException {
+        return read(in, UNKNOWN_LENGTH, source);
+    }
+
+    private static IdxArray read(InputStream in, long length, String source) throws IOException {
         BufferedInputStream buffered = new BufferedInputStream(in);
         buffered.mark(2);
         boolean gzipped = buffered.read() == 0x1f && buffered.read() == 0x8b;
@@ -47,13 +59,15 @@ public final class IdxReader {
             throw error(source, false, 0, "corrupt gzip header (" + e.getMessage() + ")");
         }
         try {
-            return parse(counted, source, gzipped);
+            return parse(counted, source, gzipped, length);
         } catch (ZipException | EOFException e) {
             throw error(source, gzipped, counted.count, "corrupt or truncated gzip stream (" + e.getMessage() + ")");
         }
     }
 
-    private static IdxArray parse(CountingStream in, String source, boolean gzipped) throws IOException {
+    /** {@code length}: the bytes of the file as stored (compressed for gzip), or UNKNOWN_LENGTH. */
+    private static IdxArray parse(CountingStream in, String source, boolean gzipped, long length)
+            throws IOException {
         byte[] magic = readExactly(in, source, gzipped, 4, "the 4-byte magic number 00 00 08 <dimensions>");
         if (magic[0] != 0 || magic[1] != 0) {
             throw error(source, gzipped, 0, String.format(
@@ -84,11 +98,19 @@ public final class IdxReader {
             }
         }
         long payloadStart = in.count;
+        if (!gzipped && length != UNKNOWN_LENGTH && payloadStart + elements > length) {
+            throw truncated(source, false, length, dims, payloadStart, elements, length - payloadStart);
+        }
+        if (gzipped && length != UNKNOWN_LENGTH && payloadStart + elements > DEFLATE_MAX_RATIO * length) {
+            throw error(source, true, payloadStart, "dimensions " + Arrays.toString(dims) + " need " + elements
+                    + " payload bytes, more than the " + length + "-byte gzip file can expand to (deflate expands at most "
+                    + DEFLATE_MAX_RATIO + ":1)");
+        }
+        // readNBytes grows its buffer with the bytes actually read, so a lying header on a stream of unknown
+        // length costs no more memory than the data that is there.
         byte[] data = in.readNBytes((int) elements);
         if (data.length < elements) {
-            throw error(source, gzipped, in.count, "truncated: dimensions " + Arrays.toString(dims) + " need "
-                    + elements + " payload bytes from byte " + payloadStart + " to " + (payloadStart + elements)
-                    + ", but the data ends after " + data.length);
+            throw truncated(source, gzipped, in.count, dims, payloadStart, elements, data.length);
         }
         if (in.read() != -1) {
             throw error(source, gzipped, payloadStart + elements, "trailing bytes: expected the end of the file after "
@@ -107,8 +129,15 @@ public final class IdxReader {
         return b;
     }
 
-    static IllegalArgumentException error(String source, boolean gzipped, long offset, String what) {
-        return new IllegalArgumentException(source + ": byte " + offset
+    private static FileFormatException truncated(String source, boolean gzipped, long offset, int[] dims,
+            long payloadStart, long elements, long available) {
+        return error(source, gzipped, offset, "truncated: dimensions " + Arrays.toString(dims) + " need "
+                + elements + " payload bytes from byte " + payloadStart + " to " + (payloadStart + elements)
+                + ", but the data ends after " + available);
+    }
+
+    static FileFormatException error(String source, boolean gzipped, long offset, String what) {
+        return new FileFormatException(source, offset, source + ": byte " + offset
                 + (gzipped ? " of the decompressed stream" : "") + ": " + what);
     }
 

@@ -8,7 +8,9 @@ import io.kernelnet.train.Loss;
 import io.kernelnet.train.Optimizer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,7 +36,7 @@ public final class Checkpoints {
         Map<String, Object> compile = new LinkedHashMap<>();
         compile.put("optimizer", model.optimizer().config());
         compile.put("loss", model.loss().kerasName());
-        compile.put("metrics", model.reportsAccuracy() ? java.util.List.of("accuracy") : java.util.List.of());
+        compile.put("metrics", model.reportsAccuracy() ? List.of("accuracy") : List.of());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", FORMAT);
         metadata.put("architecture", Json.write(Architecture.describe(model)));
@@ -43,38 +45,124 @@ public final class Checkpoints {
         SafeTensors.write(file, tensors, metadata);
     }
 
-    /** Rebuilds, compiles and builds the saved model on {@code backend}, then loads its weights and counters. */
-    @SuppressWarnings("unchecked")
+    /**
+     * Rebuilds, compiles and builds the saved model on {@code backend}, then loads its weights and counters. A
+     * file whose tensors or metadata are not a KernelNet checkpoint is refused with a {@link FileFormatException}.
+     */
     public static Model load(Path file, Backend backend, int batchSize) throws IOException {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("load: batch size must be positive, got " + batchSize);
+        }
         SafeTensors.Contents contents = SafeTensors.read(file);
-        Map<String, String> meta = contents.metadata();
-        if (!FORMAT.equals(meta.get("format"))) {
-            throw new IllegalArgumentException(file + ": not a KernelNet checkpoint (metadata format is "
-                    + meta.get("format") + ", expected " + FORMAT + ")");
-        }
-        Model model;
-        Map<String, Object> training;
+        Restored restored = restore(file.toString(), contents.metadata());
+        Model model = restored.model();
         try {
-            model = Architecture.rebuild((Map<String, Object>) Json.parse(meta.get("architecture")));
-            Map<String, Object> compile = (Map<String, Object>) Json.parse(meta.get("compile"));
-            java.util.List<Object> metrics = (java.util.List<Object>) compile.get("metrics");
-            model.compile(Optimizer.fromConfig((Map<String, Object>) compile.get("optimizer")),
-                    Loss.named((String) compile.get("loss")), metrics.stream().map(String::valueOf).toArray(String[]::new));
-            training = (Map<String, Object>) Json.parse(meta.get("training"));
-            model.seed(((Number) training.get("seed")).longValue());
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(file + ": checkpoint metadata is malformed: " + e.getMessage(), e);
+            model.build(batchSize, backend);
+        } catch (IllegalArgumentException e) {
+            throw new FileFormatException(file.toString(), FileFormatException.NO_OFFSET,
+                    file + ": the checkpoint's architecture does not build: " + e.getMessage(), e);
         }
-        model.build(batchSize, backend);
         try {
             apply(model, contents);
         } catch (RuntimeException e) {
             model.close();
+            if (e instanceof IllegalArgumentException) {
+                throw new FileFormatException(file.toString(), FileFormatException.NO_OFFSET,
+                        file + ": the checkpoint's tensors do not match its architecture: " + e.getMessage(), e);
+            }
             throw e;
         }
-        model.restoreTrainingState(((Number) training.get("epochs")).intValue(),
-                ((Number) training.get("steps")).longValue(), ((Number) training.get("generator_offset")).longValue());
+        model.restoreTrainingState(restored.epochs(), restored.steps(), restored.generatorOffset());
         return model;
+    }
+
+    /** What a checkpoint's metadata describes: the model (compiled, not built) and its training counters. */
+    record Restored(Model model, int epochs, long steps, long generatorOffset) {
+    }
+
+    /**
+     * Reads the metadata of checkpoint {@code source}: every field is checked for its type, so that whatever the
+     * strings hold, the only exception is a {@link FileFormatException} naming the field.
+     */
+    static Restored restore(String source, Map<String, String> meta) {
+        MetadataReader r = new MetadataReader(source);
+        if (!FORMAT.equals(meta.get("format"))) {
+            throw r.error("not a KernelNet checkpoint (metadata format is " + meta.get("format") + ", expected "
+                    + FORMAT + ")", null);
+        }
+        Map<String, Object> architecture = r.object("architecture", r.parse(meta, "architecture"));
+        Map<String, Object> compile = r.object("compile", r.parse(meta, "compile"));
+        Map<String, Object> training = r.object("training", r.parse(meta, "training"));
+        List<String> metrics = new ArrayList<>();
+        for (Object m : r.list("compile.metrics", compile.get("metrics"))) {
+            metrics.add(r.string("compile.metrics[]", m));
+        }
+        Map<String, Object> optimizer = r.object("compile.optimizer", compile.get("optimizer"));
+        String loss = r.string("compile.loss", compile.get("loss"));
+        long seed = r.integer("training.seed", training.get("seed"), Long.MIN_VALUE, Long.MAX_VALUE);
+        int epochs = (int) r.integer("training.epochs", training.get("epochs"), 0, Integer.MAX_VALUE);
+        long steps = r.integer("training.steps", training.get("steps"), 0, Long.MAX_VALUE);
+        long generatorOffset = r.integer("training.generator_offset", training.get("generator_offset"), 0,
+                Long.MAX_VALUE);
+        Model model;
+        try {
+            model = Architecture.rebuild(architecture);
+            model.compile(Optimizer.fromConfig(optimizer), Loss.named(loss), metrics.toArray(String[]::new));
+        } catch (IllegalArgumentException e) {
+            throw r.error("does not describe a model: " + e.getMessage(), e);
+        }
+        model.seed(seed);
+        return new Restored(model, epochs, steps, generatorOffset);
+    }
+
+    /** Typed access to the metadata's JSON values; each refusal names the checkpoint and the field. */
+    private record MetadataReader(String source) {
+        FileFormatException error(String what, Throwable cause) {
+            return new FileFormatException(source, FileFormatException.NO_OFFSET,
+                    source + ": checkpoint metadata " + what, cause);
+        }
+
+        Object parse(Map<String, String> meta, String key) {
+            String text = meta.get(key);
+            if (text == null) {
+                throw error("has no '" + key + "'", null);
+            }
+            try {
+                return Json.parse(text);
+            } catch (Json.ParseException e) {
+                throw error("'" + key + "' is not valid JSON: " + e.getMessage(), e);
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object(String field, Object value) {
+            if (!(value instanceof Map<?, ?> map)) {
+                throw error("'" + field + "' must be a JSON object, is " + Json.write(value), null);
+            }
+            return (Map<String, Object>) map;
+        }
+
+        List<?> list(String field, Object value) {
+            if (!(value instanceof List<?> list)) {
+                throw error("'" + field + "' must be a JSON array, is " + Json.write(value), null);
+            }
+            return list;
+        }
+
+        String string(String field, Object value) {
+            if (!(value instanceof String s)) {
+                throw error("'" + field + "' must be a string, is " + Json.write(value), null);
+            }
+            return s;
+        }
+
+        long integer(String field, Object value, long min, long max) {
+            if (!(value instanceof Long v) || v < min || v > max) {
+                throw error("'" + field + "' must be an integer from " + min + " to " + max + ", is "
+                        + Json.write(value), null);
+            }
+            return v;
+        }
     }
 
     /** Loads weights into a built model of the same architecture; refuses a file naming the first mismatch. */

@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Writing goes to a temporary file in the same directory, is forced to disk and then atomically renamed over
  * the target, so a crash never leaves a half-written checkpoint under the real name. Reading validates the whole
- * header against the file size before reading any data; a corrupt file is refused with an
- * IllegalArgumentException naming the file, the tensor and the byte offset.
+ * header against the file size before reading any data, so that no header can make it allocate more than the
+ * file holds; a corrupt file is refused with a {@link FileFormatException} naming the file, the tensor and the
+ * byte offset, and bad content raises no other exception.
  */
 public final class SafeTensors {
     private static final Logger log = LoggerFactory.getLogger(SafeTensors.class);
@@ -434,11 +435,12 @@ public final class SafeTensors {
         return buf.flip();
     }
 
-    private static IllegalArgumentException corrupt(Path file, long offset, String what) {
-        return new IllegalArgumentException(file + ": corrupt safetensors checkpoint at byte " + offset + ": " + what);
+    private static FileFormatException corrupt(Path file, long offset, String what) {
+        return new FileFormatException(file.toString(), offset,
+                file + ": corrupt safetensors checkpoint at byte " + offset + ": " + what);
     }
 
-    private static IllegalArgumentException corruptTensor(Path file, String tensor, long offset, String what) {
+    private static FileFormatException corruptTensor(Path file, String tensor, long offset, String what) {
         return corrupt(file, offset, "tensor '" + tensor + "': " + what);
     }
 }

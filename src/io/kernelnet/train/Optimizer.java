@@ -38,17 +38,33 @@ public abstract class Optimizer {
     /** The settings that rebuild this optimizer, saved in checkpoints. */
     public abstract Map<String, Object> config();
 
-    /** Rebuilds an optimizer from {@link #config()} output. */
+    /**
+     * Rebuilds an optimizer from {@link #config()} output; a config with a missing or mistyped setting is refused
+     * with an IllegalArgumentException naming it (configs come from checkpoint files).
+     */
     public static Optimizer fromConfig(Map<String, Object> config) {
         String name = String.valueOf(config.get("name"));
-        float lr = ((Number) config.get("learning_rate")).floatValue();
+        float lr = number(config, "learning_rate");
         return switch (name) {
-            case "sgd" -> new Sgd(lr, ((Number) config.get("momentum")).floatValue(),
-                    (Boolean) config.get("nesterov"), ((Number) config.get("weight_decay")).floatValue());
-            case "adam", "adamw" -> new Adam(lr, ((Number) config.get("beta_1")).floatValue(),
-                    ((Number) config.get("beta_2")).floatValue(), ((Number) config.get("epsilon")).floatValue(),
-                    ((Number) config.get("weight_decay")).floatValue(), name.equals("adamw"));
+            case "sgd" -> new Sgd(lr, number(config, "momentum"), flag(config, "nesterov"), number(config, "weight_decay"));
+            case "adam", "adamw" -> new Adam(lr, number(config, "beta_1"), number(config, "beta_2"),
+                    number(config, "epsilon"), number(config, "weight_decay"), name.equals("adamw"));
             default -> throw new IllegalArgumentException("unknown optimizer '" + name + "' in saved configuration");
         };
+    }
+
+    private static float number(Map<String, Object> config, String key) {
+        if (!(config.get(key) instanceof Number n)) {
+            throw new IllegalArgumentException("optimizer configuration needs a number '" + key + "', has " + config);
+        }
+        return n.floatValue();
+    }
+
+    private static boolean flag(Map<String, Object> config, String key) {
+        if (!(config.get(key) instanceof Boolean b)) {
+            throw new IllegalArgumentException("optimizer configuration needs true or false for '" + key + "', has "
+                    + config);
+        }
+        return b;
     }
 }

@@ -10,6 +10,7 @@ import io.kernelnet.testing.TestRandom;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -182,6 +183,54 @@ class IdxReaderTest {
         byte[] huge = {0, 0, 0x08, 3, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0};
         Path f3 = file("huge", huge, false);
         assertRefused(() -> IdxReader.read(f3), f3.toString(), "byte 12", "more than " + IdxReader.MAX_PAYLOAD_BYTES);
+    }
+
+    /** Big-endian IDX header for unsigned bytes with these dimensions. */
+    private static byte[] header(int... dims) {
+        ByteBuffer b = ByteBuffer.allocate(4 + 4 * dims.length).put(new byte[] {0, 0, 0x08, (byte) dims.length});
+        for (int d : dims) {
+            b.putInt(d);
+        }
+        return b.array();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    @Test
+    void aHeaderClaiming2To40ElementsIsRefusedAtItsDimensions() throws IOException {
+        byte[] bytes = concat(header(1 << 20, 1 << 20), new byte[16]);
+        for (boolean gzip : new boolean[] {false, true}) {
+            Path f = file("tera", bytes, gzip);
+            assertRefused(() -> IdxReader.read(f), f.toString(), "byte 8", "[1048576, 1048576]",
+                    "more than " + IdxReader.MAX_PAYLOAD_BYTES);
+        }
+        assertRefused(() -> IdxReader.read(new ByteArrayInputStream(bytes), "stream"), "stream: byte 8");
+    }
+
+    @Test
+    void dimensionsWhoseProductOverflowsALongAreRefused() throws IOException {
+        // 2^16 four times is 2^64, which wraps to 0 in a long: the product is checked after every dimension.
+        Path f = file("wraps", header(1 << 16, 1 << 16, 1 << 16, 1 << 16), false);
+        assertRefused(() -> IdxReader.read(f), f.toString(), "byte 8", "[65536, 65536]", "more than");
+    }
+
+    @Test
+    void aRawHeaderClaimingMoreThanTheFileHoldsIsRefusedAtTheHeader() throws IOException {
+        Path f = file("liar", concat(header(1 << 29), new byte[10]), false);
+        assertRefused(() -> IdxReader.read(f), f.toString(), "byte 18", "need 536870912 payload bytes from byte 8",
+                "ends after 10");
+    }
+
+    @Test
+    void aGzipHeaderClaimingMoreThanDeflateCanExpandToIsRefusedAtTheHeader() throws IOException {
+        Path f = file("liar", concat(header(1 << 29), new byte[10]), true);
+        long compressed = Files.size(f);
+        assertRefused(() -> IdxReader.read(f), f.toString(), "byte 8 of the decompressed stream",
+                "need 536870912 payload bytes", "the " + compressed + "-byte gzip file", "1032:1");
     }
 
     @Test

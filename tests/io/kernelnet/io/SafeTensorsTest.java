@@ -270,6 +270,27 @@ class SafeTensorsTest {
     }
 
     @Test
+    void refusesAShapeOf2To40ElementsBeforeAllocating() throws IOException {
+        Path file = craft("tera", "{" + entry("x", "F32", "[1048576,1048576]", 0, 1L << 42) + "}", 8);
+        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'x'", "[1048576, 1048576]",
+                "more elements than a Java array can hold");
+    }
+
+    @Test
+    void refusesAShapeWhoseProductOverflowsALong() throws IOException {
+        // 2^16 four times is 2^64, which wraps to 0 in a long and would match empty data_offsets.
+        Path file = craft("wraps", "{" + entry("x", "F32", "[65536,65536,65536,65536]", 0, 0) + "}", 0);
+        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'x'", "more elements than");
+    }
+
+    @Test
+    void refusesDataOffsetsPastTheFileBeforeAllocating() throws IOException {
+        Path file = craft("liar", "{" + entry("x", "F32", "[268435456]", 0, 1L << 30) + "}", 8);
+        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'x'", "data runs to byte",
+                "past the end");
+    }
+
+    @Test
     void refusesASizeThatDoesNotMatchTheShape() throws IOException {
         String header = "{" + entry("x", "F32", "[2]", 0, 8) + "," + entry("w", "F32", "[3]", 8, 16) + "}";
         Path file = craft("size", header, 16);

@@ -1,7 +1,10 @@
 package io.kernelnet.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.kernelnet.io.FileFormatException;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.opentest4j.AssertionFailedError;
@@ -59,5 +62,22 @@ class CheckersTest {
         float[] c = a.clone();
         c[rng.nextInt(100)] = Float.NaN;
         assertThrows(AssertionFailedError.class, () -> Compare.assertClose("nan", a, c, 1, 1));
+    }
+
+    @Test
+    void formatFuzzingAcceptsAResultOrARefusalNamingTheFile() throws Exception {
+        assertEquals(Optional.of(7), FormatFuzzing.readsOrRefuses("f.idx", () -> 7));
+        assertEquals(Optional.empty(), FormatFuzzing.readsOrRefuses("f.idx",
+                () -> { throw new FileFormatException("f.idx", 3, "f.idx: byte 3: bad"); }));
+    }
+
+    @Test
+    void formatFuzzingLetsEveryOtherExceptionThrough() {
+        assertThrows(NullPointerException.class, () -> FormatFuzzing.readsOrRefuses("f.idx",
+                () -> { throw new NullPointerException(); }));
+        assertThrows(IllegalArgumentException.class, () -> FormatFuzzing.readsOrRefuses("f.idx",
+                () -> { throw new IllegalArgumentException("f.idx: not a format refusal"); }));
+        assertThrows(AssertionFailedError.class, () -> FormatFuzzing.readsOrRefuses("f.idx",
+                () -> { throw new FileFormatException("other.idx", 0, "other.idx: byte 0: bad"); }));
     }
 }
