@@ -526,10 +526,6 @@ public class Model implements AutoCloseable {
         int b = options.batchSize();
         int batches = (trainSet.count() + b - 1) / b;
         int[] order = new int[trainSet.count()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        Random shuffler = new Random(options.shuffleSeed() ^ seed);
         History history = new History();
         stopTraining = false;
         boolean terminal = ProgressBar.stdoutIsTerminal();
@@ -539,9 +535,7 @@ public class Model implements AutoCloseable {
         for (int epoch = firstEpoch; epoch < firstEpoch + options.epochs() && !stopTraining; epoch++) {
             final int e = epoch;
             callbacks.forEach(c -> c.onEpochBegin(this, e));
-            if (options.shuffle()) {
-                shuffle(order, shuffler);
-            }
+            epochOrder(order, options.shuffle(), options.shuffleSeed(), epoch);
             ProgressBar bar = options.verbose() > 0
                     ? new ProgressBar(out, "Epoch " + (epoch + 1) + "/" + (firstEpoch + options.epochs()), batches, terminal)
                     : null;
@@ -597,7 +591,22 @@ public class Model implements AutoCloseable {
         return logs;
     }
 
-    private static void shuffle(int[] order, Random random) {
+    /**
+     * The order of the training examples in {@code epoch}: 0, 1, ... without shuffling, else a Fisher-Yates
+     * shuffle of that drawn from a generator seeded by Philox(key = shuffleSeed ^ seed, counter = epoch). The
+     * order depends on nothing but (shuffleSeed, seed, epoch), so a run resumed from a checkpoint at epoch k
+     * visits the examples exactly as the uninterrupted run would.
+     */
+    private void epochOrder(int[] order, boolean shuffle, long shuffleSeed, int epoch) {
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        if (!shuffle) {
+            return;
+        }
+        long key = shuffleSeed ^ seed;
+        int[] words = Philox.block(epoch, 0, 0, 0, (int) key, (int) (key >>> 32));
+        Random random = new Random((long) words[0] << 32 | (words[1] & 0xFFFFFFFFL));
         for (int i = order.length - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
             int t = order[i];
