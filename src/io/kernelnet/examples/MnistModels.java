@@ -7,9 +7,13 @@ import io.kernelnet.nn.Flatten;
 import io.kernelnet.nn.MaxPooling2D;
 import io.kernelnet.nn.Model;
 import io.kernelnet.nn.Sequential;
+import java.util.List;
 
 /** The two MNIST models of the seeds' Keras examples, on [1, 28, 28] inputs. */
 public final class MnistModels {
+    /** The names {@link #named} knows. */
+    public static final List<String> NAMES = List.of("mlp", "cnn");
+
     private MnistModels() {
     }
 
