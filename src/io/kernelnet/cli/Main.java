@@ -2,6 +2,7 @@ package io.kernelnet.cli;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Backends;
+import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cuda.CudaOptions;
 import io.kernelnet.backend.cuda.Engine;
 import io.kernelnet.backend.cuda.SelfTest;
@@ -10,12 +11,14 @@ import io.kernelnet.data.MnistLoader;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.io.Checkpoints;
 import io.kernelnet.io.Json;
+import io.kernelnet.nn.Architecture;
 import io.kernelnet.nn.Model;
 import io.kernelnet.train.Adam;
 import io.kernelnet.train.EpochLog;
 import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.History;
 import io.kernelnet.train.Loss;
+import io.kernelnet.train.ModelCheckpoint;
 import io.kernelnet.train.Optimizer;
 import io.kernelnet.train.Sgd;
 import java.io.IOException;
@@ -38,6 +41,8 @@ public final class Main {
             "  train     [--model mlp|cnn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--optimizer adam|sgd]",
             "            [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32] [--seed N] [--save FILE]",
             "            [--metrics-out FILE.json] [--log FILE.csv|FILE.json] [--summary] [--deterministic]",
+            "            [--resume FILE]: --save writes a checkpoint after every epoch; --resume continues one to",
+            "            --epochs epochs in all (model, optimizer, learning rate and seed come from FILE)",
             "  evaluate  --weights FILE [--data DIR] [--device auto|cpu|cpu-reference|cuda] [--batch N]",
             "  predict   --weights FILE --index I [--data DIR] [--device auto|cpu|cpu-reference|cuda]",
             "  info      Java, devices, CUDA/cuBLAS/cuDNN versions (or why none)",
@@ -87,7 +92,7 @@ public final class Main {
         return switch (command) {
             case "train" -> train(new Args(command, argv, 1,
                     Set.of("model", "data", "epochs", "batch", "lr", "optimizer", "device", "engine", "seed", "save",
-                            "metrics-out", "log"), Set.of("tf32", "summary", "deterministic")));
+                            "resume", "metrics-out", "log"), Set.of("tf32", "summary", "deterministic")));
             case "evaluate" -> evaluate(new Args(command, argv, 1, Set.of("weights", "data", "device", "engine", "batch"),
                     Set.of("tf32", "deterministic")));
             case "predict" -> predict(new Args(command, argv, 1, Set.of("weights", "index", "data", "device", "engine"),
@@ -152,11 +157,11 @@ public final class Main {
         int batch = a.integer("batch", 128, 1);
         long seed = a.integer("seed", 42, 0);
         String optimizerName = a.get("optimizer", "adam");
-        Optimizer optimizer = switch (optimizerName) {
-            case "adam" -> new Adam((float) a.positiveNumber("lr", 0.001));
-            case "sgd" -> new Sgd((float) a.positiveNumber("lr", 0.01), 0.9f, false, 0f);
-            default -> throw a.error("--optimizer must be adam or sgd, got '" + optimizerName + "'");
-        };
+        if (!optimizerName.equals("adam") && !optimizerName.equals("sgd")) {
+            throw a.error("--optimizer must be adam or sgd, got '" + optimizerName + "'");
+        }
+        double lr = a.positiveNumber("lr", optimizerName.equals("adam") ? 0.001 : 0.01);
+        Path resume = a.get("resume", null) == null ? null : a.inputFile("resume");
         Path save = a.outputFile("save");
         Path metricsOut = a.outputFile("metrics-out");
         Path epochLog = a.outputFile("log");
@@ -165,23 +170,36 @@ public final class Main {
         Backends.Selection selection = device.open();
         out.println("device: " + selection.description());
         out.println("data: " + sets.train().count() + " training and " + sets.test().count() + " test examples");
-        try (Backend backend = selection.backend(); Model model = MnistModels.named(modelName)) {
-            model.seed(seed).progressOutput(out).compile(optimizer, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
-            model.build(batch, backend);
+        try (Backend backend = selection.backend();
+             Model model = resume == null ? newModel(modelName, optimizerName, lr, seed, batch, backend)
+                     : Checkpoints.load(resume, backend, batch)) {
+            if (resume != null) {
+                modelName = architectureName(model);
+                requireAgreement(a, model, modelName, resume);
+                out.println("resumed " + resume + " after epoch " + model.epochsDone() + " (step " + model.stepCount() + ")");
+            }
+            model.progressOutput(out);
             if (a.flag("summary")) {
                 out.print(model.summary());
             }
-            FitOptions fit = FitOptions.defaults().epochs(epochs).batchSize(batch).validationData(sets.test())
-                    .shuffleSeed(seed);
+            // The shuffle order is a function of (seed, epoch): a resumed run sees the epochs the full run would.
+            FitOptions fit = FitOptions.defaults().epochs(Math.max(0, epochs - model.epochsDone())).batchSize(batch)
+                    .validationData(sets.test()).shuffleSeed(model.seed());
             if (epochLog != null) {
                 fit.callbacks(new EpochLog(epochLog));
+            }
+            if (save != null) {
+                // After every epoch, so that a run killed in epoch k can resume from epoch k - 1.
+                fit.callbacks(new ModelCheckpoint(save, "loss", false));
             }
             History history = model.fit(sets.train(), fit);
             Model.Evaluation test = model.evaluate(sets.test(), batch);
             out.printf("test: loss %.4f, accuracy %.4f (%d examples)%n", test.loss(), test.accuracy(), test.count());
             if (save != null) {
-                Checkpoints.save(model, save);
-                out.println("saved " + save);
+                if (history.epochs() == 0) {
+                    Checkpoints.save(model, save);
+                }
+                out.println("saved " + save + " (after epoch " + model.epochsDone() + ")");
             }
             if (metricsOut != null) {
                 writeMetrics(metricsOut, modelName, selection, batch, history, test);
@@ -189,6 +207,48 @@ public final class Main {
             }
         }
         return 0;
+    }
+
+    private static Model newModel(String modelName, String optimizerName, double lr, long seed, int batch,
+                                  Backend backend) {
+        Optimizer optimizer = optimizerName.equals("adam") ? new Adam((float) lr) : new Sgd((float) lr, 0.9f, false, 0f);
+        Model model = MnistModels.named(modelName);
+        model.seed(seed).compile(optimizer, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
+        model.build(batch, backend);
+        return model;
+    }
+
+    /** With --resume the model, optimizer, learning rate and seed come from the checkpoint; options may only repeat them. */
+    private static void requireAgreement(Args a, Model model, String modelName, Path resume) {
+        String lr = a.get("lr", null);
+        String seed = a.get("seed", null);
+        String[][] checks = {
+                {"model", a.get("model", null), modelName},
+                {"optimizer", a.get("optimizer", null), model.optimizer().name()},
+                {"lr", lr == null ? null : Float.toString((float) a.positiveNumber("lr", 0)),
+                        Float.toString(model.optimizer().learningRate())},
+                {"seed", seed == null ? null : Long.toString(a.integer("seed", 0, 0)), Long.toString(model.seed())}};
+        for (String[] c : checks) {
+            if (c[1] != null && !c[1].equals(c[2])) {
+                throw new Args.UsageException("train: --" + c[0] + " " + a.get(c[0], null) + " disagrees with the checkpoint "
+                        + resume + ", which has " + c[2] + "; leave --" + c[0] + " out when resuming");
+            }
+        }
+    }
+
+    /** Which of the bundled MNIST models {@code model} is, by its architecture, or "custom". */
+    private static String architectureName(Model model) {
+        Map<String, Object> architecture = Architecture.describe(model);
+        for (String name : MnistModels.NAMES) {
+            try (Backend cpu = new CpuBackend(); Model candidate = MnistModels.named(name)) {
+                candidate.compile(new Sgd(), model.loss()); // names its layers as the saved model's were named
+                candidate.build(1, cpu);
+                if (Architecture.describe(candidate).equals(architecture)) {
+                    return name;
+                }
+            }
+        }
+        return "custom";
     }
 
     private static void writeMetrics(Path file, String modelName, Backends.Selection selection, int batch,
@@ -217,7 +277,7 @@ public final class Main {
         DeviceChoice device = DeviceChoice.of(a, "auto");
         MnistLoader.Sets sets = data(a);
         Backends.Selection selection = device.open();
-        try (Backend backend = selection.backend(); Model model = Checkpoints.load(weights, backend, batch)) {
+        try (Backend backend = selection.backend(); Model model = Checkpoints.loadForInference(weights, backend, batch)) {
             Model.Evaluation test = model.evaluate(sets.test(), batch);
             out.println("device: " + selection.description());
             out.printf("test: loss %.4f, accuracy %.4f (%d examples)%n", test.loss(), test.accuracy(), test.count());
@@ -234,7 +294,7 @@ public final class Main {
         if (index >= test.count()) {
             throw a.error("--index " + index + " is outside the " + test.count() + " test examples");
         }
-        try (Backend backend = device.open().backend(); Model model = Checkpoints.load(weights, backend, 1)) {
+        try (Backend backend = device.open().backend(); Model model = Checkpoints.loadForInference(weights, backend, 1)) {
             float[] image = new float[test.exampleSize()];
             test.copyInput(index, image, 0);
             out.print(AsciiDigit.render(image, test.exampleShape().dim(-2), test.exampleShape().dim(-1)));

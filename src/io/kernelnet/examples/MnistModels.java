@@ -11,6 +11,9 @@ import java.util.List;
 
 /** The two MNIST models of the seeds' Keras examples, on [1, 28, 28] inputs. */
 public final class MnistModels {
+    /** The names {@link #named} knows. */
+    public static final List<String> NAMES = List.of("mlp", "cnn");
+
     private MnistModels() {
     }
 
@@ -35,9 +38,6 @@ public final class MnistModels {
                 .add(new Dense(64, "relu"))
                 .add(new Dense(10, "softmax"));
     }
-
-    /** The names {@link #named} knows. */
-    public static final List<String> NAMES = List.of("mlp", "cnn");
 
     public static Model named(String name) {
         return switch (name) {

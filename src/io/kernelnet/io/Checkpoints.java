@@ -14,12 +14,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model's checkpoint in safetensors: every parameter by name ("dense/kernel"), and in {@code __metadata__}
- * the architecture, the compile settings and the training counters, each as a JSON string. Written to a
- * temporary file and renamed; read only after the whole file has been validated.
+ * A model's checkpoint in safetensors, everything needed to continue training exactly: every parameter by name
+ * ("dense/kernel"), the optimizer's state per parameter ("optimizer/m/dense/kernel", see
+ * {@link Model#optimizerStateShapes()}), and in {@code __metadata__} the architecture, the compile settings
+ * (optimizer configuration with its current learning rate) and the training counters (epochs done, optimizer
+ * steps, which also drive Adam's bias correction, the dropout generator's offset and the seed), each as a JSON
+ * string. The shuffle order needs no state of its own: it is a function of (shuffle seed, seed, epoch).
+ *
+ * <p>Written atomically by {@link SafeTensors#write}. Loading validates the whole file, the metadata and every
+ * tensor's name and shape before it sets anything, so a corrupt or mismatched file is refused with a
+ * {@link FileFormatException}, never half-read.
+ * Files of format 1 (before optimizer state was saved) can still be loaded for evaluation and prediction with
+ * {@link #loadForInference}, not resumed.
  */
 public final class Checkpoints {
-    public static final String FORMAT = "kernelnet-checkpoint/1";
+    public static final String FORMAT = "kernelnet-checkpoint/2";
+    /** Weights and counters but no optimizer state. */
+    static final String FORMAT_WITHOUT_OPTIMIZER_STATE = "kernelnet-checkpoint/1";
 
     private Checkpoints() {
     }
@@ -28,6 +39,9 @@ public final class Checkpoints {
         LinkedHashMap<String, SafeTensors.TensorData> tensors = new LinkedHashMap<>();
         Map<String, Shape> shapes = model.parameterShapes();
         model.parameters().forEach((name, values) -> tensors.put(name, new SafeTensors.TensorData(shapes.get(name), values)));
+        Map<String, Shape> stateShapes = model.optimizerStateShapes();
+        model.optimizerState().forEach((name, values) ->
+                tensors.put(name, new SafeTensors.TensorData(stateShapes.get(name), values)));
         Map<String, Object> training = new LinkedHashMap<>();
         training.put("epochs", model.epochsDone());
         training.put("steps", model.stepCount());
@@ -46,15 +60,24 @@ public final class Checkpoints {
     }
 
     /**
-     * Rebuilds, compiles and builds the saved model on {@code backend}, then loads its weights and counters. A
-     * file whose tensors or metadata are not a KernelNet checkpoint is refused with a {@link FileFormatException}.
+     * Rebuilds, compiles and builds the saved model on {@code backend}, then restores its weights, optimizer
+     * state and counters, so that fit() continues where the saved run stopped. Refuses a format-1 file.
      */
     public static Model load(Path file, Backend backend, int batchSize) throws IOException {
+        return load(file, backend, batchSize, true);
+    }
+
+    /** Like {@link #load} but restores the weights only, and accepts format-1 files too. */
+    public static Model loadForInference(Path file, Backend backend, int batchSize) throws IOException {
+        return load(file, backend, batchSize, false);
+    }
+
+    private static Model load(Path file, Backend backend, int batchSize, boolean forTraining) throws IOException {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("load: batch size must be positive, got " + batchSize);
         }
         SafeTensors.Contents contents = SafeTensors.read(file);
-        Restored restored = restore(file.toString(), contents.metadata());
+        Restored restored = restore(file.toString(), contents.metadata(), forTraining);
         Model model = restored.model();
         try {
             model.build(batchSize, backend);
@@ -63,7 +86,21 @@ public final class Checkpoints {
                     file + ": the checkpoint's architecture does not build: " + e.getMessage(), e);
         }
         try {
-            apply(model, contents);
+            if (forTraining) {
+                LinkedHashMap<String, Shape> expected = model.parameterShapes();
+                expected.putAll(model.optimizerStateShapes());
+                contents.requireShapes(expected);
+                contents.tensors().forEach((name, t) -> {
+                    if (name.startsWith(Model.OPTIMIZER_STATE_PREFIX)) {
+                        model.setOptimizerState(name, t.data());
+                    } else {
+                        model.setParameter(name, t.data());
+                    }
+                });
+                model.restoreTrainingState(restored.epochs(), restored.steps(), restored.generatorOffset());
+            } else {
+                applyWeights(model, contents);
+            }
         } catch (RuntimeException e) {
             model.close();
             if (e instanceof IllegalArgumentException) {
@@ -72,7 +109,6 @@ public final class Checkpoints {
             }
             throw e;
         }
-        model.restoreTrainingState(restored.epochs(), restored.steps(), restored.generatorOffset());
         return model;
     }
 
@@ -82,13 +118,18 @@ public final class Checkpoints {
 
     /**
      * Reads the metadata of checkpoint {@code source}: every field is checked for its type, so that whatever the
-     * strings hold, the only exception is a {@link FileFormatException} naming the field.
+     * strings hold, the only exception is a {@link FileFormatException} naming the field. Format 1 only when not
+     * {@code forTraining}.
      */
-    static Restored restore(String source, Map<String, String> meta) {
+    static Restored restore(String source, Map<String, String> meta, boolean forTraining) {
         MetadataReader r = new MetadataReader(source);
-        if (!FORMAT.equals(meta.get("format"))) {
-            throw r.error("not a KernelNet checkpoint (metadata format is " + meta.get("format") + ", expected "
-                    + FORMAT + ")", null);
+        String format = meta.get("format");
+        if (FORMAT_WITHOUT_OPTIMIZER_STATE.equals(format) && forTraining) {
+            throw r.error("holds no optimizer state (format " + format + ", written by an older KernelNet): it can"
+                    + " be evaluated but not resumed", null);
+        }
+        if (!FORMAT.equals(format) && !FORMAT_WITHOUT_OPTIMIZER_STATE.equals(format)) {
+            throw r.error("is not a KernelNet checkpoint's (format is " + format + ", expected " + FORMAT + ")", null);
         }
         Map<String, Object> architecture = r.object("architecture", r.parse(meta, "architecture"));
         Map<String, Object> compile = r.object("compile", r.parse(meta, "compile"));
@@ -165,13 +206,19 @@ public final class Checkpoints {
         }
     }
 
-    /** Loads weights into a built model of the same architecture; refuses a file naming the first mismatch. */
+    /**
+     * Loads weights into a built model of the same architecture, ignoring any optimizer state in the file;
+     * refuses a file naming the first mismatch, before it changes any weight.
+     */
     public static void loadWeights(Model model, Path file) throws IOException {
-        apply(model, SafeTensors.read(file));
+        applyWeights(model, SafeTensors.read(file));
     }
 
-    private static void apply(Model model, SafeTensors.Contents contents) {
-        contents.requireShapes(model.parameterShapes());
-        contents.tensors().forEach((name, t) -> model.setParameter(name, t.data()));
+    private static void applyWeights(Model model, SafeTensors.Contents contents) {
+        Map<String, SafeTensors.TensorData> weights = new LinkedHashMap<>(contents.tensors());
+        weights.keySet().removeIf(name -> name.startsWith(Model.OPTIMIZER_STATE_PREFIX));
+        SafeTensors.Contents weightsOnly = new SafeTensors.Contents(contents.file(), weights, contents.metadata());
+        weightsOnly.requireShapes(model.parameterShapes());
+        weights.forEach((name, t) -> model.setParameter(name, t.data()));
     }
 }

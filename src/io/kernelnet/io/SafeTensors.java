@@ -11,6 +11,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,10 +39,10 @@ import org.slf4j.LoggerFactory;
  * reference implementation does, so the data section starts aligned.
  *
  * <p>Writing goes to a temporary file in the same directory, is forced to disk and then atomically renamed over
- * the target, so a crash never leaves a half-written checkpoint under the real name. Reading validates the whole
- * header against the file size before reading any data, so that no header can make it allocate more than the
- * file holds; a corrupt file is refused with a {@link FileFormatException} naming the file, the tensor and the
- * byte offset, and bad content raises no other exception.
+ * the target, so a crash never leaves a half-written checkpoint under the real name (see {@link #write}). Reading
+ * validates the whole header against the file size before reading any data, so that no header can make it
+ * allocate more than the file holds; a corrupt file is refused with a {@link FileFormatException} naming the
+ * file, the tensor and the byte offset, and bad content raises no other exception.
  */
 public final class SafeTensors {
     private static final Logger log = LoggerFactory.getLogger(SafeTensors.class);
@@ -98,17 +100,23 @@ public final class SafeTensors {
 
     /**
      * Writes {@code tensors} (in iteration order) and {@code metadata} (may be null or empty) to {@code file},
-     * atomically replacing any existing file.
+     * atomically replacing any existing file: the bytes go to a temporary file in the same directory
+     * (".NAME.HEX.tmp"), which is forced to disk, renamed over {@code file} with ATOMIC_MOVE, and then the
+     * directory is forced so that the rename survives a power loss. A failed write deletes its temporary file;
+     * one left by a writer that was killed is deleted by the next write to the same file (one writer per file).
      */
     public static void write(Path file, LinkedHashMap<String, TensorData> tensors, Map<String, String> metadata)
             throws IOException {
         byte[] header = header(tensors, metadata);
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
+        deleteTemporaryFiles(target);
         // Not Files.createTempFile: that makes the file owner-only, and the checkpoint should get the usual permissions.
-        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        Path tmp = dir.resolve(temporaryPrefix(target) + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        boolean renamed = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = channel) {
                 ByteBuffer prefix = ByteBuffer.allocate(PREFIX_BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 prefix.putLong(header.length).flip();
                 writeFully(ch, prefix);
@@ -134,10 +142,29 @@ public final class SafeTensors {
                 throw new IOException("cannot atomically rename " + tmp + " to " + target
                         + "; refusing a non-atomic checkpoint write", e);
             }
+            renamed = true;
         } finally {
-            Files.deleteIfExists(tmp);
+            if (!renamed) {
+                Files.deleteIfExists(tmp);
+            }
         }
         syncDirectory(dir);
+    }
+
+    private static String temporaryPrefix(Path target) {
+        return "." + target.getFileName() + ".";
+    }
+
+    /** Deletes the temporary files that writers of {@code target} killed before their rename left behind. */
+    private static void deleteTemporaryFiles(Path target) throws IOException {
+        Pattern temporary = Pattern.compile(Pattern.quote(temporaryPrefix(target)) + "[0-9a-f]{1,16}\\.tmp");
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(target.getParent(),
+                p -> temporary.matcher(p.getFileName().toString()).matches())) {
+            for (Path leftover : leftovers) {
+                log.debug("deleting {}, left by an interrupted checkpoint write", leftover);
+                Files.deleteIfExists(leftover);
+            }
+        }
     }
 
     /** The padded UTF-8 JSON header for these tensors, with offsets for a contiguous data section. */

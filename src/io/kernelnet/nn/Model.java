@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 public class Model implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Model.class);
+    /** Names of optimizer state start with this; parameter names never do (they start with a layer's name). */
+    public static final String OPTIMIZER_STATE_PREFIX = "optimizer/";
 
     protected final Node input;
     protected Node output;
@@ -185,7 +187,7 @@ public class Model implements AutoCloseable {
         }
         stateSlots = new int[optimizer.stateSlots()];
         for (int i = 0; i < stateSlots.length; i++) {
-            stateSlots[i] = pb.addStateSlot(optimizer.name() + " state " + i);
+            stateSlots[i] = pb.addStateSlot(optimizer.name() + " " + optimizer.stateNames().get(i));
         }
         GraphNode in = graph.get(0);
         inputBuffer = pb.add(Region.BATCH_IO, "input", in.shape.batched(batchSize));
@@ -280,6 +282,10 @@ public class Model implements AutoCloseable {
             }
             int count = kindCounts.merge(layer.kind(), 1, Integer::sum);
             layer.assignDefaultName(count == 1 ? layer.kind() : layer.kind() + "_" + (count - 1));
+            if ((layer.name() + "/").startsWith(OPTIMIZER_STATE_PREFIX)) {
+                throw new IllegalArgumentException("a layer cannot be named '" + layer.name()
+                        + "': checkpoints name optimizer state " + OPTIMIZER_STATE_PREFIX + "...");
+            }
             if (!names.add(layer.name())) {
                 throw new IllegalArgumentException("two layers are named '" + layer.name() + "'");
             }
@@ -619,10 +625,6 @@ public class Model implements AutoCloseable {
         int b = options.batchSize();
         int batches = (trainSet.count() + b - 1) / b;
         int[] order = new int[trainSet.count()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        Random shuffler = new Random(options.shuffleSeed() ^ seed);
         History history = new History();
         stopTraining = false;
         boolean terminal = ProgressBar.stdoutIsTerminal();
@@ -632,9 +634,7 @@ public class Model implements AutoCloseable {
         for (int epoch = firstEpoch; epoch < firstEpoch + options.epochs() && !stopTraining; epoch++) {
             final int e = epoch;
             callbacks.forEach(c -> c.onEpochBegin(this, e));
-            if (options.shuffle()) {
-                shuffle(order, shuffler);
-            }
+            epochOrder(order, options.shuffle(), options.shuffleSeed(), epoch);
             ProgressBar bar = options.verbose() > 0
                     ? new ProgressBar(out, "Epoch " + (epoch + 1) + "/" + (firstEpoch + options.epochs()), batches, terminal)
                     : null;
@@ -691,7 +691,22 @@ public class Model implements AutoCloseable {
         return logs;
     }
 
-    private static void shuffle(int[] order, Random random) {
+    /**
+     * The order of the training examples in {@code epoch}: 0, 1, ... without shuffling, else a Fisher-Yates
+     * shuffle of that drawn from a generator seeded by Philox(key = shuffleSeed ^ seed, counter = epoch). The
+     * order depends on nothing but (shuffleSeed, seed, epoch), so a run resumed from a checkpoint at epoch k
+     * visits the examples exactly as the uninterrupted run would.
+     */
+    private void epochOrder(int[] order, boolean shuffle, long shuffleSeed, int epoch) {
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        if (!shuffle) {
+            return;
+        }
+        long key = shuffleSeed ^ seed;
+        int[] words = Philox.block(epoch, 0, 0, 0, (int) key, (int) (key >>> 32));
+        Random random = new Random((long) words[0] << 32 | (words[1] & 0xFFFFFFFFL));
         for (int i = order.length - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
             int t = order[i];
@@ -855,48 +870,94 @@ public class Model implements AutoCloseable {
     /** Parameter names and shapes in plan order ("dense/kernel" ...). */
     public LinkedHashMap<String, Shape> parameterShapes() {
         checkBuilt("parameterShapes");
-        LinkedHashMap<String, Shape> shapes = new LinkedHashMap<>();
-        for (GraphNode g : nodes) {
-            for (int p : g.params) {
-                MemoryPlan.Entry e = plan.entries().get(p);
-                shapes.put(e.name(), e.shape());
-            }
-        }
-        return shapes;
+        return shapes(parameterViews());
     }
 
     /** Copies of the parameter values, by name. */
     public LinkedHashMap<String, float[]> parameters() {
         checkBuilt("parameters");
-        LinkedHashMap<String, float[]> values = new LinkedHashMap<>();
-        for (GraphNode g : nodes) {
-            for (int p : g.params) {
-                Tensor t = plan.tensor(p);
-                float[] v = new float[Math.toIntExact(t.size())];
-                backend.download(v, 0, t);
-                values.put(t.name(), v);
-            }
-        }
-        return values;
+        return download(parameterViews());
     }
 
     /** Replaces parameter {@code name}'s values. */
     public void setParameter(String name, float[] values) {
         checkBuilt("setParameter");
+        upload(parameterViews(), "parameter", name, values);
+    }
+
+    /**
+     * The optimizer's state per parameter, named "optimizer/SLOT/PARAMETER" (Adam's "optimizer/m/dense/kernel",
+     * SGD's "optimizer/velocity/dense/kernel"), each with its parameter's shape; empty for plain SGD.
+     */
+    public LinkedHashMap<String, Shape> optimizerStateShapes() {
+        checkBuilt("optimizerStateShapes");
+        return shapes(optimizerStateViews());
+    }
+
+    /** Copies of the optimizer state, by the names of {@link #optimizerStateShapes()}. */
+    public LinkedHashMap<String, float[]> optimizerState() {
+        checkBuilt("optimizerState");
+        return download(optimizerStateViews());
+    }
+
+    /** Replaces one optimizer state buffer, named as in {@link #optimizerStateShapes()}. */
+    public void setOptimizerState(String name, float[] values) {
+        checkBuilt("setOptimizerState");
+        upload(optimizerStateViews(), "optimizer state", name, values);
+    }
+
+    private LinkedHashMap<String, Tensor> parameterViews() {
+        LinkedHashMap<String, Tensor> views = new LinkedHashMap<>();
         for (GraphNode g : nodes) {
             for (int p : g.params) {
                 Tensor t = plan.tensor(p);
-                if (t.name().equals(name)) {
-                    if (values.length != t.size()) {
-                        throw new IllegalArgumentException("parameter '" + name + "' " + t.shape() + " holds " + t.size()
-                                + " values, got " + values.length);
-                    }
-                    backend.upload(t, values, 0);
-                    return;
-                }
+                views.put(t.name(), t);
             }
         }
-        throw new IllegalArgumentException("model has no parameter '" + name + "'");
+        return views;
+    }
+
+    /** Each state slot has the parameter region's layout, so a parameter's state lies at its offset in the slot. */
+    private LinkedHashMap<String, Tensor> optimizerStateViews() {
+        LinkedHashMap<String, Tensor> views = new LinkedHashMap<>();
+        long parametersStart = plan.region(Region.PARAMETERS).offset();
+        List<String> slotNames = optimizer.stateNames();
+        for (int s = 0; s < stateSlots.length; s++) {
+            Tensor slot = plan.tensor(stateSlots[s]);
+            for (Tensor p : parameterViews().values()) {
+                String name = OPTIMIZER_STATE_PREFIX + slotNames.get(s) + "/" + p.name();
+                views.put(name, slot.slice(p.offset() - parametersStart, p.shape(), name));
+            }
+        }
+        return views;
+    }
+
+    private static LinkedHashMap<String, Shape> shapes(Map<String, Tensor> views) {
+        LinkedHashMap<String, Shape> shapes = new LinkedHashMap<>();
+        views.forEach((name, t) -> shapes.put(name, t.shape()));
+        return shapes;
+    }
+
+    private LinkedHashMap<String, float[]> download(Map<String, Tensor> views) {
+        LinkedHashMap<String, float[]> values = new LinkedHashMap<>();
+        views.forEach((name, t) -> {
+            float[] v = new float[Math.toIntExact(t.size())];
+            backend.download(v, 0, t);
+            values.put(name, v);
+        });
+        return values;
+    }
+
+    private void upload(Map<String, Tensor> views, String what, String name, float[] values) {
+        Tensor t = views.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("model has no " + what + " '" + name + "'");
+        }
+        if (values.length != t.size()) {
+            throw new IllegalArgumentException(what + " '" + name + "' " + t.shape() + " holds " + t.size()
+                    + " values, got " + values.length);
+        }
+        backend.upload(t, values, 0);
     }
 
     /**

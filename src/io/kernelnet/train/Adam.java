@@ -4,6 +4,7 @@ import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Tensor;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -46,8 +47,8 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    public int stateSlots() {
-        return 2;
+    public List<String> stateNames() {
+        return List.of("m", "v");
     }
 
     @Override

@@ -54,6 +54,10 @@ public final class FitOptions {
         return this;
     }
 
+    /**
+     * Epoch e's order is a function of (shuffleSeed, the model's seed, e) alone, so a run resumed from a
+     * checkpoint with the same shuffle seed sees the order the uninterrupted run would have.
+     */
     public FitOptions shuffleSeed(long value) {
         shuffleSeed = value;
         return this;

@@ -9,7 +9,10 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Keras ModelCheckpoint: saves the model after an epoch, or only when {@code monitor} improved (best only). */
+/**
+ * Keras ModelCheckpoint: saves the model after an epoch, or only when {@code monitor} improved (best only). The
+ * file holds the whole training state (see {@link Checkpoints}), so a run can resume from it.
+ */
 public final class ModelCheckpoint implements Callback {
     private static final Logger log = LoggerFactory.getLogger(ModelCheckpoint.class);
 

@@ -2,6 +2,7 @@ package io.kernelnet.train;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Tensor;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,8 +30,15 @@ public abstract class Optimizer {
 
     public abstract String name();
 
-    /** How many parameter-sized state buffers the optimizer keeps (momentum, Adam's two moments). */
-    public abstract int stateSlots();
+    /**
+     * Names of the parameter-sized state buffers the optimizer keeps (SGD's "velocity" with momentum, Adam's "m"
+     * and "v"), in slot order; checkpoints store slot {@code s} of parameter {@code p} as "optimizer/s/p".
+     */
+    public abstract List<String> stateNames();
+
+    public final int stateSlots() {
+        return stateNames().size();
+    }
 
     /** {@code step} counts updates from 1. */
     public abstract void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step);

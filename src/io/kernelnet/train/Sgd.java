@@ -4,6 +4,7 @@ import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.SgdStep;
 import io.kernelnet.tensor.Tensor;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** SGD with optional momentum, Nesterov and (L2) weight decay; Keras defaults lr 0.01, momentum 0. */
@@ -34,8 +35,8 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    public int stateSlots() {
-        return momentum > 0 ? 1 : 0;
+    public List<String> stateNames() {
+        return momentum > 0 ? List.of("velocity") : List.of();
     }
 
     @Override

@@ -68,6 +68,45 @@ class MainTest {
         assertEquals(10, predicted.lines().filter(l -> l.matches("  \\d  \\d\\.\\d{4}.*")).count(), predicted);
     }
 
+    /** The line fit prints for the last epoch and the test line, without the epoch's time. */
+    private static String results(String output) {
+        return output.lines().filter(l -> l.startsWith("Epoch 3/3") || l.startsWith("test:"))
+                .map(l -> l.replaceFirst(" - [0-9.]+s - ", " - "))
+                .reduce("", (x, y) -> x + y + "\n");
+    }
+
+    @Test
+    void aRunResumedFromItsCheckpointEndsAsTheUninterruptedRunDoes() throws Exception {
+        Path straight = dir.resolve("straight.safetensors");
+        Path resumed = dir.resolve("resumed.safetensors");
+        String common = "--device cpu --batch 256 --seed 7 --optimizer sgd";
+        String full = run((("train --model mlp --epochs 3 " + common + " --save ") + straight).split(" "));
+        String first = run((("train --model mlp --epochs 1 " + common + " --save ") + resumed).split(" "));
+        assertTrue(first.contains("Epoch 1/1"), first);
+        String rest = run("train", "--resume", resumed.toString(), "--epochs", "3", "--device", "cpu", "--batch", "256",
+                "--model", "mlp", "--save", resumed.toString());
+        assertTrue(rest.contains("resumed " + resumed + " after epoch 1"), rest);
+        assertTrue(rest.contains("Epoch 2/3") && rest.contains("Epoch 3/3") && !rest.contains("Epoch 1/3"), rest);
+        assertEquals(results(full), results(rest));
+        assertEquals(-1, Files.mismatch(straight, resumed), "the two final checkpoints are the same bytes");
+        String done = run("train", "--resume", resumed.toString(), "--epochs", "3", "--device", "cpu");
+        assertTrue(!done.contains("Epoch") && done.contains("test:"), "nothing left to train:\n" + done);
+    }
+
+    @Test
+    void resumeOptionsThatDisagreeWithTheCheckpointAreUsageErrors() throws Exception {
+        Path file = dir.resolve("mlp.safetensors");
+        run("train", "--model", "mlp", "--epochs", "0", "--device", "cpu", "--save", file.toString());
+        Main main = new Main(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        for (String[] option : new String[][] {{"--model", "cnn"}, {"--optimizer", "sgd"}, {"--lr", "0.5"}, {"--seed", "3"}}) {
+            Args.UsageException e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {
+                    "train", "--resume", file.toString(), "--device", "cpu", "--epochs", "0", option[0], option[1]}));
+            assertTrue(e.getMessage().contains(option[0] + " " + option[1] + " disagrees with the checkpoint"), e.getMessage());
+        }
+        run("train", "--resume", file.toString(), "--device", "cpu", "--epochs", "0", "--model", "mlp", "--optimizer",
+                "adam", "--lr", "0.001", "--seed", "42");
+    }
+
     @Test
     void infoReportsJavaAndWhyThereIsNoGpu() throws Exception {
         String info = run("info");

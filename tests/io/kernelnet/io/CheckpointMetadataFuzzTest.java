@@ -26,6 +26,6 @@ class CheckpointMetadataFuzzTest {
         for (int i = 0; i < Math.min(values.length, FIELDS.length); i++) {
             metadata.put(FIELDS[i], values[i]);
         }
-        readsOrRefuses(SOURCE, () -> Checkpoints.restore(SOURCE, metadata));
+        readsOrRefuses(SOURCE, () -> Checkpoints.restore(SOURCE, metadata, false));
     }
 }

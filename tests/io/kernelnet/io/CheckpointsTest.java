@@ -16,11 +16,17 @@ import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.Loss;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A model's checkpoint: round trip, rebuilt architecture, refusal of another architecture or a damaged file. */
+/**
+ * A model's checkpoint: round trip, rebuilt architecture, refusal of another architecture, a damaged file, missing
+ * optimizer state or bad counters; format-1 files for inference only.
+ */
 class CheckpointsTest {
     @RegisterExtension
     final TestRandom rng = new TestRandom();
@@ -79,8 +85,79 @@ class CheckpointsTest {
             Checkpoints.save(mlp, file);
         }
         byte[] bytes = Files.readAllBytes(file);
-        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        Files.write(file, Arrays.copyOf(bytes, bytes.length - 100));
         Exception e = assertThrows(Exception.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    /** The file {@code save} writes, rewritten with the given metadata entries and without optimizer state. */
+    private static void rewrite(Path file, Map<String, String> metadataChanges, boolean keepOptimizerState)
+            throws Exception {
+        SafeTensors.Contents contents = SafeTensors.read(file);
+        LinkedHashMap<String, SafeTensors.TensorData> tensors = new LinkedHashMap<>(contents.tensors());
+        if (!keepOptimizerState) {
+            tensors.keySet().removeIf(name -> name.startsWith(Model.OPTIMIZER_STATE_PREFIX));
+        }
+        Map<String, String> metadata = new LinkedHashMap<>(contents.metadata());
+        metadata.putAll(metadataChanges);
+        SafeTensors.write(file, tensors, metadata);
+    }
+
+    @Test
+    void aFormatOneFileWithoutOptimizerStateIsEvaluatedButNotResumed() throws Exception {
+        Path file = dir.resolve("old.safetensors");
+        float[] kernel;
+        try (Model mlp = MnistModels.mlp()) {
+            mlp.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            mlp.build(2, new CpuBackend());
+            Checkpoints.save(mlp, file);
+            kernel = mlp.parameters().get("dense/kernel");
+        }
+        rewrite(file, Map.of("format", Checkpoints.FORMAT_WITHOUT_OPTIMIZER_STATE), false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
+        assertTrue(e.getMessage().contains("no optimizer state") && e.getMessage().contains(file.toString()), e.getMessage());
+        try (Model loaded = Checkpoints.loadForInference(file, new CpuBackend(), 2)) {
+            assertArrayEquals(kernel, loaded.parameters().get("dense/kernel"));
+        }
+    }
+
+    @Test
+    void aCheckpointMissingItsOptimizerStateOrWithBadCountersIsRefused() throws Exception {
+        Path file = dir.resolve("mlp.safetensors");
+        try (Model mlp = MnistModels.mlp()) {
+            mlp.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            mlp.build(2, new CpuBackend());
+            Checkpoints.save(mlp, file);
+        }
+        rewrite(file, Map.of(), false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
+        assertTrue(e.getMessage().contains("optimizer/m/dense/kernel"), e.getMessage());
+
+        Path counters = dir.resolve("counters.safetensors");
+        try (Model mlp = MnistModels.mlp()) {
+            mlp.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            mlp.build(2, new CpuBackend());
+            Checkpoints.save(mlp, counters);
+        }
+        rewrite(counters, Map.of("training", "{\"epochs\": -1, \"steps\": 0, \"generator_offset\": 0, \"seed\": 1}"), true);
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(counters, new CpuBackend(), 2));
+        assertTrue(e.getMessage().contains("'training.epochs' must be an integer from 0"), e.getMessage());
+        rewrite(counters, Map.of("training", "{\"epochs\": 1, \"steps\": 0.5, \"generator_offset\": 0, \"seed\": 1}"), true);
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(counters, new CpuBackend(), 2));
+        assertTrue(e.getMessage().contains("'training.steps' must be an integer"), e.getMessage());
+    }
+
+    @Test
+    void loadWeightsTakesTheWeightsOfAFullCheckpoint() throws Exception {
+        Path file = dir.resolve("mlp.safetensors");
+        try (Model trained = MnistModels.mlp(); Model fresh = MnistModels.mlp()) {
+            trained.seed(1).compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            trained.fit(digits(8), FitOptions.defaults().epochs(1).batchSize(4).verbose(0));
+            Checkpoints.save(trained, file);
+            fresh.seed(2).compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            fresh.build(4, new CpuBackend());
+            Checkpoints.loadWeights(fresh, file);
+            assertArrayEquals(trained.parameters().get("dense_1/kernel"), fresh.parameters().get("dense_1/kernel"));
+        }
     }
 }
