@@ -80,7 +80,17 @@ public final class Checkpoints {
         Restored restored = restore(file.toString(), contents.metadata(), forTraining);
         Model model = restored.model();
         try {
+            // before any allocation: an architecture that asks for more than the file holds is refused here
+            LinkedHashMap<String, Shape> planned = model.plannedParameterShapes();
+            try {
+                weightsOnly(contents).requireShapes(planned);
+            } catch (IllegalArgumentException e) {
+                throw new FileFormatException(file.toString(), FileFormatException.NO_OFFSET,
+                        file + ": the checkpoint's tensors do not match its architecture: " + e.getMessage(), e);
+            }
             model.build(batchSize, backend);
+        } catch (FileFormatException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
             throw new FileFormatException(file.toString(), FileFormatException.NO_OFFSET,
                     file + ": the checkpoint's architecture does not build: " + e.getMessage(), e);
@@ -215,10 +225,15 @@ public final class Checkpoints {
     }
 
     private static void applyWeights(Model model, SafeTensors.Contents contents) {
+        SafeTensors.Contents weights = weightsOnly(contents);
+        weights.requireShapes(model.parameterShapes());
+        weights.tensors().forEach((name, t) -> model.setParameter(name, t.data()));
+    }
+
+    /** The file's tensors without the optimizer state. */
+    private static SafeTensors.Contents weightsOnly(SafeTensors.Contents contents) {
         Map<String, SafeTensors.TensorData> weights = new LinkedHashMap<>(contents.tensors());
         weights.keySet().removeIf(name -> name.startsWith(Model.OPTIMIZER_STATE_PREFIX));
-        SafeTensors.Contents weightsOnly = new SafeTensors.Contents(contents.file(), weights, contents.metadata());
-        weightsOnly.requireShapes(model.parameterShapes());
-        weights.forEach((name, t) -> model.setParameter(name, t.data()));
+        return new SafeTensors.Contents(contents.file(), weights, contents.metadata());
     }
 }

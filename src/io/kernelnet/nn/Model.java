@@ -867,6 +867,24 @@ public class Model implements AutoCloseable {
 
     // ---- parameters by name (checkpoints, tests) -----------------------------------------------------------------
 
+    /**
+     * The parameters {@link #build} would create, by name, from the shapes alone: nothing is allocated, so a loader
+     * can hold a file's tensors against what its architecture asks for before allocating anything for it.
+     */
+    public LinkedHashMap<String, Shape> plannedParameterShapes() {
+        List<GraphNode> graph = expand();
+        inferShapes(graph);
+        LinkedHashMap<String, Shape> shapes = new LinkedHashMap<>();
+        for (GraphNode g : graph) {
+            if (!g.isInput()) {
+                for (ParamSpec spec : g.layer.parameters(inputShapes(graph, g))) {
+                    shapes.put(g.owner + "/" + spec.name(), spec.shape());
+                }
+            }
+        }
+        return shapes;
+    }
+
     /** Parameter names and shapes in plan order ("dense/kernel" ...). */
     public LinkedHashMap<String, Shape> parameterShapes() {
         checkBuilt("parameterShapes");

@@ -9,6 +9,7 @@ import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
 import io.kernelnet.tensor.Shape;
+import io.kernelnet.testing.FailingBackend;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
 import io.kernelnet.train.Examples;
@@ -101,6 +102,24 @@ class CheckpointsTest {
         Map<String, String> metadata = new LinkedHashMap<>(contents.metadata());
         metadata.putAll(metadataChanges);
         SafeTensors.write(file, tensors, metadata);
+    }
+
+    /** A small file whose architecture asks for a 784 x 50,000,000 kernel: refused from the header, nothing allocated. */
+    @Test
+    void anArchitectureAskingForMoreThanTheFileHoldsIsRefusedBeforeAllocating() throws Exception {
+        Path file = dir.resolve("greedy.safetensors");
+        try (Model mlp = MnistModels.mlp()) {
+            mlp.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            mlp.build(2, new CpuBackend());
+            Checkpoints.save(mlp, file);
+        }
+        String architecture = SafeTensors.read(file).metadata().get("architecture");
+        assertTrue(architecture.contains("\"units\":128"), architecture);
+        rewrite(file, Map.of("architecture", architecture.replace("\"units\":128", "\"units\":50000000")), true);
+        // any allocation would throw IllegalStateException: the refusal must come first, as a format error
+        FileFormatException e = assertThrows(FileFormatException.class,
+                () -> Checkpoints.load(file, FailingBackend.onAllocate(new CpuBackend()), 2));
+        assertTrue(e.getMessage().contains("dense/kernel") && e.getMessage().contains("50000000"), e.getMessage());
     }
 
     @Test
