@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch twins of KernelNet's MNIST models, for side-by-side runs on the same data and schedule.
+The model definitions here (build, adam) are also the ones train_bench.py times.
 
 Same architectures (NCHW, Glorot-uniform weights, zero biases), Adam(lr=1e-3, eps=1e-7), batch 128, sparse
 cross-entropy on logits, reading the same IDX files (the bundled data/ by default). Prints one JSON line:
@@ -64,6 +65,18 @@ def keras_init(module):
         nn.init.zeros_(module.bias)
 
 
+def build(name, device):
+    """The twin of KernelNet's model `name` ("mlp" or "cnn") on `device`, Keras-initialised."""
+    model = {"mlp": mlp, "cnn": cnn}[name]().to(device)
+    model.apply(keras_init)
+    return model
+
+
+def adam(model, lr=1e-3):
+    """Adam as KernelNet's (Keras') defaults: eps 1e-7."""
+    return torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", choices=["mlp", "cnn"], default="cnn")
@@ -82,9 +95,8 @@ def main():
     device = torch.device(args.device)
     (x_train, y_train), (x_test, y_test) = load(args.data)
     x_train, y_train, x_test, y_test = (t.to(device) for t in (x_train, y_train, x_test, y_test))
-    model = (mlp() if args.model == "mlp" else cnn()).to(device)
-    model.apply(keras_init)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-7)
+    model = build(args.model, device)
+    optimizer = adam(model, args.lr)
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator(device="cpu").manual_seed(args.seed)
 

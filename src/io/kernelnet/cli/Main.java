@@ -33,7 +33,7 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The {@code kernelnet} command: train, evaluate, predict, info, selftest. */
+/** The {@code kernelnet} command: train, evaluate, predict, info, selftest, bench. */
 public final class Main {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     static final String USAGE = String.join("\n",
@@ -48,6 +48,7 @@ public final class Main {
             "  info      Java, devices, CUDA/cuBLAS/cuDNN versions (or why none)",
             "  selftest  [--device cuda] [--engine auto|kernels|vendor] [--tf32] [--deterministic]: every GPU op against",
             "            the CPU reference",
+            BenchCommand.USAGE,
             "Data: the bundled MNIST subset (8,000 train / 2,000 test) unless --data DIR names the four standard",
             "MNIST or Fashion-MNIST IDX files.",
             "--deterministic: bit-identical results run to run on CUDA (no float atomics, deterministic cuDNN",
@@ -104,6 +105,7 @@ public final class Main {
             }
             case "selftest" -> selftest(new Args(command, argv, 1, Set.of("device", "engine"),
                     Set.of("tf32", "deterministic")));
+            case "bench" -> BenchCommand.run(argv, out);
             default -> throw new Args.UsageException("unknown command '" + command + "'");
         };
     }

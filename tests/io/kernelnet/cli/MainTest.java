@@ -126,6 +126,22 @@ class MainTest {
         assertTrue(e.getMessage().contains("--weights is required"), e.getMessage());
         e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {"fly"}));
         assertTrue(e.getMessage().contains("unknown command 'fly'"), e.getMessage());
+        String[][] bench = {
+            {"bench"}, {"expected 'bench train', got nothing after 'bench'"},
+            {"bench", "fly"}, {"got 'bench fly'"},
+            {"bench", "train", "--models", "mlp,rnn"}, {"--models takes mlp and cnn, got 'rnn'"},
+            {"bench", "train", "--models", "mlp,mlp"}, {"--models names 'mlp' twice"},
+            {"bench", "train", "--batches", "128,"}, {"--batches has an empty item"},
+            {"bench", "train", "--batches", "0"}, {"--batches takes whole numbers >= 1, got 0"},
+            {"bench", "train", "--batches", "4096", "--steps-per-run", "1000"}, {"is over 1048576 examples"},
+            {"bench", "train", "--device", "tpu"}, {"tpu"},
+            {"bench", "train", "--pytorch", "/no/such/file.json"}, {"/no/such/file.json"},
+        };
+        for (int i = 0; i < bench.length; i += 2) {
+            String[] argv = bench[i];
+            e = assertThrows(Args.UsageException.class, () -> main.run(argv), String.join(" ", argv));
+            assertTrue(e.getMessage().contains(bench[i + 1][0]), e.getMessage());
+        }
     }
 
     /** Exit status, standard output and standard error of one in-process run of {@code kernelnet args}. */
