@@ -1,0 +1,192 @@
+package io.kernelnet.bench;
+
+import io.kernelnet.backend.ConvPlan;
+import io.kernelnet.backend.cuda.Availability;
+import io.kernelnet.backend.cuda.CudaBackend;
+import io.kernelnet.backend.cuda.CudaDeviceInfo;
+import io.kernelnet.backend.cuda.CudaOptions;
+import io.kernelnet.backend.cuda.CudaRuntime;
+import io.kernelnet.backend.cuda.Engine;
+import io.kernelnet.backend.cuda.EventTimer;
+import io.kernelnet.backend.cuda.VendorLibraries;
+import io.kernelnet.io.Json;
+import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Storage;
+import io.kernelnet.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * {@code kernelnet bench kernels}: every GPU op of the Backend at the shapes of {@link KernelCases}, ours and, for
+ * GEMM, convolution and pooling, cuBLAS's and cuDNN's, each against the device's ceilings measured in the same run.
+ * Method ({@link TimedRuns}): per case one allocation holds as many copies of its operands (random in [-1, 1), never
+ * zero) as {@link TimedRuns#rotationSets} asks for the device's L2; after setting them up the L2 is evicted by writing
+ * twice its size; then warm-up calls and timed calls, each alone between two CUDA events, rotating over the copies.
+ */
+public final class KernelBench {
+    /** What {@code bench kernels} was asked to do; null paths are outputs not asked for. */
+    public record Options(int ordinal, List<String> models, List<Integer> batches, long largeBytes, int warmup,
+                          int runs, Path out, Path html) {
+        public Options {
+            models = List.copyOf(models);
+            batches = List.copyOf(batches);
+        }
+    }
+
+    /** Floats of random values uploaded over and over to fill the operands. */
+    private static final int RANDOM_CHUNK = 1 << 22;
+    /** Operands start at multiples of 64 floats, the graph layer's alignment. */
+    private static final int ALIGN = 64;
+
+    private KernelBench() {
+    }
+
+    /** Runs the bench, prints the report, writes the JSON and HTML asked for; returns the exit status, 0. */
+    public static int run(Options o, PrintStream out) throws IOException {
+        Availability cuda = CudaRuntime.availability();
+        if (!cuda.usable()) {
+            throw new IllegalStateException("bench kernels: no usable GPU: " + cuda.reason());
+        }
+        if (o.ordinal() >= cuda.devices().size()) {
+            throw new IllegalStateException("bench kernels: no device cuda:" + o.ordinal() + " (" + cuda.devices().size()
+                    + " found)");
+        }
+        CudaDeviceInfo device = cuda.devices().get(o.ordinal());
+        List<KernelCase> cases = KernelCases.all(o.models(), o.batches(), o.largeBytes());
+        out.printf("bench kernels: %s, %d cases%n", device.summary(), cases.size());
+        List<KernelResult> results = new ArrayList<>();
+        double copy;
+        try (Runner ours = new Runner(o, device, Engine.KERNELS)) {
+            copy = ours.measure(ceilingCase(new OpSpec.Copy(o.largeBytes() / Float.BYTES)), KernelResult.OURS).gbps();
+            for (KernelCase c : cases) {
+                results.add(ours.measure(c, KernelResult.OURS));
+            }
+        }
+        int sgemmN = KernelCases.SQUARE[KernelCases.SQUARE.length - 1];
+        double sgemm = Double.NaN;
+        VendorLibraries.Status cublas = VendorLibraries.cublas();
+        if (cublas.loaded()) {
+            try (Runner vendor = new Runner(o, device, Engine.VENDOR)) {
+                sgemm = vendor.measure(ceilingCase(new OpSpec.Gemm(sgemmN, sgemmN, sgemmN, false, false)), "cublas")
+                        .gflops();
+                boolean cudnn = vendor.backend.vendorConvAvailable();
+                if (!cudnn) {
+                    out.println("bench kernels: cuDNN not available: " + vendor.backend.vendorConvUnavailableReason());
+                }
+                for (KernelCase c : cases) {
+                    boolean gemm = c.family().equals(KernelCases.GEMM);
+                    if (c.hasVendor() && (gemm || cudnn)) {
+                        results.add(vendor.measure(c, gemm ? "cublas" : "cudnn"));
+                    }
+                }
+            }
+        } else {
+            out.println("bench kernels: cuBLAS not loaded (" + cublas.detail() + "): no vendor figures");
+        }
+        KernelReport report = new KernelReport(device.summary(), device.l2Bytes(), o.warmup(), o.runs(),
+                new KernelReport.Ceilings(copy, 2 * o.largeBytes(), sgemm, sgemmN), results);
+        out.print(report.format());
+        String date = Instant.now().toString();
+        if (o.out() != null) {
+            TrainBench.writeAtomically(o.out(), Json.write(report.json(date, TrainBench.commit())) + "\n");
+            out.println("json: " + o.out());
+        }
+        if (o.html() != null) {
+            TrainBench.writeAtomically(o.html(), report.html(device.summary() + ", commit " + TrainBench.commit() + ", " + date));
+            out.println("html: " + o.html());
+        }
+        return 0;
+    }
+
+    private static KernelCase ceilingCase(OpSpec spec) {
+        return new KernelCase("ceiling", "ceiling", "ceiling", 0, "", spec);
+    }
+
+    /**
+     * Where each operand of one input set starts, in floats, each at a multiple of {@link #ALIGN}; the last element is
+     * the set's aligned size.
+     */
+    static long[] layout(List<Shape> operands) {
+        long[] offsets = new long[operands.size() + 1];
+        for (int i = 0; i < operands.size(); i++) {
+            offsets[i + 1] = offsets[i] + (operands.get(i).size() + ALIGN - 1) / ALIGN * ALIGN;
+        }
+        return offsets;
+    }
+
+    /** One backend with its event timer, random values and the buffer that evicts the L2. */
+    private static final class Runner implements AutoCloseable {
+        final CudaBackend backend;
+        private final EventTimer timer;
+        private final Options options;
+        private final long l2Bytes;
+        private final Storage evict;
+        private final Tensor evictTensor;
+        private final float[] random = new float[RANDOM_CHUNK];
+
+        Runner(Options o, CudaDeviceInfo device, Engine engine) {
+            options = o;
+            // a device that does not report its L2 is taken to have an H100's
+            l2Bytes = device.l2Bytes() > 0 ? device.l2Bytes() : 50L << 20;
+            backend = new CudaBackend(device.ordinal(), new CudaOptions(engine, false, false));
+            timer = backend.newTimer();
+            long evictFloats = 2 * l2Bytes / Float.BYTES;
+            evict = backend.allocate(evictFloats, "bench kernels: L2 eviction");
+            evictTensor = new Tensor(evict, 0, Shape.of(Math.toIntExact(evictFloats)), "evict");
+            Random r = new Random(1234);
+            for (int i = 0; i < random.length; i++) {
+                random[i] = 1f - 2 * r.nextFloat(); // (-1, 1], never zero
+            }
+        }
+
+        KernelResult measure(KernelCase c, String engine) {
+            OpSpec spec = c.spec();
+            ConvPlan plan = spec.plan(backend);
+            List<Shape> shapes = spec.operands();
+            long[] offsets = layout(shapes);
+            long setFloats = offsets[shapes.size()];
+            int sets = TimedRuns.rotationSets(setFloats * Float.BYTES, l2Bytes, options.warmup() + options.runs());
+            long operandFloats = sets * setFloats;
+            long workspace = plan.workspaceFloats();
+            try (Storage storage = backend.allocate(operandFloats + Math.max(workspace, 1), "bench kernels: "
+                    + c.label())) {
+                for (long at = 0; at < operandFloats; at += RANDOM_CHUNK) {
+                    int n = (int) Math.min(RANDOM_CHUNK, operandFloats - at);
+                    backend.upload(new Tensor(storage, at, Shape.of(n), "random"), random, 0);
+                }
+                Tensor[][] t = new Tensor[sets][shapes.size()];
+                for (int s = 0; s < sets; s++) {
+                    for (int i = 0; i < shapes.size(); i++) {
+                        t[s][i] = new Tensor(storage, s * setFloats + offsets[i], shapes.get(i), "operand" + i);
+                    }
+                    spec.prepare(backend, t[s]);
+                }
+                backend.useWorkspace(workspace > 0 ? new Tensor(storage, operandFloats,
+                        Shape.of(Math.toIntExact(workspace)), "workspace") : null);
+                try {
+                    backend.fill(evictTensor, 0f);
+                    double[] ms = TimedRuns.time(timer, options.warmup(), options.runs(), sets,
+                            s -> spec.launch(backend, t[s]));
+                    String detail = spec instanceof OpSpec.Gemm ? backend.lastGemmKernel() : plan.description();
+                    return new KernelResult(c, engine, detail, TimedRuns.median(ms),
+                            Arrays.stream(ms).min().orElse(Double.NaN), options.runs(), sets);
+                } finally {
+                    backend.useWorkspace(null);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            evict.close();
+            timer.close();
+            backend.close();
+        }
+    }
+}
