@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
+import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.Padding;
 import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.backend.cpu.CpuBackend;
@@ -16,12 +17,10 @@ import io.kernelnet.examples.MnistModels;
 import io.kernelnet.io.Json;
 import io.kernelnet.nn.Model;
 import io.kernelnet.tensor.Shape;
-import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -68,7 +67,7 @@ class KernelBenchTest {
                 true)), specs(cases, KernelCases.GEMM, "dx"));
         assertEquals(List.of(new OpSpec.BiasAdd(Shape.of(128, 32, 26, 26)), new OpSpec.BiasAdd(Shape.of(128, 64, 11, 11)),
                 new OpSpec.BiasAdd(Shape.of(128, 64, 3, 3)), new OpSpec.BiasAdd(Shape.of(128, 64)),
-                new OpSpec.BiasAdd(Shape.of(128, 10))), specs(cases, KernelCases.BIAS, "add"));
+                new OpSpec.BiasAdd(Shape.of(128, 10))), specs(cases, KernelCases.BIAS, "bias add"));
         assertEquals(4, specs(cases, KernelCases.ACTIVATION, "relu backward").size(), "three convs and Dense 64");
         assertEquals(List.of(new OpSpec.SoftmaxCrossEntropy(128, 10)), specs(cases, KernelCases.SOFTMAX,
                 "softmax cross-entropy"));
@@ -92,7 +91,7 @@ class KernelBenchTest {
         assertEquals(2 * cases.size() + 3 + KernelCases.gemms().size() + KernelCases.large(KernelCases.LARGE_BYTES)
                 .size(), all.size());
         assertEquals(List.of(new OpSpec.Gemm(1024, 1024, 1024, false, false), new OpSpec.Gemm(2048, 2048, 2048, false,
-                false), new OpSpec.Gemm(4096, 4096, 4096, false, false)), specs(all, KernelCases.GEMM, "square"));
+                false), new OpSpec.Gemm(4096, 4096, 4096, false, false)), specs(all, KernelCases.GEMM, "gemm"));
         assertTrue(KernelCases.large(KernelCases.LARGE_BYTES).stream().allMatch(c -> c.spec().operands().stream()
                 .allMatch(s -> s.size() == 64L << 20)), "every large operand is 256 MiB");
     }
@@ -158,13 +157,29 @@ class KernelBenchTest {
                 Shape.of(64))));
     }
 
+    /** A clock that logs its marks into {@code log} and says each timed call took 1, 2, 3, ... ms. */
+    private static TimedRuns.Clock countingClock(List<String> log) {
+        return new TimedRuns.Clock() {
+            private int stops;
+
+            public void start() {
+                log.add("start");
+            }
+
+            public double stopMillis() {
+                log.add("stop");
+                return ++stops;
+            }
+        };
+    }
+
     /**
-     * Each case's call with its operands, prepared as the bench prepares them, on the CPU reference: the operand
-     * shapes and order the GPU bench uses are the ones the Backend accepts. Small batches keep it quick; the square
-     * and skinny GEMMs are checked at a small size with the same transposes.
+     * Each case measured by the bench's own Runner on the CPU reference: operands laid out, filled, prepared (labels,
+     * argmax, Adam's v) and passed to the call in the order the Backend takes them. Small batches keep it quick; the
+     * square and skinny GEMMs run at a small size with the same transposes.
      */
     @Test
-    void everyCaseRunsOnTheCpuReferenceWithItsOperands() {
+    void everyCaseRunsOnTheCpuReferenceThroughTheBenchRunner() {
         List<KernelCase> cases = new ArrayList<>();
         for (String model : MnistModels.NAMES) {
             cases.addAll(layers(model, 3));
@@ -179,27 +194,69 @@ class KernelBenchTest {
                     Math.min(g.n(), 30), Math.min(g.k(), 20), g.transA(), g.transB())));
         }
         cases.add(new KernelCase("ceiling", "copy", "ceiling", 0, "", new OpSpec.Copy(100)));
-        Random random = new Random(7);
-        try (Backend cpu = new CpuBackend()) {
+        List<String> log = new ArrayList<>();
+        try (Backend cpu = new CpuBackend();
+             KernelBench.Runner runner = new KernelBench.Runner(cpu, countingClock(log), 1024, 1, 1, () -> "cpu")) {
             for (KernelCase c : cases) {
-                List<Shape> shapes = c.spec().operands();
-                long[] offsets = KernelBench.layout(shapes);
-                try (Storage s = cpu.allocate(offsets[shapes.size()], c.label())) {
-                    Tensor[] t = new Tensor[shapes.size()];
-                    for (int i = 0; i < t.length; i++) {
-                        t[i] = new Tensor(s, offsets[i], shapes.get(i), "operand" + i);
-                        float[] v = new float[(int) shapes.get(i).size()];
-                        for (int j = 0; j < v.length; j++) {
-                            v[j] = 1f - 2 * random.nextFloat();
-                        }
-                        cpu.upload(t[i], v, 0);
-                    }
-                    c.spec().prepare(cpu, t);
-                    c.spec().launch(cpu, t);
-                    assertEquals(0, c.spec().plan(cpu).workspaceFloats(), c.label());
-                }
+                KernelResult r = runner.measure(c, KernelResult.OURS);
+                assertEquals(2, r.sets(), c.label());
+                assertEquals(1, r.runs(), c.label());
+                assertEquals(c.spec() instanceof OpSpec.Gemm ? "cpu" : "", r.detail(), c.label());
             }
         }
+        assertEquals(2 * cases.size(), log.size(), "one timed call per case");
+    }
+
+    /** Records the GEMMs' output offsets and the fills, in order, between the clock's marks. */
+    private static final class RecordingBackend extends ForwardingBackend {
+        final List<String> log;
+
+        RecordingBackend(List<String> log) {
+            super(new CpuBackend());
+            this.log = log;
+        }
+
+        @Override
+        public void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
+            log.add("gemm " + c.offset());
+            super.gemm(c, a, transA, b, transB, alpha, beta);
+        }
+
+        @Override
+        public void fill(Tensor dst, float value) {
+            log.add("fill " + dst.size());
+            super.fill(dst, value);
+        }
+    }
+
+    @Test
+    void theRunnerEvictsTheL2ThenWarmsUpThenTimesEachCallOnTheNextSet() {
+        // operands of 16 floats at 64-float boundaries: 192 floats (768 bytes) a set, C at offset 128 of each
+        KernelCase gemm = new KernelCase(KernelCases.GEMM, "gemm", "test", 0, "", new OpSpec.Gemm(4, 4, 4, false, false));
+        List<String> log = new ArrayList<>();
+        KernelResult r;
+        try (Backend b = new RecordingBackend(log);
+             KernelBench.Runner runner = new KernelBench.Runner(b, countingClock(log), 4096, 2, 5, () -> "k")) {
+            r = runner.measure(gemm, KernelResult.OURS);
+        }
+        // 1 + ceil(2 * 4096 / 768) = 12 sets would evict the L2; 7 calls need only 7, each on a set none touched
+        assertEquals(7, r.sets());
+        assertEquals(List.of("fill 2048", "gemm 128", "gemm 320", "start", "gemm 512", "stop", "start", "gemm 704",
+                "stop", "start", "gemm 896", "stop", "start", "gemm 1088", "stop", "start", "gemm 1280", "stop"), log);
+        assertEquals(3.0, r.medianMs());
+        assertEquals(1.0, r.minMs());
+        assertEquals(5, r.runs());
+        assertEquals("k", r.detail());
+
+        // an L2 of 512 bytes: 1 + ceil(1024 / 768) = 3 sets, used in turn
+        log.clear();
+        try (Backend b = new RecordingBackend(log);
+             KernelBench.Runner runner = new KernelBench.Runner(b, countingClock(log), 512, 2, 5, () -> "k")) {
+            r = runner.measure(gemm, KernelResult.OURS);
+        }
+        assertEquals(3, r.sets());
+        assertEquals(List.of("gemm 128", "gemm 320", "gemm 512", "gemm 128", "gemm 320", "gemm 512", "gemm 128"),
+                log.stream().filter(e -> e.startsWith("gemm")).collect(Collectors.toList()));
     }
 
     private static KernelResult result(KernelCase c, String engine, double ms) {
@@ -218,7 +275,7 @@ class KernelBenchTest {
         KernelCase relu = find(large, KernelCases.ACTIVATION, "relu forward");
         KernelCase adam = find(large, KernelCases.OPTIMIZER, "adam");
         KernelCase conv = find(layers("cnn", 128), KernelCases.CONV, "forward");
-        KernelCase bias = find(layers("cnn", 128), KernelCases.BIAS, "add");
+        KernelCase bias = find(layers("cnn", 128), KernelCases.BIAS, "bias add");
         // copy ceiling 2000 GB/s; relu moves 512 MiB: 0.3 ms is 1790 GB/s (89%), adam moves 1792 MiB: 1.2 ms is 78%
         List<KernelResult> results = List.of(result(g4096, "kernels", 10.0), result(g4096, "cublas", 9.5),
                 result(g1024, "kernels", 0.2), result(g1024, "cublas", 0.1), result(relu, "kernels", 0.3),

@@ -1,5 +1,6 @@
 package io.kernelnet.bench;
 
+import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
@@ -21,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * {@code kernelnet bench kernels}: every GPU op of the Backend at the shapes of {@link KernelCases}, ours and, for
@@ -60,9 +62,14 @@ public final class KernelBench {
         CudaDeviceInfo device = cuda.devices().get(o.ordinal());
         List<KernelCase> cases = KernelCases.all(o.models(), o.batches(), o.largeBytes());
         out.printf("bench kernels: %s, %d cases%n", device.summary(), cases.size());
+        // a device that does not report its L2 is taken to have an H100's
+        long l2 = device.l2Bytes() > 0 ? device.l2Bytes() : 50L << 20;
         List<KernelResult> results = new ArrayList<>();
         double copy;
-        try (Runner ours = new Runner(o, device, Engine.KERNELS)) {
+        try (CudaBackend backend = new CudaBackend(o.ordinal(), new CudaOptions(Engine.KERNELS, false, false));
+             EventTimer timer = backend.newTimer();
+             Runner ours = new Runner(backend, TimedRuns.events(timer), l2, o.warmup(), o.runs(),
+                     backend::lastGemmKernel)) {
             copy = ours.measure(ceilingCase(new OpSpec.Copy(o.largeBytes() / Float.BYTES)), KernelResult.OURS).gbps();
             for (KernelCase c : cases) {
                 results.add(ours.measure(c, KernelResult.OURS));
@@ -72,12 +79,15 @@ public final class KernelBench {
         double sgemm = Double.NaN;
         VendorLibraries.Status cublas = VendorLibraries.cublas();
         if (cublas.loaded()) {
-            try (Runner vendor = new Runner(o, device, Engine.VENDOR)) {
+            try (CudaBackend backend = new CudaBackend(o.ordinal(), new CudaOptions(Engine.VENDOR, false, false));
+                 EventTimer timer = backend.newTimer();
+                 Runner vendor = new Runner(backend, TimedRuns.events(timer), l2, o.warmup(), o.runs(),
+                         backend::lastGemmKernel)) {
                 sgemm = vendor.measure(ceilingCase(new OpSpec.Gemm(sgemmN, sgemmN, sgemmN, false, false)), "cublas")
                         .gflops();
-                boolean cudnn = vendor.backend.vendorConvAvailable();
+                boolean cudnn = backend.vendorConvAvailable();
                 if (!cudnn) {
-                    out.println("bench kernels: cuDNN not available: " + vendor.backend.vendorConvUnavailableReason());
+                    out.println("bench kernels: cuDNN not available: " + backend.vendorConvUnavailableReason());
                 }
                 for (KernelCase c : cases) {
                     boolean gemm = c.family().equals(KernelCases.GEMM);
@@ -120,23 +130,30 @@ public final class KernelBench {
         return offsets;
     }
 
-    /** One backend with its event timer, random values and the buffer that evicts the L2. */
-    private static final class Runner implements AutoCloseable {
-        final CudaBackend backend;
-        private final EventTimer timer;
-        private final Options options;
+    /**
+     * Measures cases on one backend: random values to fill operands with, and a buffer of twice the L2 whose writing
+     * evicts it. Backend-agnostic (the CPU tests run it with a wall clock); the bench runs it on CUDA with events.
+     */
+    static final class Runner implements AutoCloseable {
+        private final Backend backend;
+        private final TimedRuns.Clock clock;
         private final long l2Bytes;
+        private final int warmup;
+        private final int runs;
+        private final Supplier<String> lastGemmKernel;
         private final Storage evict;
         private final Tensor evictTensor;
         private final float[] random = new float[RANDOM_CHUNK];
 
-        Runner(Options o, CudaDeviceInfo device, Engine engine) {
-            options = o;
-            // a device that does not report its L2 is taken to have an H100's
-            l2Bytes = device.l2Bytes() > 0 ? device.l2Bytes() : 50L << 20;
-            backend = new CudaBackend(device.ordinal(), new CudaOptions(engine, false, false));
-            timer = backend.newTimer();
-            long evictFloats = 2 * l2Bytes / Float.BYTES;
+        Runner(Backend backend, TimedRuns.Clock clock, long l2Bytes, int warmup, int runs,
+               Supplier<String> lastGemmKernel) {
+            this.backend = backend;
+            this.clock = clock;
+            this.l2Bytes = l2Bytes;
+            this.warmup = warmup;
+            this.runs = runs;
+            this.lastGemmKernel = lastGemmKernel;
+            long evictFloats = Math.max(1, 2 * l2Bytes / Float.BYTES);
             evict = backend.allocate(evictFloats, "bench kernels: L2 eviction");
             evictTensor = new Tensor(evict, 0, Shape.of(Math.toIntExact(evictFloats)), "evict");
             Random r = new Random(1234);
@@ -151,7 +168,7 @@ public final class KernelBench {
             List<Shape> shapes = spec.operands();
             long[] offsets = layout(shapes);
             long setFloats = offsets[shapes.size()];
-            int sets = TimedRuns.rotationSets(setFloats * Float.BYTES, l2Bytes, options.warmup() + options.runs());
+            int sets = TimedRuns.rotationSets(setFloats * Float.BYTES, l2Bytes, warmup + runs);
             long operandFloats = sets * setFloats;
             long workspace = plan.workspaceFloats();
             try (Storage storage = backend.allocate(operandFloats + Math.max(workspace, 1), "bench kernels: "
@@ -171,22 +188,20 @@ public final class KernelBench {
                         Shape.of(Math.toIntExact(workspace)), "workspace") : null);
                 try {
                     backend.fill(evictTensor, 0f);
-                    double[] ms = TimedRuns.time(timer, options.warmup(), options.runs(), sets,
-                            s -> spec.launch(backend, t[s]));
-                    String detail = spec instanceof OpSpec.Gemm ? backend.lastGemmKernel() : plan.description();
+                    double[] ms = TimedRuns.time(clock, warmup, runs, sets, s -> spec.launch(backend, t[s]));
+                    String detail = spec instanceof OpSpec.Gemm ? lastGemmKernel.get() : plan.description();
                     return new KernelResult(c, engine, detail, TimedRuns.median(ms),
-                            Arrays.stream(ms).min().orElse(Double.NaN), options.runs(), sets);
+                            Arrays.stream(ms).min().orElse(Double.NaN), runs, sets);
                 } finally {
                     backend.useWorkspace(null);
                 }
             }
         }
 
+        /** Frees the eviction buffer; the backend is the caller's. */
         @Override
         public void close() {
             evict.close();
-            timer.close();
-            backend.close();
         }
     }
 }

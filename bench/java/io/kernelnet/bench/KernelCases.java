@@ -39,6 +39,8 @@ public final class KernelCases {
 
     /** The source of the cases on large tensors; their layer names the size ("256 MiB"). */
     public static final String LARGE = "large";
+    /** The source of the square GEMMs; their layer names N. */
+    public static final String SQUARE_SOURCE = "square";
     public static final int[] SQUARE = {1024, 2048, 4096};
     public static final long LARGE_BYTES = 256L << 20;
     /** Rows of the skinny GEMMs: the mlp's first layer at a batch this large. */
@@ -149,12 +151,12 @@ public final class KernelCases {
     static List<KernelCase> gemms() {
         List<KernelCase> cases = new ArrayList<>();
         for (int n : SQUARE) {
-            cases.add(new KernelCase(GEMM, "square", "square", 0, Integer.toString(n), new OpSpec.Gemm(n, n, n, false,
+            cases.add(new KernelCase(GEMM, "gemm", SQUARE_SOURCE, 0, Integer.toString(n), new OpSpec.Gemm(n, n, n, false,
                     false)));
         }
-        cases.add(new KernelCase(GEMM, "skinny forward", "skinny", 0, "", new OpSpec.Gemm(SKINNY_ROWS, 128, 784,
+        cases.add(new KernelCase(GEMM, "forward", "skinny", 0, "", new OpSpec.Gemm(SKINNY_ROWS, 128, 784,
                 false, false)));
-        cases.add(new KernelCase(GEMM, "skinny dW", "skinny", 0, "", new OpSpec.Gemm(784, 128, SKINNY_ROWS,
+        cases.add(new KernelCase(GEMM, "dW", "skinny", 0, "", new OpSpec.Gemm(784, 128, SKINNY_ROWS,
                 true, false)));
         return cases;
     }
@@ -169,8 +171,8 @@ public final class KernelCases {
                 new KernelCase(ACTIVATION, "relu backward", LARGE, 0, size, new OpSpec.ActivationBackward(x,
                         Activation.RELU)),
                 new KernelCase(ELEMENTWISE, "add", LARGE, 0, size, new OpSpec.Add(x)),
-                new KernelCase(DROPOUT, "forward", LARGE, 0, size, new OpSpec.DropoutForward(x, 0.2f)),
-                new KernelCase(DROPOUT, "backward", LARGE, 0, size, new OpSpec.DropoutBackward(x)),
+                new KernelCase(DROPOUT, "dropout forward", LARGE, 0, size, new OpSpec.DropoutForward(x, 0.2f)),
+                new KernelCase(DROPOUT, "dropout backward", LARGE, 0, size, new OpSpec.DropoutBackward(x)),
                 new KernelCase(OPTIMIZER, "adam", LARGE, 0, size, new OpSpec.Adam(count)),
                 new KernelCase(OPTIMIZER, "sgd momentum", LARGE, 0, size, new OpSpec.Sgd(count)),
                 new KernelCase(REDUCTION, "sum", LARGE, 0, size, new OpSpec.Sum(count)));
@@ -200,8 +202,8 @@ public final class KernelCases {
          */
         void biasAndActivation(Map<String, Object> config, Shape y, boolean dense) {
             if (Boolean.TRUE.equals(config.get("use_bias"))) {
-                of(BIAS, "add", new OpSpec.BiasAdd(y));
-                of(BIAS, "grad", new OpSpec.BiasGrad(y));
+                of(BIAS, "bias add", new OpSpec.BiasAdd(y));
+                of(BIAS, "bias grad", new OpSpec.BiasGrad(y));
             }
             String act = String.valueOf(config.get("activation"));
             switch (act) {

@@ -71,22 +71,27 @@ public record KernelReport(String device, long l2Bytes, int warmup, int runs, Ce
      * cuDNN's speed. A target whose figures are missing is listed with verdict "-".
      */
     public List<Target> targets() {
-        List<Target> targets = new ArrayList<>();
+        List<Target> gemm = new ArrayList<>();
+        List<Target> bandwidth = new ArrayList<>();
+        List<Target> conv = new ArrayList<>();
         for (KernelResult r : results) {
             KernelCase c = r.kernelCase();
             if (!r.ours()) {
                 continue;
             }
-            if (c.family().equals(KernelCases.GEMM) && c.source().equals("square")
+            if (c.family().equals(KernelCases.GEMM) && c.source().equals(KernelCases.SQUARE_SOURCE)
                     && (c.layer().equals("4096") || c.layer().equals("1024"))) {
-                targets.add(new Target("FP32 GEMM " + c.layer() + " vs cuBLAS FP32", speedVsVendor(r),
+                gemm.add(new Target("FP32 GEMM " + c.layer() + " vs cuBLAS FP32", speedVsVendor(r),
                         c.layer().equals("4096") ? GEMM_4096_TARGET : GEMM_1024_TARGET));
             } else if (c.source().equals(KernelCases.LARGE) && BANDWIDTH_FAMILIES.contains(c.family())) {
-                targets.add(new Target(c.label() + " vs copy bandwidth", fractionOfCopy(r), BANDWIDTH_TARGET));
+                bandwidth.add(new Target(c.label() + " vs copy bandwidth", fractionOfCopy(r), BANDWIDTH_TARGET));
             } else if (c.family().equals(KernelCases.CONV)) {
-                targets.add(new Target(c.label() + " vs cuDNN", speedVsVendor(r), CONV_TARGET));
+                conv.add(new Target(c.label() + " vs cuDNN", speedVsVendor(r), CONV_TARGET));
             }
         }
+        List<Target> targets = new ArrayList<>(gemm);
+        targets.addAll(bandwidth);
+        targets.addAll(conv);
         return targets;
     }
 

@@ -28,11 +28,32 @@ public final class TimedRuns {
         return (int) Math.max(2, Math.min(calls, evicting));
     }
 
+    /** Marks around one timed call. */
+    public interface Clock {
+        void start();
+
+        /** Milliseconds since {@link #start}, once the work queued since then is done. */
+        double stopMillis();
+    }
+
+    /** CUDA events recorded on the backend's stream: the device's time, not the host's. */
+    public static Clock events(EventTimer timer) {
+        return new Clock() {
+            public void start() {
+                timer.start();
+            }
+
+            public double stopMillis() {
+                return timer.stopMillis();
+            }
+        };
+    }
+
     /**
      * {@code warmup} untimed calls, then {@code runs} timed ones; call i gets input set i % sets. Returns each timed
      * call's milliseconds, in order.
      */
-    public static double[] time(EventTimer timer, int warmup, int runs, int sets, IntConsumer call) {
+    public static double[] time(Clock timer, int warmup, int runs, int sets, IntConsumer call) {
         for (int i = 0; i < warmup; i++) {
             call.accept(i % sets);
         }
