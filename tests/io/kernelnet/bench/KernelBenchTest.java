@@ -18,6 +18,10 @@ import io.kernelnet.io.Json;
 import io.kernelnet.nn.Model;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
+import io.kernelnet.testing.FailingBackend;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -257,6 +261,24 @@ class KernelBenchTest {
         assertEquals(3, r.sets());
         assertEquals(List.of("gemm 128", "gemm 320", "gemm 512", "gemm 128", "gemm 320", "gemm 512", "gemm 128"),
                 log.stream().filter(e -> e.startsWith("gemm")).collect(Collectors.toList()));
+    }
+
+    @Test
+    void aFailingCaseIsNamedAndTheOthersStillRun() {
+        KernelCase gemm = new KernelCase(KernelCases.GEMM, "gemm", "test", 0, "", new OpSpec.Gemm(4, 4, 4, false, false));
+        KernelCase bias = new KernelCase(KernelCases.BIAS, "bias add", "test", 0, "", new OpSpec.BiasAdd(Shape.of(4, 3)));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        List<String> failures = new ArrayList<>();
+        try (Backend b = FailingBackend.atOpCall(new CpuBackend(), 1);
+             KernelBench.Runner runner = new KernelBench.Runner(b, countingClock(new ArrayList<>()), 1024, 1, 5,
+                     () -> "k")) {
+            assertTrue(KernelBench.measure(runner, gemm, KernelResult.OURS, out, failures).isEmpty());
+            assertTrue(KernelBench.measure(runner, bias, KernelResult.OURS, out, failures).isPresent());
+        }
+        assertEquals(1, failures.size(), failures.toString());
+        assertTrue(failures.get(0).startsWith("test gemm on kernels: "), failures.get(0));
+        assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("bench kernels: FAILED test gemm on kernels: "));
     }
 
     private static KernelResult result(KernelCase c, String engine, double ms) {

@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.function.Supplier;
 
@@ -49,7 +50,10 @@ public final class KernelBench {
     private KernelBench() {
     }
 
-    /** Runs the bench, prints the report, writes the JSON and HTML asked for; returns the exit status, 0. */
+    /**
+     * Runs the bench, prints the report, writes the JSON and HTML asked for; returns the exit status, 0. When a case
+     * fails the others still run and are written, then the failure is thrown (exit status 1).
+     */
     public static int run(Options o, PrintStream out) throws IOException {
         Availability cuda = CudaRuntime.availability();
         if (!cuda.usable()) {
@@ -65,6 +69,7 @@ public final class KernelBench {
         // a device that does not report its L2 is taken to have an H100's
         long l2 = device.l2Bytes() > 0 ? device.l2Bytes() : 50L << 20;
         List<KernelResult> results = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         double copy;
         try (CudaBackend backend = new CudaBackend(o.ordinal(), new CudaOptions(Engine.KERNELS, false, false));
              EventTimer timer = backend.newTimer();
@@ -72,7 +77,7 @@ public final class KernelBench {
                      backend::lastGemmKernel)) {
             copy = ours.measure(ceilingCase(new OpSpec.Copy(o.largeBytes() / Float.BYTES)), KernelResult.OURS).gbps();
             for (KernelCase c : cases) {
-                results.add(ours.measure(c, KernelResult.OURS));
+                measure(ours, c, KernelResult.OURS, out, failures).ifPresent(results::add);
             }
         }
         int sgemmN = KernelCases.SQUARE[KernelCases.SQUARE.length - 1];
@@ -91,16 +96,16 @@ public final class KernelBench {
                 }
                 for (KernelCase c : cases) {
                     if (c.family().equals(KernelCases.GEMM)) {
-                        results.add(vendor.measure(c, "cublas"));
+                        measure(vendor, c, "cublas", out, failures).ifPresent(results::add);
                     } else if (c.hasVendor() && cudnn) {
                         // a shape cuDNN cannot do runs on our kernels: no vendor figure rather than ours twice
                         long before = cudnnCalls(backend);
-                        KernelResult r = vendor.measure(c, "cudnn");
-                        if (cudnnCalls(backend) > before) {
-                            results.add(r);
-                        } else {
-                            out.println("bench kernels: " + c.label() + ": cuDNN did not run it (" + r.detail()
+                        Optional<KernelResult> r = measure(vendor, c, "cudnn", out, failures);
+                        if (r.isPresent() && cudnnCalls(backend) == before) {
+                            out.println("bench kernels: " + c.label() + ": cuDNN did not run it (" + r.get().detail()
                                     + "); no vendor figure");
+                        } else {
+                            r.ifPresent(results::add);
                         }
                     }
                 }
@@ -108,7 +113,7 @@ public final class KernelBench {
         } else {
             out.println("bench kernels: cuBLAS not loaded (" + cublas.detail() + "): no vendor figures");
         }
-        KernelReport report = new KernelReport(device.summary(), device.l2Bytes(), o.warmup(), o.runs(),
+        KernelReport report = new KernelReport(device.summary(), l2, o.warmup(), o.runs(),
                 new KernelReport.Ceilings(copy, 2 * o.largeBytes(), sgemm, sgemmN), results);
         out.print(report.format());
         String date = Instant.now().toString();
@@ -117,10 +122,31 @@ public final class KernelBench {
             out.println("json: " + o.out());
         }
         if (o.html() != null) {
-            TrainBench.writeAtomically(o.html(), report.html(device.summary() + ", commit " + TrainBench.commit() + ", " + date));
+            TrainBench.writeAtomically(o.html(), report.html(device.summary() + ", commit " + TrainBench.commit() + ", "
+                    + date));
             out.println("html: " + o.html());
         }
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException("bench kernels: " + failures.size() + " case(s) failed, first: "
+                    + failures.get(0));
+        }
         return 0;
+    }
+
+    /**
+     * One case on one engine, or empty when it failed: the failure is printed and kept, and the bench goes on (a
+     * sticky CUDA error fails every later case too, each named), so that the other figures are still written.
+     */
+    static Optional<KernelResult> measure(Runner runner, KernelCase c, String engine, PrintStream out,
+                                                  List<String> failures) {
+        try {
+            return Optional.of(runner.measure(c, engine));
+        } catch (RuntimeException e) {
+            String failure = c.label() + " on " + engine + ": " + e.getMessage();
+            out.println("bench kernels: FAILED " + failure);
+            failures.add(failure);
+            return Optional.empty();
+        }
     }
 
     private static long cudnnCalls(CudaBackend b) {
