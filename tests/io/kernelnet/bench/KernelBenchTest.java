@@ -303,7 +303,7 @@ class KernelBenchTest {
                 result(g1024, "kernels", 0.2), result(g1024, "cublas", 0.1), result(relu, "kernels", 0.3),
                 result(adam, "kernels", 1.2), result(conv, "kernels", 0.05), result(conv, "cudnn", 0.02),
                 result(bias, "kernels", 0.01));
-        return new KernelReport("test device", H100_L2, 5, 30, new KernelReport.Ceilings(2000, 512L << 20, 50000, 4096),
+        return new KernelReport("test device", H100_L2, 5, 30, new KernelReport.Ceilings(2000, 256L << 20, 50000, 4096),
                 results);
     }
 
@@ -367,7 +367,7 @@ class KernelBenchTest {
     @Test
     void theTextReportMarksTheTargets() {
         String text = syntheticReport().format();
-        assertTrue(text.contains("ceilings: device copy 2000 GB/s (512 MiB, read + write), cuBLAS SGEMM FP32 N=4096"
+        assertTrue(text.contains("ceilings: device copy of 256 MiB 2000 GB/s (read + write), cuBLAS SGEMM FP32 N=4096"
                 + " 50000 GFLOP/s"), text);
         assertTrue(text.contains("FP32 GEMM 1024 vs cuBLAS FP32"), text);
         assertTrue(text.lines().filter(l -> l.endsWith("missed")).count() == 3, text);

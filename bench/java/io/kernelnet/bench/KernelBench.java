@@ -68,6 +68,8 @@ public final class KernelBench {
         out.printf("bench kernels: %s, %d cases%n", device.summary(), cases.size());
         // a device that does not report its L2 is taken to have an H100's
         long l2 = device.l2Bytes() > 0 ? device.l2Bytes() : 50L << 20;
+        // the copy ceiling is taken on at least 256 MiB whatever --large-mib asks, so that it is HBM's and not the L2's
+        long copyBytes = Math.max(o.largeBytes(), KernelCases.LARGE_BYTES);
         List<KernelResult> results = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         double copy;
@@ -75,7 +77,7 @@ public final class KernelBench {
              EventTimer timer = backend.newTimer();
              Runner ours = new Runner(backend, TimedRuns.events(timer), l2, o.warmup(), o.runs(),
                      backend::lastGemmKernel)) {
-            copy = ours.measure(ceilingCase(new OpSpec.Copy(o.largeBytes() / Float.BYTES)), KernelResult.OURS).gbps();
+            copy = ours.measure(ceilingCase(new OpSpec.Copy(copyBytes / Float.BYTES)), KernelResult.OURS).gbps();
             for (KernelCase c : cases) {
                 measure(ours, c, KernelResult.OURS, out, failures).ifPresent(results::add);
             }
@@ -114,7 +116,7 @@ public final class KernelBench {
             out.println("bench kernels: cuBLAS not loaded (" + cublas.detail() + "): no vendor figures");
         }
         KernelReport report = new KernelReport(device.summary(), l2, o.warmup(), o.runs(),
-                new KernelReport.Ceilings(copy, 2 * o.largeBytes(), sgemm, sgemmN), results);
+                new KernelReport.Ceilings(copy, copyBytes, sgemm, sgemmN), results);
         out.print(report.format());
         String date = Instant.now().toString();
         if (o.out() != null) {

@@ -23,8 +23,8 @@ public record KernelReport(String device, long l2Bytes, int warmup, int runs, Ce
             KernelCases.DROPOUT, KernelCases.OPTIMIZER);
 
     /**
-     * The device's ceilings, measured in the same run: a device-to-device copy of {@code copyBytes} (GB/s counting
-     * read and write) and cuBLAS SGEMM, FP32 pedantic, at N = {@code sgemmN} (NaN without cuBLAS).
+     * The device's ceilings, measured in the same run: a device-to-device copy of a {@code copyBytes} tensor (GB/s
+     * counting read and write) and cuBLAS SGEMM, FP32 pedantic, at N = {@code sgemmN} (NaN without cuBLAS).
      */
     public record Ceilings(double copyGBps, long copyBytes, double sgemmGflops, int sgemmN) {
     }
@@ -100,8 +100,8 @@ public record KernelReport(String device, long l2Bytes, int warmup, int runs, Ce
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "bench kernels: %s, L2 %d MiB, median of %d runs after %d warm-up%n",
                 device, l2Bytes >> 20, runs, warmup));
-        sb.append(String.format(Locale.ROOT, "ceilings: device copy %.0f GB/s (%d MiB, read + write), cuBLAS SGEMM "
-                + "FP32 N=%d %s GFLOP/s%n", ceilings.copyGBps(), ceilings.copyBytes() >> 20, ceilings.sgemmN(),
+        sb.append(String.format(Locale.ROOT, "ceilings: device copy of %d MiB %.0f GB/s (read + write), cuBLAS SGEMM "
+                + "FP32 N=%d %s GFLOP/s%n", ceilings.copyBytes() >> 20, ceilings.copyGBps(), ceilings.sgemmN(),
                 number(ceilings.sgemmGflops(), "%.0f")));
         String f = "%-44s %-34s %-8s %10s %8s %8s %7s %7s %8s%n";
         sb.append(String.format(Locale.ROOT, f, "case", "shapes", "engine", "median ms", "GB/s", "GFLOP/s",
