@@ -28,7 +28,7 @@ import java.util.function.Supplier;
 /**
  * {@code kernelnet bench kernels}: every GPU op of the Backend at the shapes of {@link KernelCases}, ours and, for
  * GEMM, convolution and pooling, cuBLAS's and cuDNN's, each against the device's ceilings measured in the same run.
- * Method ({@link TimedRuns}): per case one allocation holds as many copies of its operands (random in [-1, 1), never
+ * Method ({@link TimedRuns}): per case one allocation holds as many copies of its operands (random in (-1, 1], never
  * zero) as {@link TimedRuns#rotationSets} asks for the device's L2; after setting them up the L2 is evicted by writing
  * twice its size; then warm-up calls and timed calls, each alone between two CUDA events, rotating over the copies.
  */
@@ -86,31 +86,12 @@ public final class KernelBench {
         double sgemm = Double.NaN;
         VendorLibraries.Status cublas = VendorLibraries.cublas();
         if (cublas.loaded()) {
-            try (CudaBackend backend = new CudaBackend(o.ordinal(), new CudaOptions(Engine.VENDOR, false, false));
-                 EventTimer timer = backend.newTimer();
-                 Runner vendor = new Runner(backend, TimedRuns.events(timer), l2, o.warmup(), o.runs(),
-                         backend::lastGemmKernel)) {
-                sgemm = vendor.measure(ceilingCase(new OpSpec.Gemm(sgemmN, sgemmN, sgemmN, false, false)), "cublas")
-                        .gflops();
-                boolean cudnn = backend.vendorConvAvailable();
-                if (!cudnn) {
-                    out.println("bench kernels: cuDNN not available: " + backend.vendorConvUnavailableReason());
-                }
-                for (KernelCase c : cases) {
-                    if (c.family().equals(KernelCases.GEMM)) {
-                        measure(vendor, c, "cublas", out, failures).ifPresent(results::add);
-                    } else if (c.hasVendor() && cudnn) {
-                        // a shape cuDNN cannot do runs on our kernels: no vendor figure rather than ours twice
-                        long before = cudnnCalls(backend);
-                        Optional<KernelResult> r = measure(vendor, c, "cudnn", out, failures);
-                        if (r.isPresent() && cudnnCalls(backend) == before) {
-                            out.println("bench kernels: " + c.label() + ": cuDNN did not run it (" + r.get().detail()
-                                    + "); no vendor figure");
-                        } else {
-                            r.ifPresent(results::add);
-                        }
-                    }
-                }
+            try {
+                sgemm = measureVendor(o, l2, sgemmN, cases, results, out, failures);
+            } catch (RuntimeException e) {
+                // our figures are still worth writing
+                out.println("bench kernels: FAILED the vendor backend: " + e.getMessage());
+                failures.add("the vendor backend: " + e.getMessage());
             }
         } else {
             out.println("bench kernels: cuBLAS not loaded (" + cublas.detail() + "): no vendor figures");
@@ -136,11 +117,46 @@ public final class KernelBench {
     }
 
     /**
+     * cuBLAS's SGEMM ceiling at {@code sgemmN}, returned, and the vendor's figures for the cases it has, added to
+     * {@code results}.
+     */
+    private static double measureVendor(Options o, long l2, int sgemmN, List<KernelCase> cases,
+                                        List<KernelResult> results, PrintStream out, List<String> failures) {
+        try (CudaBackend backend = new CudaBackend(o.ordinal(), new CudaOptions(Engine.VENDOR, false, false));
+             EventTimer timer = backend.newTimer();
+             Runner vendor = new Runner(backend, TimedRuns.events(timer), l2, o.warmup(), o.runs(),
+                     backend::lastGemmKernel)) {
+            double sgemm = vendor.measure(ceilingCase(new OpSpec.Gemm(sgemmN, sgemmN, sgemmN, false, false)), "cublas")
+                    .gflops();
+            boolean cudnn = backend.vendorConvAvailable();
+            if (!cudnn) {
+                out.println("bench kernels: cuDNN not available: " + backend.vendorConvUnavailableReason());
+            }
+            for (KernelCase c : cases) {
+                if (c.family().equals(KernelCases.GEMM)) {
+                    measure(vendor, c, "cublas", out, failures).ifPresent(results::add);
+                } else if (c.hasVendor() && cudnn) {
+                    // a shape cuDNN cannot do runs on our kernels: no vendor figure rather than ours twice
+                    long before = cudnnCalls(backend);
+                    Optional<KernelResult> r = measure(vendor, c, "cudnn", out, failures);
+                    if (r.isPresent() && cudnnCalls(backend) == before) {
+                        out.println("bench kernels: " + c.label() + ": cuDNN did not run it (" + r.get().detail()
+                                + "); no vendor figure");
+                    } else {
+                        r.ifPresent(results::add);
+                    }
+                }
+            }
+            return sgemm;
+        }
+    }
+
+    /**
      * One case on one engine, or empty when it failed: the failure is printed and kept, and the bench goes on (a
      * sticky CUDA error fails every later case too, each named), so that the other figures are still written.
      */
     static Optional<KernelResult> measure(Runner runner, KernelCase c, String engine, PrintStream out,
-                                                  List<String> failures) {
+                                          List<String> failures) {
         try {
             return Optional.of(runner.measure(c, engine));
         } catch (RuntimeException e) {
