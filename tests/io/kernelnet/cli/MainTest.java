@@ -127,7 +127,7 @@ class MainTest {
         e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {"fly"}));
         assertTrue(e.getMessage().contains("unknown command 'fly'"), e.getMessage());
         String[][] bench = {
-            {"bench"}, {"expected 'bench train', got nothing after 'bench'"},
+            {"bench"}, {"expected 'bench train' or 'bench kernels', got nothing after 'bench'"},
             {"bench", "fly"}, {"got 'bench fly'"},
             {"bench", "train", "--models", "mlp,rnn"}, {"--models takes mlp and cnn, got 'rnn'"},
             {"bench", "train", "--models", "mlp,mlp"}, {"--models names 'mlp' twice"},
@@ -136,6 +136,14 @@ class MainTest {
             {"bench", "train", "--batches", "4096", "--steps-per-run", "1000"}, {"is over 1048576 examples"},
             {"bench", "train", "--device", "tpu"}, {"tpu"},
             {"bench", "train", "--pytorch", "/no/such/file.json"}, {"/no/such/file.json"},
+            {"bench", "kernels", "--device", "cpu"}, {"--device must be cuda or cuda:N, got 'cpu': it times CUDA events"},
+            {"bench", "kernels", "--device", "auto"}, {"--device must be cuda or cuda:N, got 'auto'"},
+            {"bench", "kernels", "--models", "rnn"}, {"--models takes mlp and cnn, got 'rnn'"},
+            {"bench", "kernels", "--batches", "0"}, {"--batches takes whole numbers >= 1, got 0"},
+            {"bench", "kernels", "--large-mib", "0"}, {"--large-mib must be >= 1, got 0"},
+            {"bench", "kernels", "--large-mib", "4096"}, {"--large-mib must be at most 2048"},
+            {"bench", "kernels", "--runs", "2"}, {"--runs must be >= 5, got 2"},
+            {"bench", "kernels", "--steps-per-run", "2"}, {"unknown option --steps-per-run"},
         };
         for (int i = 0; i < bench.length; i += 2) {
             String[] argv = bench[i];

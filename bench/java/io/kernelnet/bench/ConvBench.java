@@ -27,7 +27,8 @@ import java.util.Random;
  * The cnn's (MnistModels.cnn) conv and pool layers at batch 128: forward, backward-data and backward-filter of
  * each convolution, forward and backward of each max-pool, with our kernels and with cuDNN. Each pass is timed
  * alone between two CUDA events on the backend's stream after warm-up, with the workspace its build-time plan
- * asked for; the median of the runs is reported, as a table and as JSON.
+ * asked for; the median of the runs is reported, as a table and as JSON. The runs reuse one input set, so a
+ * layer small enough finds it in the L2 ({@code bench kernels} rotates the inputs and compares the same passes).
  *
  * <p>Usage: {@code ConvBench [--batch 128] [--runs 30] [--warmup 5] [--out results.json]}
  */
@@ -152,18 +153,9 @@ public final class ConvBench {
     private static Result time(CudaBackend b, String layer, String pass, String engine, String choice, int runs,
                                int warmup, Pass p) {
         try (EventTimer timer = b.newTimer()) {
-            for (int i = 0; i < warmup; i++) {
-                p.run();
-            }
-            b.synchronize();
-            double[] ms = new double[runs];
-            for (int i = 0; i < runs; i++) {
-                timer.start();
-                p.run();
-                ms[i] = timer.stopMillis();
-            }
-            Arrays.sort(ms);
-            return new Result(layer, pass, engine, choice == null ? "" : choice, ms[runs / 2], ms[0]);
+            double[] ms = TimedRuns.time(TimedRuns.events(timer), warmup, runs, 1, s -> p.run());
+            return new Result(layer, pass, engine, choice == null ? "" : choice, TimedRuns.median(ms),
+                    Arrays.stream(ms).min().orElse(Double.NaN));
         }
     }
 

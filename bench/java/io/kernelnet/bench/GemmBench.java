@@ -25,14 +25,12 @@ import java.util.Random;
  * Square FP32 GEMM (C = A B, row-major, N = 1024, 2048, 4096): our kernels (the tile the backend picks, and TF32)
  * against cuBLAS (pedantic FP32, and TF32). Each timing is one GEMM between two CUDA events on the backend's
  * stream, after warm-up; the median of the runs is reported. Inputs are random, and the runs rotate over enough
- * input sets (at least 256 MiB in all) that no run finds its operands in the L2 cache of the previous one.
+ * input sets ({@link TimedRuns#rotationSets}: more than twice the L2 between two uses of one) that no run finds its
+ * operands in the L2 cache.
  *
  * <p>Usage: {@code GemmBench [--sizes 1024,2048,4096] [--runs 30] [--warmup 5] [--out results.json]}
  */
 public final class GemmBench {
-    private static final long ROTATION_BYTES = 256L << 20;
-    private static final int MAX_SETS = 16;
-
     private record Config(Engine engine, boolean tf32) {
         String precision() {
             return tf32 ? "tf32" : "fp32";
@@ -80,7 +78,7 @@ public final class GemmBench {
         }
         List<Result> results = new ArrayList<>();
         for (int n : sizes) {
-            results.addAll(benchSize(n, configs, runs, warmup));
+            results.addAll(benchSize(n, configs, runs, warmup, cuda.devices().get(0).l2Bytes()));
         }
         String device = cuda.devices().get(0).summary();
         printTable(device, cuda, cublas, runs, results);
@@ -90,9 +88,9 @@ public final class GemmBench {
         }
     }
 
-    private static List<Result> benchSize(int n, List<Config> configs, int runs, int warmup) {
+    private static List<Result> benchSize(int n, List<Config> configs, int runs, int warmup, long l2Bytes) {
         long matrix = (long) n * n;
-        int sets = (int) Math.max(2, Math.min(MAX_SETS, ROTATION_BYTES / (3 * matrix * Float.BYTES) + 1));
+        int sets = TimedRuns.rotationSets(3 * matrix * Float.BYTES, l2Bytes, warmup + runs);
         Random random = new Random(n);
         float[][] a = new float[sets][];
         float[][] b = new float[sets][];
@@ -115,17 +113,8 @@ public final class GemmBench {
                     backend.upload(abc[s][0], a[s], 0);
                     backend.upload(abc[s][1], b[s], 0);
                 }
-                for (int i = 0; i < warmup; i++) {
-                    Tensor[] t = abc[i % sets];
-                    backend.gemm(t[2], t[0], false, t[1], false, 1, 0);
-                }
-                double[] ms = new double[runs];
-                for (int i = 0; i < runs; i++) {
-                    Tensor[] t = abc[i % sets];
-                    timer.start();
-                    backend.gemm(t[2], t[0], false, t[1], false, 1, 0);
-                    ms[i] = timer.stopMillis();
-                }
+                double[] ms = TimedRuns.time(TimedRuns.events(timer), warmup, runs, sets,
+                        s -> backend.gemm(abc[s][2], abc[s][0], false, abc[s][1], false, 1, 0));
                 // the result of set 0, compared with the first configuration's (our FP32 kernel) as a sanity check
                 backend.gemm(abc[0][2], abc[0][0], false, abc[0][1], false, 1, 0);
                 float[] c = new float[(int) matrix];
@@ -133,10 +122,10 @@ public final class GemmBench {
                 if (reference == null) {
                     reference = c;
                 }
-                Arrays.sort(ms);
-                double median = runs % 2 == 1 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
+                double median = TimedRuns.median(ms);
                 double gflops = 2.0 * n * n * n / (median * 1e-3) / 1e9;
-                results.add(new Result(n, config, backend.lastGemmKernel(), median, ms[0], gflops,
+                results.add(new Result(n, config, backend.lastGemmKernel(), median,
+                        Arrays.stream(ms).min().orElse(Double.NaN), gflops,
                         maxRelativeDifference(c, reference)));
                 storage.close();
             }
@@ -199,7 +188,7 @@ public final class GemmBench {
         sb.append("  \"driver\": ").append(cuda.driverVersion()).append(",\n");
         sb.append("  \"cublas\": \"").append(cublas.loaded() ? cublas.detail() : "").append("\",\n");
         sb.append("  \"runs\": ").append(runs).append(",\n  \"warmup\": ").append(warmup).append(",\n");
-        sb.append("  \"timing\": \"median of per-run CUDA event times, inputs rotated over >= 256 MiB\",\n");
+        sb.append("  \"timing\": \"median of per-run CUDA event times, inputs rotated over > 2x the L2\",\n");
         sb.append("  \"results\": [\n");
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);

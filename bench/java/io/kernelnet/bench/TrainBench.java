@@ -58,7 +58,7 @@ public final class TrainBench {
     /** One model at one batch: per-window examples per second, in the order measured. */
     public record Result(String model, int batch, long parameters, int stepsPerRun, double[] examplesPerSecond) {
         public double median() {
-            return TrainBench.median(examplesPerSecond);
+            return TimedRuns.median(examplesPerSecond);
         }
 
         public double min() {
@@ -215,17 +215,8 @@ public final class TrainBench {
         }
     }
 
-    static double median(double[] values) {
-        if (values.length == 0) {
-            return Double.NaN;
-        }
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
-
-    private static void writeAtomically(Path file, String text) throws IOException {
+    /** Writes {@code text} to a temporary file beside {@code file}, then renames it over {@code file}. */
+    static void writeAtomically(Path file, String text) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -1,8 +1,8 @@
 package io.kernelnet.backend.cuda;
 
-/** What discovery learns about one GPU. */
+/** What discovery learns about one GPU; {@code l2Bytes} sizes the benchmarks' input rotation (50 MiB on an H100). */
 public record CudaDeviceInfo(int ordinal, String name, int computeMajor, int computeMinor, long totalBytes,
-                             int multiprocessors) {
+                             int multiprocessors, long l2Bytes) {
 
     /** "sm_90". */
     public String arch() {

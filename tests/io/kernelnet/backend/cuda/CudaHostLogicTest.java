@@ -26,7 +26,7 @@ class CudaHostLogicTest {
 
     @Test
     void outOfMemoryMessageNamesTheLabelTheRequestAndWhatIsFree() {
-        CudaDeviceInfo h100 = new CudaDeviceInfo(0, "NVIDIA H100 80GB HBM3", 9, 0, 85_045_231_616L, 132);
+        CudaDeviceInfo h100 = new CudaDeviceInfo(0, "NVIDIA H100 80GB HBM3", 9, 0, 85_045_231_616L, 132, 50L << 20);
         String m = DeviceMemory.outOfMemoryMessage("activations", 1L << 40, 70L << 30, 85_045_231_616L, 3L << 20, h100);
         assertTrue(m.contains("'activations'"), m);
         assertTrue(m.contains("1099511627776 floats (4 TiB)"), m);
@@ -74,7 +74,7 @@ class CudaHostLogicTest {
 
     @Test
     void deviceSummaryNamesArchAndWholeGib() {
-        CudaDeviceInfo a100 = new CudaDeviceInfo(1, "NVIDIA A100-SXM4-40GB", 8, 0, 42_505_273_344L, 108);
+        CudaDeviceInfo a100 = new CudaDeviceInfo(1, "NVIDIA A100-SXM4-40GB", 8, 0, 42_505_273_344L, 108, 40L << 20);
         assertEquals("cuda:1 NVIDIA A100-SXM4-40GB (sm_80, 39 GiB)", a100.summary());
         assertEquals("13.0", Availability.versionString(13000));
         assertEquals("12.4", Availability.versionString(12040));
