@@ -1,5 +1,6 @@
 // Optimizer steps over one flat run of parameters (SgdStep and AdamStep javadoc formulas, PyTorch's definitions).
-// Elementwise launch, float4 path when every pointer used is 16-byte aligned.
+// Elementwise launch, float4 path when every pointer used is 16-byte aligned. halt (NULL: none) is the device
+// flag of a step found bad (kn_flag_nonfinite): while *halt != 0 the kernel writes nothing.
 #include "common.cuh"
 
 namespace optim {
@@ -41,7 +42,8 @@ struct Adam {
 
 // vel may be NULL when momentum == 0 (it is then neither read nor written).
 extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, float lr, float momentum, int nesterov,
-                                  float weight_decay) {
+                                  float weight_decay, const float* halt) {
+    if (halt != nullptr && *halt != 0.0f) return;
     const optim::Sgd sgd{lr, momentum, weight_decay, nesterov != 0};
     const bool with_velocity = momentum != 0.0f && vel != nullptr;
     kn::for_each_vec4(
@@ -70,7 +72,8 @@ extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, f
 // bias_correctionX = 1 - betaX^t, computed on the host in double.
 extern "C" __global__ void kn_adam(float* p, const float* g, float* m, float* v, int n, float lr, float beta1,
                                    float beta2, float eps, float weight_decay, int decoupled, float bias_correction1,
-                                   float bias_correction2) {
+                                   float bias_correction2, const float* halt) {
+    if (halt != nullptr && *halt != 0.0f) return;
     const optim::Adam adam{lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2, decoupled != 0};
     kn::for_each_vec4(
         n, kn::aligned16(p) && kn::aligned16(g) && kn::aligned16(m) && kn::aligned16(v),

@@ -19,6 +19,7 @@ enum Kernel {
     REDUCE_SUM("kn_reduce_sum"),
     ARGMAX_ROWS("kn_argmax_rows"),
     ACCURACY("kn_accuracy"),
+    FLAG_NONFINITE("kn_flag_nonfinite"),
     DROPOUT_FORWARD("kn_dropout_forward"),
     SGD("kn_sgd"),
     ADAM("kn_adam"),
