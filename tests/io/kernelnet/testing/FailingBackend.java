@@ -95,20 +95,20 @@ public final class FailingBackend extends ForwardingBackend {
     }
 
     @Override
-    public float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
+    public void softmaxCrossEntropySparse(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
         tick("softmaxCrossEntropySparse");
-        return super.softmaxCrossEntropySparse(probs, dLogits, logits, labels);
+        super.softmaxCrossEntropySparse(loss, probs, dLogits, logits, labels);
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
         tick("adamUpdate");
-        super.adamUpdate(param, grad, m, v, step);
+        super.adamUpdate(param, grad, m, v, step, halt);
     }
 
     @Override
-    public float sum(Tensor x) {
+    public void sum(Tensor result, Tensor x) {
         tick("sum");
-        return super.sum(x);
+        super.sum(result, x);
     }
 }
