@@ -209,6 +209,23 @@ public interface Backend extends AutoCloseable {
      */
     void flagNonFinite(Tensor halt, Tensor x);
 
+    // ---- whole training steps --------------------------------------------------------------------------------
+
+    /**
+     * Runs {@code work}, the device work of one training step (its op calls, no host reads of device data). A
+     * backend may record it once per {@link TrainingStep#shape()} and then replay the record instead of calling
+     * {@code work} (CUDA graphs), taking {@code step}'s generator position, step number and learning rate as the
+     * op calls would have; {@code work} must therefore leave no other host state behind, and may be run more than
+     * once for one step (a failed recording). The default: run it.
+     */
+    default void runStep(TrainingStep step, Runnable work) {
+        work.run();
+    }
+
+    /** Drops whatever {@link #runStep} recorded for steps of {@code owner} (its memory is being released). */
+    default void forgetSteps(Object owner) {
+    }
+
     /** Releases the device resources this backend owns (not the storages it handed out). */
     @Override
     void close();

@@ -241,6 +241,16 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void runStep(TrainingStep step, Runnable work) {
+        delegate.runStep(step, work);
+    }
+
+    @Override
+    public void forgetSteps(Object owner) {
+        delegate.forgetSteps(owner);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

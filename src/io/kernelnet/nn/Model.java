@@ -4,6 +4,7 @@ import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.Philox;
+import io.kernelnet.backend.TrainingStep;
 import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.nn.MemoryPlan.Region;
 import io.kernelnet.nn.StepMetrics.QueuedStep;
@@ -533,26 +534,56 @@ public class Model implements AutoCloseable {
      * Queues one optimizer step on examples {@code order[from..from+n)} and its record ({@link StepMetrics}):
      * nothing here waits for the device. With {@code checkFinite} a non-finite loss or gradient sum sets the
      * device's halt flag before the update, which the optimizer then skips, as every later one until fit reads the
-     * record and reports the step ({@link #rerunBadStep}): the parameters stay at the last good values.
+     * record and reports the step ({@link #rerunBadStep}): the parameters stay at the last good values. The
+     * batch's upload and the record stay outside the step's device work, which a full batch hands to
+     * {@link Backend#runStep} (a CUDA backend replays it as a graph); the last, smaller batch runs it plainly.
      */
     private void trainStep(Examples data, int[] order, QueuedStep at, boolean checkFinite) {
         int n = at.n();
         loadBatch(data, order, at.from(), n);
-        forward(n, true);
-        computeLoss(n);
-        backward(n);
-        if (checkFinite) {
-            // one reduction over the whole gradient region: any NaN or Inf makes the sum non-finite
-            backend.sum(metrics.gradientSum(), plan.region(Region.GRADIENTS));
-            backend.flagNonFinite(metrics.halt(), metrics.checked());
+        TrainingStep key = new TrainingStep(this, List.of(this, n, checkFinite), at.generatorOffsetBefore(),
+                at.stepsBefore() + 1, optimizer.learningRate());
+        Runnable work = () -> {
+            // runStep may run this more than once for one step: it starts from the step's counters each time
+            step = at.stepsBefore();
+            randomOffset = at.generatorOffsetBefore();
+            forward(n, true);
+            computeLoss(n);
+            backward(n);
+            if (checkFinite) {
+                // one reduction over the whole gradient region: any NaN or Inf makes the sum non-finite
+                backend.sum(metrics.gradientSum(), plan.region(Region.GRADIENTS));
+                backend.flagNonFinite(metrics.halt(), metrics.checked());
+            }
+            step++;
+            optimizer.update(backend, plan.region(Region.PARAMETERS), plan.region(Region.GRADIENTS), stateTensors(),
+                    step, metrics.halt());
+            if (accuracyMetric) {
+                backend.accuracyCount(metrics.correct(), outputOf(nodes.size() - 1, n),
+                        plan.tensor(targetBuffer).firstRows(n));
+            }
+        };
+        if (n == capacity) {
+            backend.runStep(key, work);
+        } else {
+            work.run();
         }
-        step++;
-        optimizer.update(backend, plan.region(Region.PARAMETERS), plan.region(Region.GRADIENTS), stateTensors(), step,
-                metrics.halt());
-        if (accuracyMetric) {
-            backend.accuracyCount(metrics.correct(), outputOf(nodes.size() - 1, n), plan.tensor(targetBuffer).firstRows(n));
-        }
+        // a replayed step did not run work: the counters advance here as work advances them
+        step = key.step();
+        randomOffset = at.generatorOffsetBefore() + randomCounters(n);
         metrics.record(at);
+    }
+
+    /** Dropout generator counters one training forward pass over {@code n} examples uses (forward's advance). */
+    private long randomCounters(int n) {
+        long counters = 0;
+        for (int i = 1; i < nodes.size(); i++) {
+            GraphNode g = nodes.get(i);
+            if (g.layer.usesRandom()) {
+                counters += Philox.countersFor(g.shape.size() * n);
+            }
+        }
+        return counters;
     }
 
     /** Reads the steps recorded so far into {@code totals}; throws TrainingDivergedException at a bad one. */
@@ -1126,6 +1157,11 @@ public class Model implements AutoCloseable {
                 }
             }
             if (plan != null) {
+                try {
+                    backend.forgetSteps(this);  // recorded steps point into the plan's memory
+                } catch (IllegalStateException e) {
+                    log.debug("backend already closed; its recorded steps went with it");
+                }
                 plan.release();
             }
         }
