@@ -48,16 +48,6 @@ extern "C" __global__ void kn_reduce_sum(float* out, const float* x, int n, floa
     if (threadIdx.x == 0) out[blockIdx.x] = sum / divisor;
 }
 
-// Elementwise launch: *halt = 1 when x[0, n) holds a NaN or an infinity, else *halt is not written (a sticky flag;
-// every writer stores the same value, so the race is benign).
-extern "C" __global__ void kn_flag_nonfinite(float* halt, const float* x, int n) {
-    bool bad = false;
-    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < static_cast<unsigned>(n);
-         i += gridDim.x * blockDim.x) {
-        bad |= !isfinite(x[i]);
-    }
-    if (bad) *halt = 1.0f;
-}
 
 // Row kernel: indices[row] = index of the first maximum of x[row, :], as a float.
 extern "C" __global__ void kn_argmax_rows(float* indices, const float* x, int rows, int k) {

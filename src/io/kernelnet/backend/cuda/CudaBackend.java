@@ -12,12 +12,14 @@ import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.backend.SgdStep;
 import io.kernelnet.backend.ShapeChecks;
+import io.kernelnet.backend.TrainingStep;
 import io.kernelnet.tensor.Device;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -47,6 +49,8 @@ public final class CudaBackend implements Backend {
     private PinnedStaging staging;
     private KernelModule kernels;
     private ScalarReducer reducer;
+    /** Training steps as CUDA graphs; null with graphs off. */
+    private StepGraphs stepGraphs;
     private GemmEngine gemm;
     private KernelConv ourConv;
     /** cuDNN, opened under engines vendor and auto; null when not asked for or when it could not load. */
@@ -92,6 +96,9 @@ public final class CudaBackend implements Backend {
             staging = new PinnedStaging(context);
             kernels = new KernelModule(context, CudaRuntime.kernelImage());
             reducer = new ScalarReducer(context, kernels, staging, memory);
+            if (options.graphs()) {
+                stepGraphs = new StepGraphs(context, kernels, memory);
+            }
             gemm = options.engine() == Engine.VENDOR ? new CublasGemm(context, tf32)
                     : new KernelGemm(kernels, multiprocessors, tf32);
             ourConv = new KernelConv(kernels, multiprocessors);
@@ -179,6 +186,26 @@ public final class CudaBackend implements Backend {
         return gemm.lastKernel();
     }
 
+    /** Whether training steps run as CUDA graphs ({@link CudaOptions#graphs()}). */
+    public boolean graphs() {
+        return stepGraphs != null;
+    }
+
+    /** Training-step graphs captured so far (0 with graphs off). */
+    public long graphCaptures() {
+        return stepGraphs == null ? 0 : stepGraphs.captures();
+    }
+
+    /** Training steps replayed from a graph so far (0 with graphs off). */
+    public long graphReplays() {
+        return stepGraphs == null ? 0 : stepGraphs.replays();
+    }
+
+    /** Why training steps of some shape run without a graph (their capture failed); empty when none. */
+    public List<String> graphRefusals() {
+        return stepGraphs == null ? List.of() : stepGraphs.refusals();
+    }
+
     /** A timer on this backend's stream; close it when done. */
     public EventTimer newTimer() {
         open("newTimer");
@@ -238,6 +265,25 @@ public final class CudaBackend implements Backend {
         String op = "fill";
         open(op);
         elementwise(op, Kernel.FILL, count(op, dst), arg(ptr(op, "dst", dst)), arg(value), arg(count(op, dst)));
+    }
+
+    /** With graphs on: plain the first time a shape is seen, then captured once and replayed (StepGraphs). */
+    @Override
+    public void runStep(TrainingStep step, Runnable work) {
+        open("runStep");
+        if (stepGraphs == null) {
+            work.run();
+        } else {
+            stepGraphs.run(step, work);
+        }
+    }
+
+    @Override
+    public void forgetSteps(Object owner) {
+        open("forgetSteps");
+        if (stepGraphs != null) {
+            stepGraphs.forget(owner);
+        }
     }
 
     @Override
@@ -664,9 +710,13 @@ public final class CudaBackend implements Backend {
         // one thread per Philox block of 4 elements
         long threads = LaunchConfig.dropoutThreads(n);
         if (threads > 0) {
+            // in a captured step the offset is relative to the step's start, which each replay sets on the device
+            boolean captured = stepGraphs != null && stepGraphs.isCapturing();
+            long counter = captured ? stepGraphs.relativeOffset(offset) : offset;
+            Pointer base = captured ? arg(stepGraphs.offsetBase()) : nullArg();
             kernels.launch(op, Kernel.DROPOUT_FORWARD, LaunchConfig.elementwiseGrid(threads, multiprocessors),
                     arg(ptr(op, "y", y)), arg(ptr(op, "mask", mask)), arg(ptr(op, "x", x)), arg(n), arg(rate),
-                    arg(seed), arg(offset));
+                    arg(seed), arg(counter), base);
         }
     }
 
@@ -804,8 +854,10 @@ public final class CudaBackend implements Backend {
         Pointer haltArg = haltArg(op, halt);
         int n = count(op, param);
         Pointer vel = withMomentum ? arg(ptr(op, "velocity", velocity)) : nullArg();
+        Pointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? arg(stepGraphs.sgdInputs(step)) : nullArg();
         elementwise(op, Kernel.SGD, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)), vel, arg(n),
-                arg(step.lr()), arg(step.momentum()), arg(step.nesterov() ? 1 : 0), arg(step.weightDecay()), haltArg);
+                arg(step.lr()), arg(step.momentum()), arg(step.nesterov() ? 1 : 0), arg(step.weightDecay()), haltArg,
+                inputs);
     }
 
     @Override
@@ -815,12 +867,14 @@ public final class CudaBackend implements Backend {
         ShapeChecks.adam(param, grad, m, v);
         Pointer haltArg = haltArg(op, halt);
         int n = count(op, param);
+        // in a captured step lr and the bias corrections come from the device, set before each replay
+        Pointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? arg(stepGraphs.adamInputs(step)) : nullArg();
         float correction1 = (float) step.biasCorrection1();
         float correction2 = (float) step.biasCorrection2();
         elementwise(op, Kernel.ADAM, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)),
                 arg(ptr(op, "m", m)), arg(ptr(op, "v", v)), arg(n), arg(step.lr()), arg(step.beta1()),
                 arg(step.beta2()), arg(step.epsilon()), arg(step.weightDecay()), arg(step.decoupled() ? 1 : 0),
-                arg(correction1), arg(correction2), haltArg);
+                arg(correction1), arg(correction2), haltArg, inputs);
     }
 
     private Pointer haltArg(String op, Tensor halt) {
@@ -979,6 +1033,11 @@ public final class CudaBackend implements Backend {
         RuntimeException first = null;
         for (Runnable step : Arrays.<Runnable>asList(
                 () -> context.synchronize("close"),
+                () -> {
+                    if (stepGraphs != null) {
+                        stepGraphs.close();
+                    }
+                },
                 () -> {
                     if (memory != null) {
                         int left = memory.freeAll();

@@ -23,6 +23,7 @@ enum Kernel {
     DROPOUT_FORWARD("kn_dropout_forward"),
     SGD("kn_sgd"),
     ADAM("kn_adam"),
+    SET_STEP_INPUTS("kn_set_step_inputs"),
     SGEMM_64X64("kn_sgemm_64x64"),
     SGEMM_128X128("kn_sgemm_128x128"),
     SGEMM_TF32_128X128("kn_sgemm_tf32_128x128"),
