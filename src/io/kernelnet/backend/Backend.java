@@ -27,6 +27,15 @@ public interface Backend extends AutoCloseable {
     /** Copies {@code dst.size()} floats from {@code src[srcOffset..]} into {@code dst}. */
     void upload(Tensor dst, float[] src, int srcOffset);
 
+    /**
+     * {@link #upload}, except that a device backend may return before the copy is done: {@code src} is read at once
+     * (it may be reused when this returns) and the copy runs in order with the ops queued before and after it. A
+     * training step's batch goes this way, so the host can prepare the next batch while the device computes.
+     */
+    default void uploadAsync(Tensor dst, float[] src, int srcOffset) {
+        upload(dst, src, srcOffset);
+    }
+
     /** Copies all of {@code src} into {@code dst[dstOffset..]}. */
     void download(float[] dst, int dstOffset, Tensor src);
 

@@ -36,6 +36,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void uploadAsync(Tensor dst, float[] src, int srcOffset) {
+        delegate.uploadAsync(dst, src, srcOffset);
+    }
+
+    @Override
     public void download(float[] dst, int dstOffset, Tensor src) {
         delegate.download(dst, dstOffset, src);
     }

@@ -526,8 +526,9 @@ public class Model implements AutoCloseable {
             data.copyInput(e, hostInputs, i * inSize);
             data.copyTarget(e, hostTargets, i * targetSize);
         }
-        backend.upload(plan.tensor(inputBuffer).firstRows(n), hostInputs, 0);
-        backend.upload(plan.tensor(targetBuffer).firstRows(n), hostTargets, 0);
+        // queued: the host gathers the next batch while the device still computes with this one
+        backend.uploadAsync(plan.tensor(inputBuffer).firstRows(n), hostInputs, 0);
+        backend.uploadAsync(plan.tensor(targetBuffer).firstRows(n), hostTargets, 0);
     }
 
     /**

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * {@link ShapeChecks} in the same order as the CPU reference, so both refuse a bad call with the same message.
  * Nothing falls back to the CPU: an op this backend cannot run throws.
  *
- * <p>Ops are queued asynchronously; uploads, downloads, scalar results (losses, sums, counts) and
- * {@link #synchronize()} wait for the stream. Not thread-safe: one thread drives a backend at a time.
+ * <p>Ops are queued asynchronously; uploads (but not {@link #uploadAsync}), downloads, returned scalars (losses,
+ * sums, counts) and {@link #synchronize()} wait for the stream. Not thread-safe: one thread drives a backend at a time.
  */
 public final class CudaBackend implements Backend {
     private static final Logger log = LoggerFactory.getLogger(CudaBackend.class);
@@ -47,6 +47,7 @@ public final class CudaBackend implements Backend {
     private final int multiprocessors;
     private DeviceMemory memory;
     private PinnedStaging staging;
+    private QueuedUploads queuedUploads;
     private KernelModule kernels;
     private ScalarReducer reducer;
     /** Training steps as CUDA graphs; null with graphs off. */
@@ -94,6 +95,7 @@ public final class CudaBackend implements Backend {
         try {
             memory = new DeviceMemory(context);
             staging = new PinnedStaging(context);
+            queuedUploads = new QueuedUploads(context);
             kernels = new KernelModule(context, CudaRuntime.kernelImage());
             reducer = new ScalarReducer(context, kernels, staging, memory);
             if (options.graphs()) {
@@ -167,9 +169,9 @@ public final class CudaBackend implements Backend {
         return memory.peakBytes();
     }
 
-    /** Page-locked host bytes of the staging buffer. */
+    /** Page-locked host bytes of the staging buffers (waiting and queued uploads). */
     public long pinnedBytes() {
-        return staging.pinnedBytes();
+        return staging.pinnedBytes() + queuedUploads.pinnedBytes();
     }
 
     /** Kernels launched so far, and GEMMs run by the engine: evidence that work ran on the GPU. */
@@ -235,6 +237,18 @@ public final class CudaBackend implements Backend {
         open("upload");
         ShapeChecks.upload(dst, src.length, srcOffset);
         staging.upload("upload", ptr("upload", "dst", dst), src, srcOffset, dst.size());
+    }
+
+    @Override
+    public void uploadAsync(Tensor dst, float[] src, int srcOffset) {
+        String op = "uploadAsync";
+        open(op);
+        ShapeChecks.upload(dst, src.length, srcOffset);
+        if (!QueuedUploads.fits(dst.size())) {
+            staging.upload(op, ptr(op, "dst", dst), src, srcOffset, dst.size());
+        } else if (dst.size() > 0) {
+            queuedUploads.upload(op, ptr(op, "dst", dst), src, srcOffset, (int) dst.size());
+        }
     }
 
     @Override
@@ -1062,6 +1076,11 @@ public final class CudaBackend implements Backend {
                 () -> {
                     if (staging != null) {
                         staging.close();
+                    }
+                },
+                () -> {
+                    if (queuedUploads != null) {
+                        queuedUploads.close();
                     }
                 },
                 context::close)) {

@@ -14,6 +14,8 @@ import io.kernelnet.nn.MaxPooling2D;
 import io.kernelnet.nn.Model;
 import io.kernelnet.nn.Sequential;
 import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Storage;
+import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.ReproducibleTraining.Result;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
@@ -24,6 +26,7 @@ import io.kernelnet.train.LearningRateScheduler;
 import io.kernelnet.train.Loss;
 import io.kernelnet.train.Sgd;
 import io.kernelnet.train.TrainingDivergedException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,7 +38,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Training steps captured into CUDA graphs and replayed (CudaOptions.graphs) against the same training with plain
  * launches, deterministic: the same history and parameters bit for bit, with the dropout position, Adam's step
  * number and a scheduled learning rate changing under the replays; a partial last batch runs plainly; the replays
- * are counted, so the test knows the graph path ran. Skips (assumption, with the reason) without a GPU.
+ * are counted, so the test knows the graph path ran. And the batch's uploads, which do not wait: each lands
+ * where it should though the host reuses its array at once. Skips (assumption, with the reason) without a GPU.
  */
 @Tag("gpu")
 class CudaStepGraphGpuTest {
@@ -145,6 +149,40 @@ class CudaStepGraphGpuTest {
         assertEquals(kept[0].length, kept[1].length);
         for (int i = 0; i < kept[0].length; i++) {
             assertEquals(Float.floatToRawIntBits(kept[0][i]), Float.floatToRawIntBits(kept[1][i]), "dense/kernel[" + i + "]");
+        }
+    }
+
+    @Test
+    void queuedUploadsLandInOrderThoughTheHostReusesItsArrayAtOnce() {
+        int count = QueuedUploads.SLOTS * 3 + 1;
+        int n = 100_003;
+        try (CudaBackend cuda = new CudaBackend(0, CudaOptions.DEFAULT)) {
+            Storage storage = cuda.allocate((long) count * n, "queued uploads");
+            float[] host = new float[n];
+            float[][] sent = new float[count][];
+            long pinnedAfterFirstRound = 0;
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < count; i++) {
+                    sent[i] = rng.uniform(n, -1, 1);
+                    System.arraycopy(sent[i], 0, host, 0, n);
+                    cuda.uploadAsync(new Tensor(storage, (long) i * n, Shape.of(n), "t" + i), host, 0);
+                    Arrays.fill(host, Float.NaN);  // reused at once: the upload must have read it already
+                }
+                float[] back = new float[n];
+                for (int i = 0; i < count; i++) {
+                    cuda.download(back, 0, new Tensor(storage, (long) i * n, Shape.of(n), "t" + i));
+                    for (int j = 0; j < n; j++) {
+                        assertEquals(Float.floatToRawIntBits(sent[i][j]), Float.floatToRawIntBits(back[j]),
+                                "round " + round + ", upload " + i + ", element " + j);
+                    }
+                }
+                if (round == 0) {
+                    pinnedAfterFirstRound = cuda.pinnedBytes();
+                } else {
+                    assertEquals(pinnedAfterFirstRound, cuda.pinnedBytes(), "the second round reuses the pinned buffers");
+                }
+            }
+            storage.close();
         }
     }
 }
