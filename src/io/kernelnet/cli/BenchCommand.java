@@ -14,7 +14,7 @@ import java.util.Set;
 /** {@code kernelnet bench train ...}: its options checked here, before any device is opened; the work is TrainBench's. */
 final class BenchCommand {
     static final String USAGE = String.join("\n",
-            "  bench train [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32]",
+            "  bench train [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32] [--no-graphs]",
             "            [--models mlp,cnn] [--batches 128,512] [--warmup N] [--runs N] [--steps-per-run N]",
             "            [--out FILE.json] [--pytorch FILE.json] [--html FILE.html] [--gemm gemm.json] [--conv conv.json]:",
             "            examples/s of whole training steps, median of --runs timed windows of --steps-per-run steps;",
@@ -29,7 +29,8 @@ final class BenchCommand {
                     + (argv.length < 2 ? "nothing after 'bench'" : "'bench " + argv[1] + "'"));
         }
         return TrainBench.run(options(new Args("bench train", argv, 2, Set.of("device", "engine", "models", "batches",
-                "warmup", "runs", "steps-per-run", "out", "pytorch", "html", "gemm", "conv"), Set.of("tf32"))), out);
+                "warmup", "runs", "steps-per-run", "out", "pytorch", "html", "gemm", "conv"), Set.of("tf32", "no-graphs"))),
+                out);
     }
 
     /** The options of {@code bench train}, every value checked. */
@@ -74,7 +75,7 @@ final class BenchCommand {
                 throw a.error("--batches " + b + " times --steps-per-run " + steps + " is over 1048576 examples");
             }
         }
-        return new TrainBench.Options(device, new CudaOptions(engine, a.flag("tf32"), false), models, batches, warmup,
+        return new TrainBench.Options(device, new CudaOptions(engine, a.flag("tf32"), false, !a.flag("no-graphs")), models, batches, warmup,
                 runs, steps, a.outputFile("out"), a.get("pytorch", null) == null ? null : a.inputFile("pytorch"),
                 a.outputFile("html"), a.get("gemm", null) == null ? null : a.inputFile("gemm"),
                 a.get("conv", null) == null ? null : a.inputFile("conv"));
