@@ -31,8 +31,12 @@ __device__ __forceinline__ float to_uniform(unsigned word) {
 // and handles elements 4t..4t+3 with words 0..3. Keep iff u >= rate; mask = 1/(1-rate) or 0; y = x / (1-rate)
 // or 0 (the CPU's division, so y matches it bit for bit too). float4 loads/stores when all three pointers are
 // 16-byte aligned and the group is whole, scalar otherwise.
+// offset_base (NULL: none) is a replayed training step's generator position, read from the device so that a CUDA
+// graph captured once draws fresh numbers each step: the counters start at *offset_base + offset.
 extern "C" __global__ void kn_dropout_forward(float* y, float* mask, const float* x, int n, float rate,
-                                              unsigned long long seed, unsigned long long offset) {
+                                              unsigned long long seed, unsigned long long offset,
+                                              const unsigned long long* offset_base) {
+    if (offset_base != nullptr) offset += *offset_base;
     const float keep_probability = 1.0f - rate;
     const float scale = 1.0f / keep_probability;
     const uint2 key = make_uint2(static_cast<unsigned>(seed), static_cast<unsigned>(seed >> 32));

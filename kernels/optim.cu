@@ -1,5 +1,8 @@
 // Optimizer steps over one flat run of parameters (SgdStep and AdamStep javadoc formulas, PyTorch's definitions).
-// Elementwise launch, float4 path when every pointer used is 16-byte aligned.
+// Elementwise launch, float4 path when every pointer used is 16-byte aligned. halt (NULL: none) is the device
+// flag of a step found bad (kn_flag_nonfinite): while *halt != 0 the kernel writes nothing. step_inputs (NULL: none)
+// is a replayed training step's {lr, bias_correction1, bias_correction2} (kn_set_step_inputs), read from the device
+// in place of the arguments so that a CUDA graph captured once takes each step's values.
 #include "common.cuh"
 
 namespace optim {
@@ -41,7 +44,9 @@ struct Adam {
 
 // vel may be NULL when momentum == 0 (it is then neither read nor written).
 extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, float lr, float momentum, int nesterov,
-                                  float weight_decay) {
+                                  float weight_decay, const float* halt, const float* step_inputs) {
+    if (halt != nullptr && *halt != 0.0f) return;
+    if (step_inputs != nullptr) lr = step_inputs[0];
     const optim::Sgd sgd{lr, momentum, weight_decay, nesterov != 0};
     const bool with_velocity = momentum != 0.0f && vel != nullptr;
     kn::for_each_vec4(
@@ -70,7 +75,13 @@ extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, f
 // bias_correctionX = 1 - betaX^t, computed on the host in double.
 extern "C" __global__ void kn_adam(float* p, const float* g, float* m, float* v, int n, float lr, float beta1,
                                    float beta2, float eps, float weight_decay, int decoupled, float bias_correction1,
-                                   float bias_correction2) {
+                                   float bias_correction2, const float* halt, const float* step_inputs) {
+    if (halt != nullptr && *halt != 0.0f) return;
+    if (step_inputs != nullptr) {
+        lr = step_inputs[0];
+        bias_correction1 = step_inputs[1];
+        bias_correction2 = step_inputs[2];
+    }
     const optim::Adam adam{lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2, decoupled != 0};
     kn::for_each_vec4(
         n, kn::aligned16(p) && kn::aligned16(g) && kn::aligned16(m) && kn::aligned16(v),
@@ -88,4 +99,28 @@ extern "C" __global__ void kn_adam(float* p, const float* g, float* m, float* v,
             kn::store4(v, i, vv);
         },
         [=](unsigned i) { adam.step(p[i], g[i], m[i], v[i]); });
+}
+
+// Elementwise launch: *halt = 1 when x[0, n) holds a NaN or an infinity, else *halt is not written (a sticky flag;
+// every writer stores the same value, so the race is benign).
+extern "C" __global__ void kn_flag_nonfinite(float* halt, const float* x, int n) {
+    bool bad = false;
+    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < static_cast<unsigned>(n);
+         i += gridDim.x * blockDim.x) {
+        bad |= !isfinite(x[i]);
+    }
+    if (bad) *halt = 1.0f;
+}
+
+// One thread, before each replay of a captured training step: the values that change between steps, as the step's
+// kernels read them (kn_dropout_forward's offset_base, the optimizers' step_inputs). Passed by value, so the host
+// needs no pinned buffer that must outlive the launch.
+extern "C" __global__ void kn_set_step_inputs(unsigned long long* offset_base, float* step_inputs,
+                                              unsigned long long offset, float lr, float bias_correction1,
+                                              float bias_correction2) {
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    *offset_base = offset;
+    step_inputs[0] = lr;
+    step_inputs[1] = bias_correction1;
+    step_inputs[2] = bias_correction2;
 }

@@ -33,9 +33,9 @@ __device__ __forceinline__ int warp_argmax(const float* x, int k, int lane) {
 
 }  // namespace reduce
 
-// Block 256, grid G <= 1024: out[blockIdx.x] = sum of x over this block's grid-stride slices, in a fixed tree.
-// Two passes give the total: x -> G partials -> 1 (grid 1).
-extern "C" __global__ void kn_reduce_sum(float* out, const float* x, int n) {
+// Block 256, grid G <= 1024: out[blockIdx.x] = (sum of x over this block's grid-stride slices, in a fixed tree) /
+// divisor. Two passes give the total: x -> G partials (divisor 1) -> 1 (grid 1; divisor n for a mean).
+extern "C" __global__ void kn_reduce_sum(float* out, const float* x, int n, float divisor) {
     float sum = 0.0f;
     kn::for_each_vec4(
         n, kn::aligned16(x),
@@ -45,8 +45,9 @@ extern "C" __global__ void kn_reduce_sum(float* out, const float* x, int n) {
         },
         [&](unsigned i) { sum += x[i]; });
     sum = kn::block_sum(sum);
-    if (threadIdx.x == 0) out[blockIdx.x] = sum;
+    if (threadIdx.x == 0) out[blockIdx.x] = sum / divisor;
 }
+
 
 // Row kernel: indices[row] = index of the first maximum of x[row, :], as a float.
 extern "C" __global__ void kn_argmax_rows(float* indices, const float* x, int rows, int k) {

@@ -1,15 +1,20 @@
 // Runs kernels/conv2d.cu and kernels/pool2d.cu on the host (cuda_shim.h) against a direct transcription of the
 // CPU reference's definitions (CpuConv, CpuPool), for shapes that reach every edge: stride 2, dilation 2,
 // asymmetric ('same') padding, odd sizes, several 64-row and 64-column tiles, K not a multiple of 16, split-K.
+// Then the training step's device-side pieces (optim.cu, dropout.cu): the optimizers against CpuOptimizers'
+// formulas, their halt flag and their device-read step inputs, kn_flag_nonfinite, and dropout's offset_base.
 // Build and run: native/host-emulation/run.sh
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "../../kernels/conv2d.cu"
 #include "../../kernels/pool2d.cu"
+#include "../../kernels/optim.cu"
+#include "../../kernels/dropout.cu"
 
 template <class F>
 void launch(unsigned gx, unsigned gy, unsigned gz, F kernel) {
@@ -173,6 +178,109 @@ static void pool_case(PGeo g, bool ties) {
     check("avg dx", dxa_k, dxa_ref, one_x, 0);
 }
 
+static void expect(const char* what, bool ok) {
+    if (!ok) failures++;
+    std::printf("  %-58s %s\n", what, ok ? "ok" : "FAIL");
+}
+
+static bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](float x, float y) {
+        return std::memcmp(&x, &y, sizeof x) == 0;
+    });
+}
+
+// Adam (CpuOptimizers.adam, double) and SGD with momentum over n = 1003 (float4 groups and a scalar tail, grid 2 for
+// the grid stride): the kernel within 1e-6 of the reference; the same bits when lr and the bias corrections come
+// from step_inputs; nothing written while halt is set.
+static void optimizer_cases() {
+    std::printf("optimizers, halt flag, step inputs\n");
+    const int n = 1003;
+    const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
+    const long step = 3;
+    const double c1 = 1 - std::pow((double) b1, step), c2 = 1 - std::pow((double) b2, step);
+    std::vector<float> p0 = random(n), g = random(n), m0 = random(n), v0(n);
+    for (int i = 0; i < n; ++i) v0[i] = std::fabs(m0[i]) * 0.01f;
+    std::vector<double> want(n), scale(n, 1.0);
+    for (int i = 0; i < n; ++i) {
+        double mi = b1 * (double) m0[i] + (1 - b1) * (double) g[i];
+        double vi = b2 * (double) v0[i] + (1 - b2) * (double) g[i] * g[i];
+        want[i] = p0[i] - lr * (mi / c1) / (std::sqrt(vi / c2) + eps);
+    }
+    auto adam = [&](std::vector<float>& p, std::vector<float>& m, std::vector<float>& v, const float* halt,
+                    const float* inputs, float lr_arg, float c1_arg, float c2_arg) {
+        p = p0;
+        m = m0;
+        v = v0;
+        launch(2, 1, 1, [&] {
+            kn_adam(p.data(), g.data(), m.data(), v.data(), n, lr_arg, b1, b2, eps, 0.0f, 0, c1_arg, c2_arg, halt,
+                    inputs);
+        });
+    };
+    std::vector<float> p, m, v, p2, m2, v2;
+    adam(p, m, v, nullptr, nullptr, lr, (float) c1, (float) c2);
+    check("adam", p, want, scale, 1e-6);
+    std::vector<float> inputs = {lr, (float) c1, (float) c2};
+    adam(p2, m2, v2, nullptr, inputs.data(), 0.5f, 0.25f, 0.125f);
+    expect("adam: step_inputs replace lr and the bias corrections", same_bits(p, p2) && same_bits(m, m2) && same_bits(v, v2));
+    float halt = 1.0f;
+    adam(p2, m2, v2, &halt, nullptr, lr, (float) c1, (float) c2);
+    expect("adam: nothing written while halt is set", same_bits(p2, p0) && same_bits(m2, m0) && same_bits(v2, v0));
+    float clear = 0.0f;
+    adam(p2, m2, v2, &clear, nullptr, lr, (float) c1, (float) c2);
+    expect("adam: a clear halt changes nothing", same_bits(p, p2));
+
+    auto sgd = [&](std::vector<float>& q, std::vector<float>& vel, const float* halt_flag, const float* in, float lr_arg) {
+        q = p0;
+        vel = m0;
+        launch(2, 1, 1, [&] { kn_sgd(q.data(), g.data(), vel.data(), n, lr_arg, 0.9f, 1, 0.0f, halt_flag, in); });
+    };
+    std::vector<double> want_sgd(n);
+    for (int i = 0; i < n; ++i) {
+        double vi = 0.9 * (double) m0[i] + g[i];
+        want_sgd[i] = p0[i] - lr * (g[i] + 0.9 * vi);
+    }
+    std::vector<float> q, vel, q2, vel2;
+    sgd(q, vel, nullptr, nullptr, lr);
+    check("sgd nesterov", q, want_sgd, scale, 1e-6);
+    sgd(q2, vel2, nullptr, inputs.data(), 0.5f);
+    expect("sgd: step_inputs replace lr", same_bits(q, q2) && same_bits(vel, vel2));
+    sgd(q2, vel2, &halt, nullptr, lr);
+    expect("sgd: nothing written while halt is set", same_bits(q2, p0) && same_bits(vel2, m0));
+}
+
+static void flag_and_step_input_cases() {
+    std::printf("flag_nonfinite, set_step_inputs, dropout offset_base\n");
+    const int n = 3001;
+    std::vector<float> x = random(n);
+    float halt = 0.0f;
+    launch(2, 1, 1, [&] { kn_flag_nonfinite(&halt, x.data(), n); });
+    expect("flag_nonfinite: all finite leaves 0", halt == 0.0f);
+    for (float bad : {NAN, INFINITY, -INFINITY}) {
+        std::vector<float> y = x;
+        y[std::uniform_int_distribution<int>(0, n - 1)(rng)] = bad;
+        halt = 0.0f;
+        launch(2, 1, 1, [&] { kn_flag_nonfinite(&halt, y.data(), n); });
+        bool set = halt == 1.0f;
+        launch(2, 1, 1, [&] { kn_flag_nonfinite(&halt, x.data(), n); });
+        expect(bad != bad ? "flag_nonfinite: a NaN sets it, and it stays set" : "flag_nonfinite: an infinity sets it",
+               set && halt == 1.0f);
+    }
+    unsigned long long base = 0;
+    std::vector<float> inputs(3);
+    launch(1, 1, 1, [&] { kn_set_step_inputs(&base, inputs.data(), 0x123456789abcull, 0.25f, 0.5f, 0.75f); });
+    expect("set_step_inputs", base == 0x123456789abcull && inputs == std::vector<float>({0.25f, 0.5f, 0.75f}));
+
+    // dropout: offset 5 on a device base of 2^32 + 7 draws what offset 2^32 + 12 draws
+    std::vector<float> y1(n), mask1(n), y2(n), mask2(n);
+    const unsigned long long seed = 0x5eed;
+    launch(2, 1, 1, [&] {
+        kn_dropout_forward(y1.data(), mask1.data(), x.data(), n, 0.3f, seed, (1ull << 32) + 12, nullptr);
+    });
+    unsigned long long device_base = (1ull << 32) + 7;
+    launch(2, 1, 1, [&] { kn_dropout_forward(y2.data(), mask2.data(), x.data(), n, 0.3f, seed, 5, &device_base); });
+    expect("dropout: offset_base adds to the offset", same_bits(y1, y2) && same_bits(mask1, mask2));
+}
+
 int main() {
     // n, cin, h, w, cout, kh, kw, sh, sw, pad top/bottom/left/right, dilation
     conv_case({1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1}, 1);
@@ -188,6 +296,8 @@ int main() {
     pool_case({3, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1}, true);                      // overlapping, padded, ties
     pool_case({1, 2, 8, 7, 3, 2, 1, 2, 1, 1, 0, 1}, true);                      // stride 1, asymmetric padding
     pool_case({7, 1, 5, 5, 2, 2, 2, 2, 0, 1, 0, 1}, false);                     // 'same' on odd size
+    optimizer_cases();
+    flag_and_step_input_cases();
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
     return failures ? 1 : 0;
 }

@@ -27,6 +27,15 @@ public interface Backend extends AutoCloseable {
     /** Copies {@code dst.size()} floats from {@code src[srcOffset..]} into {@code dst}. */
     void upload(Tensor dst, float[] src, int srcOffset);
 
+    /**
+     * {@link #upload}, except that a device backend may return before the copy is done: {@code src} is read at once
+     * (it may be reused when this returns) and the copy runs in order with the ops queued before and after it. A
+     * training step's batch goes this way, so the host can prepare the next batch while the device computes.
+     */
+    default void uploadAsync(Tensor dst, float[] src, int srcOffset) {
+        upload(dst, src, srcOffset);
+    }
+
     /** Copies all of {@code src} into {@code dst[dstOffset..]}. */
     void download(float[] dst, int dstOffset, Tensor src);
 
@@ -132,10 +141,14 @@ public interface Backend extends AutoCloseable {
     /** dx = dy * mask. */
     void dropoutBackward(Tensor dx, Tensor dy, Tensor mask);
 
-    // ---- losses: each returns the mean loss over the batch and writes the gradient of that mean -------------
+    // ---- losses: each writes the gradient of the batch's mean loss, and returns that mean (a host round trip on a
+    //      device) or, in the variant with a first argument {@code loss} (one element), writes it there ------------
 
     /** Mean over all elements of (pred - target)^2 (Keras mse); dPred = 2 (pred - target) / size. */
     float mseLoss(Tensor dPred, Tensor pred, Tensor target);
+
+    /** {@link #mseLoss(Tensor, Tensor, Tensor)} with the mean written into {@code loss} (one element). */
+    void mseLoss(Tensor loss, Tensor dPred, Tensor pred, Tensor target);
 
     /**
      * Softmax cross-entropy with integer labels [n] over logits [n, k]: mean of logsumexp(z) - z[label].
@@ -144,22 +157,46 @@ public interface Backend extends AutoCloseable {
     float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels);
 
     /**
+     * {@link #softmaxCrossEntropySparse(Tensor, Tensor, Tensor, Tensor)} with the mean written into {@code loss}
+     * (one element). A device backend may skip the label check here (it would cost a host round trip; the caller
+     * checks its labels once, as Model.fit does): a label outside [0, k) then adds 0 to the loss.
+     */
+    void softmaxCrossEntropySparse(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor labels);
+
+    /**
      * Softmax cross-entropy with one-hot or probability targets [n, k]: mean of -sum(t * log softmax(z)).
      * probs = softmax(z); dLogits = (probs * sum(t) - t) / n.
      */
     float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets);
 
+    /** {@link #softmaxCrossEntropy(Tensor, Tensor, Tensor, Tensor)} with the mean written into {@code loss}. */
+    void softmaxCrossEntropy(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor targets);
+
     // ---- optimizers: in place, over any flat run of parameters (the graph layer keeps them contiguous) ------
 
-    /** See {@link SgdStep}; {@code velocity} may be null only when momentum is 0. */
-    void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step);
+    /**
+     * See {@link SgdStep}; {@code velocity} may be null only when momentum is 0. When {@code halt} (one element,
+     * or null) holds a non-zero value nothing is written: a step found bad on the device is skipped there.
+     */
+    void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt);
 
-    /** See {@link AdamStep}. */
-    void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step);
+    default void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
+        sgdUpdate(param, grad, velocity, step, null);
+    }
 
-    // ---- reductions and metrics ---------------------------------------------------------------------------
+    /** See {@link AdamStep}; skipped, like {@link #sgdUpdate}, while {@code halt} (or null) is non-zero. */
+    void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt);
+
+    default void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+        adamUpdate(param, grad, m, v, step, null);
+    }
+
+    // ---- reductions and metrics: the variants with a one-element output stay on the device ------------------
 
     float sum(Tensor x);
+
+    /** result[0] = sum of x (0 for an empty x), the sum {@link #sum(Tensor)} returns. */
+    void sum(Tensor result, Tensor x);
 
     float mean(Tensor x);
 
@@ -171,6 +208,32 @@ public interface Backend extends AutoCloseable {
      * one-hot/probability rows (compared by their own argmax).
      */
     int accuracyCount(Tensor scores, Tensor labels);
+
+    /** count[0] = {@link #accuracyCount(Tensor, Tensor)} as a float (exact below 2^24 rows). */
+    void accuracyCount(Tensor count, Tensor scores, Tensor labels);
+
+    /**
+     * halt[0] = 1 when x holds a NaN or an infinity, else halt is left as it is: the flag stays set until its
+     * owner clears it, so that every later guarded update is skipped too.
+     */
+    void flagNonFinite(Tensor halt, Tensor x);
+
+    // ---- whole training steps --------------------------------------------------------------------------------
+
+    /**
+     * Runs {@code work}, the device work of one training step (its op calls, no host reads of device data). A
+     * backend may record it once per {@link TrainingStep#shape()} and then replay the record instead of calling
+     * {@code work} (CUDA graphs), taking {@code step}'s generator position, step number and learning rate as the
+     * op calls would have; {@code work} must therefore leave no other host state behind, and may be run more than
+     * once for one step (a failed recording). The default: run it.
+     */
+    default void runStep(TrainingStep step, Runnable work) {
+        work.run();
+    }
+
+    /** Drops whatever {@link #runStep} recorded for steps of {@code owner} (its memory is being released). */
+    default void forgetSteps(Object owner) {
+    }
 
     /** Releases the device resources this backend owns (not the storages it handed out). */
     @Override

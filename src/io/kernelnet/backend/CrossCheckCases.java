@@ -606,6 +606,44 @@ final class CrossCheckCases {
                     .scalar("loss", Tolerance.relative())
                     .run((b, t) -> new float[] {b.mseLoss(t.get("dPred"), t.get("pred"), t.get("target"))})));
         }
+        // the variants that leave the mean on the device, as a training step uses them
+        for (Shape s : new Shape[] {Shape.of(257, 33), Shape.of(0, 3)}) {
+            cases.add(new Case("mseLoss into a tensor", s.toString(), r -> new Setup()
+                    .input("pred", s, uniform(r, (int) s.size(), -1, 1))
+                    .input("target", s, uniform(r, (int) s.size(), -1, 1))
+                    .output("dPred", s, Tolerance.relative())
+                    .output("loss", Shape.of(1), Tolerance.relative())
+                    .run((b, t) -> {
+                        b.mseLoss(t.get("loss"), t.get("dPred"), t.get("pred"), t.get("target"));
+                        return NONE;
+                    })));
+        }
+        for (Shape s : new Shape[] {Shape.of(128, 10), Shape.of(3, 4097), Shape.of(0, 10)}) {
+            int n = s.dim(0);
+            int k = s.dim(1);
+            cases.add(new Case("softmaxCrossEntropySparse into a tensor", s.toString(), r -> new Setup()
+                    .input("logits", s, uniform(r, n * k, -3, 3))
+                    .input("labels", Shape.of(n), labels(r, n, k))
+                    .output("probs", s, Tolerance.relative())
+                    .output("dLogits", s, Tolerance.relative())
+                    .output("loss", Shape.of(1), Tolerance.relative())
+                    .run((b, t) -> {
+                        b.softmaxCrossEntropySparse(t.get("loss"), t.get("probs"), t.get("dLogits"), t.get("logits"),
+                                t.get("labels"));
+                        return NONE;
+                    })));
+            cases.add(new Case("softmaxCrossEntropy into a tensor", s + " one-hot", r -> new Setup()
+                    .input("logits", s, uniform(r, n * k, -3, 3))
+                    .input("targets", s, oneHot(labels(r, n, k), k))
+                    .output("probs", s, Tolerance.relative())
+                    .output("dLogits", s, Tolerance.relative())
+                    .output("loss", Shape.of(1), Tolerance.relative())
+                    .run((b, t) -> {
+                        b.softmaxCrossEntropy(t.get("loss"), t.get("probs"), t.get("dLogits"), t.get("logits"),
+                                t.get("targets"));
+                        return NONE;
+                    })));
+        }
     }
 
     private static Case sparseCrossEntropy(Shape s, float logitRange, String note) {
@@ -694,6 +732,29 @@ final class CrossCheckCases {
         cases.add(adam("adam from zero state", false, 0, 1, false));
         cases.add(adam("adam + L2", false, 0.01f, 3, true));
         cases.add(adam("adamw", true, 0.01f, 10, true));
+        // the device's halt flag: set, the updates write nothing; clear, they run as without it
+        for (float halt : new float[] {1f, 0f}) {
+            cases.add(guarded(halt));
+        }
+    }
+
+    private static Case guarded(float halt) {
+        String shape = "[" + PARAMS + "] adam then sgd with momentum, halt = " + halt;
+        return new Case("adamUpdate and sgdUpdate with a halt flag", shape, r -> new Setup()
+                .inout("param", Shape.of(PARAMS), uniform(r, PARAMS, -1, 1), halt != 0 ? Tolerance.exact()
+                        : Tolerance.relative())
+                .input("grad", Shape.of(PARAMS), uniform(r, PARAMS, -1, 1))
+                .inout("m", Shape.of(PARAMS), uniform(r, PARAMS, -0.1f, 0.1f), Tolerance.relative())
+                .inout("v", Shape.of(PARAMS), uniform(r, PARAMS, 0, 0.01f), Tolerance.relative())
+                .inout("velocity", Shape.of(PARAMS), uniform(r, PARAMS, -0.1f, 0.1f), Tolerance.relative())
+                .input("halt", Shape.of(1), new float[] {halt})
+                .run((b, t) -> {
+                    b.adamUpdate(t.get("param"), t.get("grad"), t.get("m"), t.get("v"),
+                            new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0, false, 4), t.get("halt"));
+                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), new SgdStep(0.05f, 0.9f, false, 0),
+                            t.get("halt"));
+                    return NONE;
+                }));
     }
 
     private static Case sgd(SgdStep step) {
@@ -775,6 +836,47 @@ final class CrossCheckCases {
             cases.add(accuracy(s, false));
         }
         cases.add(accuracy(Shape.of(129, 10), true));
+        for (Shape s : new Shape[] {Shape.of(300_001), Shape.of(0)}) {
+            cases.add(new Case("sum into a tensor", s.toString(), r -> {
+                float[] x = uniform(r, (int) s.size(), -1, 1);
+                return new Setup()
+                        .input("x", s, x)
+                        .output("result", Shape.of(1), Tolerance.scaled(Tolerance.FP32_BOUND, absSum(x)))
+                        .run((b, t) -> {
+                            b.sum(t.get("result"), t.get("x"));
+                            return NONE;
+                        });
+            }));
+        }
+        Shape scores = Shape.of(1000, 10);
+        cases.add(new Case("accuracyCount into a tensor", scores + " class labels", r -> new Setup()
+                .input("scores", scores, uniform(r, (int) scores.size(), -1, 1))
+                .input("labels", Shape.of(scores.dim(0)), labels(r, scores.dim(0), scores.dim(1)))
+                .output("count", Shape.of(1), Tolerance.exact())
+                .run((b, t) -> {
+                    b.accuracyCount(t.get("count"), t.get("scores"), t.get("labels"));
+                    return NONE;
+                })));
+        // finite, a NaN, an infinity (at a random place of a large tensor), and a flag already set by an earlier call
+        float[][] planted = {{}, {Float.NaN}, {Float.NEGATIVE_INFINITY}};
+        for (float[] bad : planted) {
+            for (float before : new float[] {0f, 1f}) {
+                String what = (bad.length == 0 ? "all finite" : "one " + bad[0]) + ", halt before " + before;
+                cases.add(new Case("flagNonFinite", "[" + LARGE + "] " + what, r -> {
+                    float[] x = uniform(r, LARGE, -1, 1);
+                    if (bad.length > 0) {
+                        x[r.nextInt(LARGE)] = bad[0];
+                    }
+                    return new Setup()
+                            .input("x", Shape.of(LARGE), x)
+                            .inout("halt", Shape.of(1), new float[] {before}, Tolerance.exact())
+                            .run((b, t) -> {
+                                b.flagNonFinite(t.get("halt"), t.get("x"));
+                                return NONE;
+                            });
+                }));
+            }
+        }
     }
 
     /** Scores with about half the rows' argmax equal to the label, so that the count is neither 0 nor n. */

@@ -36,6 +36,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void uploadAsync(Tensor dst, float[] src, int srcOffset) {
+        delegate.uploadAsync(dst, src, srcOffset);
+    }
+
+    @Override
     public void download(float[] dst, int dstOffset, Tensor src) {
         delegate.download(dst, dstOffset, src);
     }
@@ -181,18 +186,38 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
-        delegate.sgdUpdate(param, grad, velocity, step);
+    public void mseLoss(Tensor loss, Tensor dPred, Tensor pred, Tensor target) {
+        delegate.mseLoss(loss, dPred, pred, target);
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
-        delegate.adamUpdate(param, grad, m, v, step);
+    public void softmaxCrossEntropySparse(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
+        delegate.softmaxCrossEntropySparse(loss, probs, dLogits, logits, labels);
+    }
+
+    @Override
+    public void softmaxCrossEntropy(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
+        delegate.softmaxCrossEntropy(loss, probs, dLogits, logits, targets);
+    }
+
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
+        delegate.sgdUpdate(param, grad, velocity, step, halt);
+    }
+
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
+        delegate.adamUpdate(param, grad, m, v, step, halt);
     }
 
     @Override
     public float sum(Tensor x) {
         return delegate.sum(x);
+    }
+
+    @Override
+    public void sum(Tensor result, Tensor x) {
+        delegate.sum(result, x);
     }
 
     @Override
@@ -208,6 +233,26 @@ public abstract class ForwardingBackend implements Backend {
     @Override
     public int accuracyCount(Tensor scores, Tensor labels) {
         return delegate.accuracyCount(scores, labels);
+    }
+
+    @Override
+    public void accuracyCount(Tensor count, Tensor scores, Tensor labels) {
+        delegate.accuracyCount(count, scores, labels);
+    }
+
+    @Override
+    public void flagNonFinite(Tensor halt, Tensor x) {
+        delegate.flagNonFinite(halt, x);
+    }
+
+    @Override
+    public void runStep(TrainingStep step, Runnable work) {
+        delegate.runStep(step, work);
+    }
+
+    @Override
+    public void forgetSteps(Object owner) {
+        delegate.forgetSteps(owner);
     }
 
     @Override

@@ -21,6 +21,14 @@ public final class ShapeChecks {
         }
     }
 
+    /** A one-element output of a reduction or loss, or the halt flag (null allowed only where the op says). */
+    public static void scalar(String op, String arg, Tensor t) {
+        notNull(op, arg, t);
+        if (t.size() != 1) {
+            throw error(op, arg + " '" + t.name() + "' must hold one element, has shape " + t.shape());
+        }
+    }
+
     public static void shapeIs(String op, String arg, Tensor t, Shape expected) {
         notNull(op, arg, t);
         if (!t.shape().equals(expected)) {

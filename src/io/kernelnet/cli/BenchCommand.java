@@ -19,7 +19,7 @@ import java.util.Set;
  */
 final class BenchCommand {
     static final String USAGE = String.join("\n",
-            "  bench train [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32]",
+            "  bench train [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32] [--no-graphs]",
             "            [--models mlp,cnn] [--batches 128,512] [--warmup N] [--runs N] [--steps-per-run N]",
             "            [--out FILE.json] [--pytorch FILE.json] [--html FILE.html] [--gemm gemm.json] [--conv conv.json]:",
             "            examples/s of whole training steps, median of --runs timed windows of --steps-per-run steps;",
@@ -42,7 +42,8 @@ final class BenchCommand {
                     "large-mib", "warmup", "runs", "out", "html"), Set.of())), out);
         }
         return TrainBench.run(options(new Args("bench train", argv, 2, Set.of("device", "engine", "models", "batches",
-                "warmup", "runs", "steps-per-run", "out", "pytorch", "html", "gemm", "conv"), Set.of("tf32"))), out);
+                "warmup", "runs", "steps-per-run", "out", "pytorch", "html", "gemm", "conv"), Set.of("tf32", "no-graphs"))),
+                out);
     }
 
     /**
@@ -89,7 +90,7 @@ final class BenchCommand {
                 throw a.error("--batches " + b + " times --steps-per-run " + steps + " is over 1048576 examples");
             }
         }
-        return new TrainBench.Options(device, new CudaOptions(engine, a.flag("tf32"), false), models, batches, warmup,
+        return new TrainBench.Options(device, new CudaOptions(engine, a.flag("tf32"), false, !a.flag("no-graphs")), models, batches, warmup,
                 runs, steps, a.outputFile("out"), a.get("pytorch", null) == null ? null : a.inputFile("pytorch"),
                 a.outputFile("html"), a.get("gemm", null) == null ? null : a.inputFile("gemm"),
                 a.get("conv", null) == null ? null : a.inputFile("conv"));

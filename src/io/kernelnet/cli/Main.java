@@ -41,7 +41,7 @@ public final class Main {
             "  train     [--model mlp|cnn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--optimizer adam|sgd]",
             "            [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32] [--seed N] [--save FILE]",
             "            [--metrics-out FILE.json] [--log FILE.csv|FILE.json] [--summary] [--deterministic]",
-            "            [--resume FILE]: --save writes a checkpoint after every epoch; --resume continues one to",
+            "            [--resume FILE] [--no-graphs]: --save writes a checkpoint after every epoch; --resume continues one to",
             "            --epochs epochs in all (model, optimizer, learning rate and seed come from FILE)",
             "  evaluate  --weights FILE [--data DIR] [--device auto|cpu|cpu-reference|cuda] [--batch N]",
             "  predict   --weights FILE --index I [--data DIR] [--device auto|cpu|cpu-reference|cuda]",
@@ -53,6 +53,8 @@ public final class Main {
             "MNIST or Fashion-MNIST IDX files.",
             "--deterministic: bit-identical results run to run on CUDA (no float atomics, deterministic cuDNN",
             "algorithms). The CPU backends are always deterministic, so there it changes nothing.",
+            "--no-graphs: on CUDA, launch every op of every training step instead of replaying each full batch's step",
+            "as a CUDA graph captured once (the bench compares both).",
             "Exit status: 0 done; 1 a failure while running (corrupt file, diverged training, CUDA error);",
             "2 a usage error (unknown command or option, bad value, missing file).");
 
@@ -93,7 +95,7 @@ public final class Main {
         return switch (command) {
             case "train" -> train(new Args(command, argv, 1,
                     Set.of("model", "data", "epochs", "batch", "lr", "optimizer", "device", "engine", "seed", "save",
-                            "resume", "metrics-out", "log"), Set.of("tf32", "summary", "deterministic")));
+                            "resume", "metrics-out", "log"), Set.of("tf32", "summary", "deterministic", "no-graphs")));
             case "evaluate" -> evaluate(new Args(command, argv, 1, Set.of("weights", "data", "device", "engine", "batch"),
                     Set.of("tf32", "deterministic")));
             case "predict" -> predict(new Args(command, argv, 1, Set.of("weights", "index", "data", "device", "engine"),
@@ -134,7 +136,7 @@ public final class Main {
         } catch (IllegalArgumentException e) {
             throw a.error("--" + e.getMessage());
         }
-        return new CudaOptions(engine, a.flag("tf32"), a.flag("deterministic"));
+        return new CudaOptions(engine, a.flag("tf32"), a.flag("deterministic"), !a.flag("no-graphs"));
     }
 
     private static MnistLoader.Sets data(Args a) throws IOException {

@@ -19,7 +19,10 @@ public final class MemoryPlan {
     /** Buffer alignment in floats: 256 bytes, what cudaMalloc guarantees and vector loads like. */
     public static final int ALIGN_FLOATS = 64;
 
-    public enum Region { PARAMETERS, GRADIENTS, OPTIMIZER_STATE, BATCH_IO, ACTIVATIONS, ACTIVATION_GRADIENTS, SCRATCH }
+    /** METRICS: the training step's scalars and their record ({@link StepMetrics}). */
+    public enum Region {
+        PARAMETERS, GRADIENTS, OPTIMIZER_STATE, BATCH_IO, ACTIVATIONS, ACTIVATION_GRADIENTS, SCRATCH, METRICS
+    }
 
     public record Entry(Region region, String name, Shape shape, long offset) {
     }

@@ -4,8 +4,10 @@ import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.Philox;
+import io.kernelnet.backend.TrainingStep;
 import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.nn.MemoryPlan.Region;
+import io.kernelnet.nn.StepMetrics.QueuedStep;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.train.Callback;
@@ -55,6 +57,7 @@ public class Model implements AutoCloseable {
     private int inputBuffer;
     private int targetBuffer;
     private int accumulator = -1;
+    private StepMetrics metrics;
     /** The convolutions' shared workspace in the plan, or -1 when no layer's plan needs one. */
     private int convWorkspace = -1;
     /** Index of the node whose output the loss reads: the logits before a fused softmax, else the output. */
@@ -234,6 +237,8 @@ public class Model implements AutoCloseable {
         if (workspaceFloats > 0) {
             convWorkspace = pb.add(Region.SCRATCH, "conv workspace", Shape.of(Math.toIntExact(workspaceFloats)));
         }
+        int stepScalars = pb.add(Region.METRICS, "step loss, gradient sum, correct, halt", StepMetrics.currentShape());
+        int stepRecord = pb.add(Region.METRICS, "step record", StepMetrics.recordShape());
         MemoryPlan laidOut = pb.layOut();
         try {
             laidOut.allocate(onBackend, "model");
@@ -249,6 +254,7 @@ public class Model implements AutoCloseable {
         }
         this.plan = laidOut;
         this.backend = onBackend;
+        this.metrics = new StepMetrics(onBackend, laidOut.tensor(stepScalars), laidOut.tensor(stepRecord));
         this.capacity = batchSize;
         this.nodes = graph;
         this.hostInputs = new float[Math.toIntExact(in.shape.size() * batchSize)];
@@ -451,16 +457,24 @@ public class Model implements AutoCloseable {
                 tensors(g.grads, n, false), tensors(g.scratch, n, true), seed, offset);
     }
 
-    /** Loss of the batch now in the buffers; writes the gradient at the loss node. */
-    private float computeLoss(int n) {
+    /** Loss of the batch now in the buffers into the step's loss scalar; writes the gradient at the loss node. */
+    private void computeLoss(int n) {
         Tensor targets = plan.tensor(targetBuffer).firstRows(n);
         Tensor dLoss = gradOf(lossNode, n);
         Tensor at = outputOf(lossNode, n);
-        return switch (loss) {
-            case MSE -> backend.mseLoss(dLoss, at, targets);
-            case SPARSE_CATEGORICAL_CROSSENTROPY -> backend.softmaxCrossEntropySparse(outputOf(nodes.size() - 1, n), dLoss, at, targets);
-            case CATEGORICAL_CROSSENTROPY -> backend.softmaxCrossEntropy(outputOf(nodes.size() - 1, n), dLoss, at, targets);
-        };
+        Tensor value = metrics.loss();
+        switch (loss) {
+            case MSE -> backend.mseLoss(value, dLoss, at, targets);
+            case SPARSE_CATEGORICAL_CROSSENTROPY ->
+                    backend.softmaxCrossEntropySparse(value, outputOf(nodes.size() - 1, n), dLoss, at, targets);
+            case CATEGORICAL_CROSSENTROPY ->
+                    backend.softmaxCrossEntropy(value, outputOf(nodes.size() - 1, n), dLoss, at, targets);
+        }
+    }
+
+    /** The step's loss on the host: waits for the device. */
+    private float lossValue() {
+        return download(metrics.loss())[0];
     }
 
     private void backward(int n) {
@@ -512,32 +526,88 @@ public class Model implements AutoCloseable {
             data.copyInput(e, hostInputs, i * inSize);
             data.copyTarget(e, hostTargets, i * targetSize);
         }
-        backend.upload(plan.tensor(inputBuffer).firstRows(n), hostInputs, 0);
-        backend.upload(plan.tensor(targetBuffer).firstRows(n), hostTargets, 0);
-    }
-
-    /** Epoch and step within it, both from 1: where a divergence is reported. */
-    private record StepLabel(int epoch, int step) {
+        // queued: the host gathers the next batch while the device still computes with this one
+        backend.uploadAsync(plan.tensor(inputBuffer).firstRows(n), hostInputs, 0);
+        backend.uploadAsync(plan.tensor(targetBuffer).firstRows(n), hostTargets, 0);
     }
 
     /**
-     * One optimizer step on examples {@code order[from..from+n)}; returns {loss, correct}. With {@code finiteCheck}
-     * set, a non-finite loss or gradient throws before the update, so the parameters stay at the last good values.
+     * Queues one optimizer step on examples {@code order[from..from+n)} and its record ({@link StepMetrics}):
+     * nothing here waits for the device. With {@code checkFinite} a non-finite loss or gradient sum sets the
+     * device's halt flag before the update, which the optimizer then skips, as every later one until fit reads the
+     * record and reports the step ({@link #rerunBadStep}): the parameters stay at the last good values. The
+     * batch's upload and the record stay outside the step's device work, which a full batch hands to
+     * {@link Backend#runStep} (a CUDA backend replays it as a graph); the last, smaller batch runs it plainly.
      */
-    private double[] trainBatch(Examples data, int[] order, int from, int n, StepLabel finiteCheck) {
-        loadBatch(data, order, from, n);
-        forward(n, true);
-        float batchLoss = computeLoss(n);
-        backward(n);
-        // one reduction over the whole gradient region: any NaN or Inf makes the sum non-finite
-        if (finiteCheck != null
-                && !(Float.isFinite(batchLoss) && Float.isFinite(backend.sum(plan.region(Region.GRADIENTS))))) {
-            throw diverged(finiteCheck, batchLoss, n);
+    private void trainStep(Examples data, int[] order, QueuedStep at, boolean checkFinite) {
+        int n = at.n();
+        loadBatch(data, order, at.from(), n);
+        TrainingStep key = new TrainingStep(this, List.of(this, n, checkFinite), at.generatorOffsetBefore(),
+                at.stepsBefore() + 1, optimizer.learningRate());
+        Runnable work = () -> {
+            // runStep may run this more than once for one step: it starts from the step's counters each time
+            step = at.stepsBefore();
+            randomOffset = at.generatorOffsetBefore();
+            forward(n, true);
+            computeLoss(n);
+            backward(n);
+            if (checkFinite) {
+                // one reduction over the whole gradient region: any NaN or Inf makes the sum non-finite
+                backend.sum(metrics.gradientSum(), plan.region(Region.GRADIENTS));
+                backend.flagNonFinite(metrics.halt(), metrics.checked());
+            }
+            step++;
+            optimizer.update(backend, plan.region(Region.PARAMETERS), plan.region(Region.GRADIENTS), stateTensors(),
+                    step, metrics.halt());
+            if (accuracyMetric) {
+                backend.accuracyCount(metrics.correct(), outputOf(nodes.size() - 1, n),
+                        plan.tensor(targetBuffer).firstRows(n));
+            }
+        };
+        if (n == capacity) {
+            backend.runStep(key, work);
+        } else {
+            work.run();
         }
-        step++;
-        optimizer.update(backend, plan.region(Region.PARAMETERS), plan.region(Region.GRADIENTS), stateTensors(), step);
-        int correct = accuracyMetric ? backend.accuracyCount(outputOf(nodes.size() - 1, n), plan.tensor(targetBuffer).firstRows(n)) : 0;
-        return new double[] {batchLoss, correct};
+        // a replayed step did not run work: the counters advance here as work advances them
+        step = key.step();
+        randomOffset = at.generatorOffsetBefore() + randomCounters(n);
+        metrics.record(at);
+    }
+
+    /** Dropout generator counters one training forward pass over {@code n} examples uses (forward's advance). */
+    private long randomCounters(int n) {
+        long counters = 0;
+        for (int i = 1; i < nodes.size(); i++) {
+            GraphNode g = nodes.get(i);
+            if (g.layer.usesRandom()) {
+                counters += Philox.countersFor(g.shape.size() * n);
+            }
+        }
+        return counters;
+    }
+
+    /** Reads the steps recorded so far into {@code totals}; throws TrainingDivergedException at a bad one. */
+    private void readRecord(StepMetrics.Totals totals, Examples data, int[] order) {
+        QueuedStep bad = metrics.drain(totals);
+        if (bad != null) {
+            throw rerunBadStep(bad, data, order);
+        }
+    }
+
+    /**
+     * The report of a step the device found bad. Its update and every later one were skipped, so the parameters
+     * are still those it saw: it runs again (same batch, same dropout position) for the scan, and the counters are
+     * left just after it, as when training stopped at the step itself.
+     */
+    private TrainingDivergedException rerunBadStep(QueuedStep bad, Examples data, int[] order) {
+        step = bad.stepsBefore();
+        randomOffset = bad.generatorOffsetBefore();
+        loadBatch(data, order, bad.from(), bad.n());
+        forward(bad.n(), true);
+        computeLoss(bad.n());
+        backward(bad.n());
+        return diverged(bad, lossValue(), bad.n());
     }
 
     /**
@@ -545,7 +615,7 @@ public class Model implements AutoCloseable {
      * parameters and output (where a value first overflows is the cause; NaN then flows into every gradient
      * behind it). Only when it is clean, the parameter gradients, in forward order.
      */
-    private TrainingDivergedException diverged(StepLabel at, float batchLoss, int n) {
+    private TrainingDivergedException diverged(QueuedStep at, float batchLoss, int n) {
         String where = "no single value is non-finite: the gradients sum beyond the float range";
         String layer = null;
         if (firstNonFinite(download(plan.tensor(inputBuffer).firstRows(n))) >= 0) {
@@ -629,6 +699,7 @@ public class Model implements AutoCloseable {
         stopTraining = false;
         boolean terminal = ProgressBar.stdoutIsTerminal();
         List<Callback> callbacks = options.callbacks();
+        metrics.reset();
         callbacks.forEach(c -> c.onTrainBegin(this));
         int firstEpoch = epochsDone;
         for (int epoch = firstEpoch; epoch < firstEpoch + options.epochs() && !stopTraining; epoch++) {
@@ -638,25 +709,26 @@ public class Model implements AutoCloseable {
             ProgressBar bar = options.verbose() > 0
                     ? new ProgressBar(out, "Epoch " + (epoch + 1) + "/" + (firstEpoch + options.epochs()), batches, terminal)
                     : null;
-            double lossSum = 0;
-            long correct = 0;
-            long seen = 0;
+            StepMetrics.Totals totals = new StepMetrics.Totals();
             long startNanos = System.nanoTime();
             for (int k = 0; k < batches; k++) {
+                if (metrics.full()) {
+                    readRecord(totals, trainSet, order);
+                }
                 int from = k * b;
                 int n = Math.min(b, trainSet.count() - from);
-                StepLabel label = options.checkFinite() ? new StepLabel(epoch + 1, k + 1) : null;
-                double[] r = trainBatch(trainSet, order, from, n, label);
-                lossSum += r[0] * n;
-                correct += (long) r[1];
-                seen += n;
-                if (bar != null) {
-                    bar.update(k + 1, runningLogs(lossSum, correct, seen));
+                trainStep(trainSet, order, new QueuedStep(epoch + 1, k + 1, from, n, step, randomOffset),
+                        options.checkFinite());
+                if (bar != null && bar.due(k + 1)) {
+                    readRecord(totals, trainSet, order);
+                    bar.update(k + 1, runningLogs(totals));
                 }
             }
+            readRecord(totals, trainSet, order);
             backend.synchronize();
             double seconds = (System.nanoTime() - startNanos) / 1e9;
-            Map<String, Double> logs = runningLogs(lossSum, correct, seen);
+            long seen = totals.seen;
+            Map<String, Double> logs = runningLogs(totals);
             if (validation != null) {
                 Evaluation v = evaluate(validation, b);
                 logs.put("val_loss", v.loss());
@@ -682,11 +754,12 @@ public class Model implements AutoCloseable {
         return history;
     }
 
-    private Map<String, Double> runningLogs(double lossSum, long correct, long seen) {
+    private Map<String, Double> runningLogs(StepMetrics.Totals totals) {
         Map<String, Double> logs = new LinkedHashMap<>();
-        logs.put("loss", seen == 0 ? Double.NaN : lossSum / seen);
+        long seen = totals.seen;
+        logs.put("loss", seen == 0 ? Double.NaN : totals.lossSum / seen);
         if (accuracyMetric) {
-            logs.put("accuracy", seen == 0 ? Double.NaN : (double) correct / seen);
+            logs.put("accuracy", seen == 0 ? Double.NaN : (double) totals.correct / seen);
         }
         return logs;
     }
@@ -729,7 +802,8 @@ public class Model implements AutoCloseable {
             int n = Math.min(b, data.count() - from);
             loadBatch(data, null, from, n);
             forward(n, false);
-            lossSum += (double) computeLoss(n) * n;
+            computeLoss(n);
+            lossSum += (double) lossValue() * n;
             if (accuracyMetric) {
                 correct += backend.accuracyCount(outputOf(nodes.size() - 1, n), plan.tensor(targetBuffer).firstRows(n));
             }
@@ -987,9 +1061,9 @@ public class Model implements AutoCloseable {
         randomOffset = generatorOffset;
         loadBatch(data, null, 0, n);
         forward(n, true);
-        float value = computeLoss(n);
+        computeLoss(n);
         backward(n);
-        return value;
+        return lossValue();
     }
 
     /** Copies of the parameter gradients of the last backward pass, by parameter name. */
@@ -1084,6 +1158,11 @@ public class Model implements AutoCloseable {
                 }
             }
             if (plan != null) {
+                try {
+                    backend.forgetSteps(this);  // recorded steps point into the plan's memory
+                } catch (IllegalStateException e) {
+                    log.debug("backend already closed; its recorded steps went with it");
+                }
                 plan.release();
             }
         }

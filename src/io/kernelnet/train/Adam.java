@@ -52,9 +52,9 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step) {
+    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step, Tensor halt) {
         backend.adamUpdate(params, grads, state[0], state[1],
-                new AdamStep(learningRate(), beta1, beta2, epsilon, weightDecay, decoupled, step));
+                new AdamStep(learningRate(), beta1, beta2, epsilon, weightDecay, decoupled, step), halt);
     }
 
     @Override

@@ -77,7 +77,8 @@ public final class FitOptions {
     /**
      * Whether each step checks, before the optimizer update, that the loss and the gradients are finite, and
      * otherwise throws {@link TrainingDivergedException} naming the epoch, the step and the first layer at fault.
-     * Costs one backend sum over the gradients per step (one device-to-host float on CUDA).
+     * Costs one backend sum over the gradients and one flag kernel per step, all on the device: the bad step's
+     * update (and every later one) is skipped there, and fit throws when it next reads the steps' numbers.
      */
     public FitOptions checkFinite(boolean value) {
         checkFinite = value;

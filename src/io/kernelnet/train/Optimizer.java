@@ -40,8 +40,11 @@ public abstract class Optimizer {
         return stateNames().size();
     }
 
-    /** {@code step} counts updates from 1. */
-    public abstract void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step);
+    /**
+     * {@code step} counts updates from 1. Nothing is written while {@code halt} (one element, or null) is non-zero:
+     * the device's verdict on this step (Backend#flagNonFinite), so a bad step is skipped without a host round trip.
+     */
+    public abstract void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step, Tensor halt);
 
     /** The settings that rebuild this optimizer, saved in checkpoints. */
     public abstract Map<String, Object> config();

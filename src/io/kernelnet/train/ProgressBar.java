@@ -32,14 +32,16 @@ public final class ProgressBar {
         return System.console() != null && term != null && !term.equals("dumb");
     }
 
+    /** Whether {@link #update} would redraw now: fit() fetches the numbers from the device only then. */
+    public boolean due(int done) {
+        return terminal && (done >= total || System.nanoTime() - lastDraw >= REDRAW_NANOS);
+    }
+
     public void update(int done, Map<String, Double> metrics) {
-        if (!terminal) {
+        if (!due(done)) {
             return;
         }
         long now = System.nanoTime();
-        if (done < total && now - lastDraw < REDRAW_NANOS) {
-            return;
-        }
         lastDraw = now;
         double elapsed = (now - startNanos) / 1e9;
         double eta = done == 0 ? 0 : elapsed / done * (total - done);

@@ -40,9 +40,9 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step) {
+    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step, Tensor halt) {
         backend.sgdUpdate(params, grads, momentum > 0 ? state[0] : null,
-                new SgdStep(learningRate(), momentum, nesterov, weightDecay));
+                new SgdStep(learningRate(), momentum, nesterov, weightDecay), halt);
     }
 
     @Override

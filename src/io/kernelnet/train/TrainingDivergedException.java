@@ -1,9 +1,9 @@
 package io.kernelnet.train;
 
 /**
- * fit() stopped because a step's loss or a gradient was not finite (with {@link FitOptions#checkFinite}). Thrown
- * before that step's optimizer update, so the parameters keep the values of the last good step, and no callback
- * has saved the diverged state.
+ * fit() stopped because a step's loss or a gradient was not finite (with {@link FitOptions#checkFinite}). That
+ * step's optimizer update never ran (nor any later one), so the parameters keep the values of the last good step,
+ * and no callback has saved the diverged state.
  */
 public final class TrainingDivergedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;

@@ -142,6 +142,46 @@ class TrainingDivergenceTest {
     }
 
     @Test
+    void aBadStepBeyondAFullRecordOfStepsIsNamedAndNothingAfterItIsApplied() {
+        // the device records StepMetrics.SLOTS steps between two reads: the bad step lies after the first full record
+        int goodSteps = StepMetrics.SLOTS + 10;
+        int examples = BATCH * (StepMetrics.SLOTS + 30);
+        float[] x = rng.uniform(examples * 4, -1, 1);
+        int planted = BATCH * goodSteps + 1;
+        Arrays.fill(x, planted * 4, planted * 4 + 4, 3e38f);
+        Examples data = Examples.of(x, Shape.of(4), rng.labels(examples, 3), Shape.of());
+        float[] ones = new float[4 * 8];
+        Arrays.fill(ones, 1f);
+        try (Model poisoned = classifier(0.01f); Model good = classifier(0.01f)) {
+            poisoned.setParameter("dense/kernel", ones);
+            good.setParameter("dense/kernel", ones);
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> poisoned.fit(data, inOrder()));
+            assertEquals(goodSteps + 1, e.step());
+            assertEquals("dense", e.layer());
+            assertEquals(goodSteps, poisoned.stepCount());
+
+            good.fit(data.range(0, BATCH * goodSteps), inOrder());
+            assertSameParameters(good.parameters(), poisoned.parameters());
+            assertSameParameters(good.optimizerState(), poisoned.optimizerState());
+        }
+    }
+
+    @Test
+    void onAGoodRunTheCheckChangesNoNumber() {
+        // more steps per epoch than the device's record holds, so that it is read when full as well
+        Examples data = data(BATCH * (StepMetrics.SLOTS + 5) + 3);
+        try (Model checked = classifier(0.01f); Model unchecked = classifier(0.01f)) {
+            History a = checked.fit(data, inOrder().epochs(2));
+            History b = unchecked.fit(data, inOrder().epochs(2).checkFinite(false));
+            for (String key : List.of("loss", "accuracy")) {
+                assertEquals(a.get(key), b.get(key), key);
+            }
+            assertSameParameters(checked.parameters(), unchecked.parameters());
+            assertEquals(checked.stepCount(), unchecked.stepCount());
+        }
+    }
+
+    @Test
     void theCheckCanBeTurnedOff() {
         try (Model model = classifier(1e30f)) {
             History h = model.fit(data(12), inOrder().epochs(2).checkFinite(false));

@@ -4,13 +4,15 @@ import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.ForwardingBackend;
+import io.kernelnet.backend.TrainingStep;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 
 /**
  * A backend that fails on purpose: at its Nth call of a training op (the ops an MLP step runs: gemm, bias,
  * activations, dropout, the sparse cross-entropy, Adam, sum), or at allocate. Everything else, and everything
- * before the failure, is the wrapped backend's. Tests use it to check what is left after a failure.
+ * before the failure, is the wrapped backend's. Training steps run their op calls here every time (no replay of
+ * a recorded step, which would skip the calls it counts). Tests use it to check what is left after a failure.
  */
 public final class FailingBackend extends ForwardingBackend {
     private final long failAtCall;
@@ -42,6 +44,11 @@ public final class FailingBackend extends ForwardingBackend {
         if (++calls == failAtCall) {
             throw new IllegalStateException("injected failure at op call " + calls + " (" + op + ")");
         }
+    }
+
+    @Override
+    public void runStep(TrainingStep step, Runnable work) {
+        work.run();
     }
 
     @Override
@@ -95,20 +102,20 @@ public final class FailingBackend extends ForwardingBackend {
     }
 
     @Override
-    public float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
+    public void softmaxCrossEntropySparse(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
         tick("softmaxCrossEntropySparse");
-        return super.softmaxCrossEntropySparse(probs, dLogits, logits, labels);
+        super.softmaxCrossEntropySparse(loss, probs, dLogits, logits, labels);
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
         tick("adamUpdate");
-        super.adamUpdate(param, grad, m, v, step);
+        super.adamUpdate(param, grad, m, v, step, halt);
     }
 
     @Override
-    public float sum(Tensor x) {
+    public void sum(Tensor result, Tensor x) {
         tick("sum");
-        return super.sum(x);
+        super.sum(result, x);
     }
 }

@@ -167,6 +167,7 @@ public final class TrainBench {
         m.put("device", device);
         m.put("engine", o.device().startsWith("cpu") ? null : o.cuda().engine().name().toLowerCase(Locale.ROOT));
         m.put("tf32", o.cuda().tf32());
+        m.put("graphs", o.device().startsWith("cpu") ? null : o.cuda().graphs());
         m.put("commit", commit());
         m.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
         m.put("cores", Runtime.getRuntime().availableProcessors());

@@ -178,18 +178,42 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
-        CpuOptimizers.sgd(param, grad, velocity, step);
+    public void mseLoss(Tensor loss, Tensor dPred, Tensor pred, Tensor target) {
+        ShapeChecks.scalar("mseLoss", "loss", loss);
+        CpuReductions.store(loss, CpuLosses.mse(dPred, pred, target));
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
-        CpuOptimizers.adam(param, grad, m, v, step);
+    public void softmaxCrossEntropySparse(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
+        ShapeChecks.scalar("softmaxCrossEntropySparse", "loss", loss);
+        CpuReductions.store(loss, CpuLosses.softmaxCrossEntropySparse(probs, dLogits, logits, labels));
+    }
+
+    @Override
+    public void softmaxCrossEntropy(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
+        ShapeChecks.scalar("softmaxCrossEntropy", "loss", loss);
+        CpuReductions.store(loss, CpuLosses.softmaxCrossEntropy(probs, dLogits, logits, targets));
+    }
+
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
+        CpuOptimizers.sgd(param, grad, velocity, step, halt);
+    }
+
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
+        CpuOptimizers.adam(param, grad, m, v, step, halt);
     }
 
     @Override
     public float sum(Tensor x) {
         return CpuReductions.sum(x);
+    }
+
+    @Override
+    public void sum(Tensor result, Tensor x) {
+        ShapeChecks.scalar("sum", "result", result);
+        CpuReductions.store(result, CpuReductions.sum(x));
     }
 
     @Override
@@ -205,6 +229,17 @@ public final class CpuBackend implements Backend {
     @Override
     public int accuracyCount(Tensor scores, Tensor labels) {
         return CpuReductions.accuracyCount(scores, labels);
+    }
+
+    @Override
+    public void accuracyCount(Tensor count, Tensor scores, Tensor labels) {
+        ShapeChecks.scalar("accuracyCount", "count", count);
+        CpuReductions.store(count, CpuReductions.accuracyCount(scores, labels));
+    }
+
+    @Override
+    public void flagNonFinite(Tensor halt, Tensor x) {
+        CpuReductions.flagNonFinite(halt, x);
     }
 
     @Override

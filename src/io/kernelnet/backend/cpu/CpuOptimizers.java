@@ -8,14 +8,18 @@ import io.kernelnet.tensor.Tensor;
 /**
  * In-place optimizer updates, exactly the formulas of {@link SgdStep} and {@link AdamStep} (PyTorch), each element
  * computed in double and rounded once when stored. The gradient is only read: weight decay is applied to a copy.
+ * A non-zero {@code halt} (one element, or null for none) skips the update after the arguments are checked.
  */
 final class CpuOptimizers {
     private CpuOptimizers() {
     }
 
-    static void sgd(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
+    static void sgd(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
         String op = "sgdUpdate";
         boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step);
+        if (halted(op, halt)) {
+            return;
+        }
         double lr = step.lr();
         double momentum = step.momentum();
         double weightDecay = step.weightDecay();
@@ -38,9 +42,12 @@ final class CpuOptimizers {
         }
     }
 
-    static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+    static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
         String op = "adamUpdate";
         ShapeChecks.adam(param, grad, m, v);
+        if (halted(op, halt)) {
+            return;
+        }
         double lr = step.lr();
         double beta1 = step.beta1();
         double beta2 = step.beta2();
@@ -67,5 +74,13 @@ final class CpuOptimizers {
             va[vo + i] = (float) vi;
             pa[po + i] = (float) (p * shrink - lr * (mi / correction1) / (Math.sqrt(vi / correction2) + epsilon));
         }
+    }
+
+    private static boolean halted(String op, Tensor halt) {
+        if (halt == null) {
+            return false;
+        }
+        ShapeChecks.scalar(op, "halt", halt);
+        return halt.hostArray()[(int) halt.offset()] != 0;
     }
 }

@@ -29,6 +29,25 @@ final class CpuReductions {
         return s;
     }
 
+    /** out[0] = value (out: one element, checked by the caller). */
+    static void store(Tensor out, float value) {
+        out.hostArray()[(int) out.offset()] = value;
+    }
+
+    /** halt[0] = 1 when x holds a NaN or an infinity; otherwise halt keeps its value. */
+    static void flagNonFinite(Tensor halt, Tensor x) {
+        ShapeChecks.scalar("flagNonFinite", "halt", halt);
+        ShapeChecks.notNull("flagNonFinite", "x", x);
+        float[] xa = x.hostArray();
+        int xo = (int) x.offset();
+        for (int i = 0; i < x.size(); i++) {
+            if (!Float.isFinite(xa[xo + i])) {
+                store(halt, 1f);
+                return;
+            }
+        }
+    }
+
     static void argmax(Tensor indices, Tensor x) {
         String op = "argmax";
         int[] nk = ShapeChecks.rows(op, x);

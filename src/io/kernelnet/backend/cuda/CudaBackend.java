@@ -12,14 +12,17 @@ import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.backend.SgdStep;
 import io.kernelnet.backend.ShapeChecks;
+import io.kernelnet.backend.TrainingStep;
 import io.kernelnet.tensor.Device;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 import jcuda.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * {@link ShapeChecks} in the same order as the CPU reference, so both refuse a bad call with the same message.
  * Nothing falls back to the CPU: an op this backend cannot run throws.
  *
- * <p>Ops are queued asynchronously; uploads, downloads, scalar results (losses, sums, counts) and
- * {@link #synchronize()} wait for the stream. Not thread-safe: one thread drives a backend at a time.
+ * <p>Ops are queued asynchronously; uploads (but not {@link #uploadAsync}), downloads, returned scalars (losses,
+ * sums, counts) and {@link #synchronize()} wait for the stream. Not thread-safe: one thread drives a backend at a time.
  */
 public final class CudaBackend implements Backend {
     private static final Logger log = LoggerFactory.getLogger(CudaBackend.class);
@@ -44,8 +47,11 @@ public final class CudaBackend implements Backend {
     private final int multiprocessors;
     private DeviceMemory memory;
     private PinnedStaging staging;
+    private QueuedUploads queuedUploads;
     private KernelModule kernels;
     private ScalarReducer reducer;
+    /** Training steps as CUDA graphs; null with graphs off. */
+    private StepGraphs stepGraphs;
     private GemmEngine gemm;
     private KernelConv ourConv;
     /** cuDNN, opened under engines vendor and auto; null when not asked for or when it could not load. */
@@ -89,8 +95,12 @@ public final class CudaBackend implements Backend {
         try {
             memory = new DeviceMemory(context);
             staging = new PinnedStaging(context);
+            queuedUploads = new QueuedUploads(context);
             kernels = new KernelModule(context, CudaRuntime.kernelImage());
             reducer = new ScalarReducer(context, kernels, staging, memory);
+            if (options.graphs()) {
+                stepGraphs = new StepGraphs(context, kernels, memory);
+            }
             gemm = options.engine() == Engine.VENDOR ? new CublasGemm(context, tf32)
                     : new KernelGemm(kernels, multiprocessors, tf32);
             ourConv = new KernelConv(kernels, multiprocessors);
@@ -159,9 +169,9 @@ public final class CudaBackend implements Backend {
         return memory.peakBytes();
     }
 
-    /** Page-locked host bytes of the staging buffer. */
+    /** Page-locked host bytes of the staging buffers (waiting and queued uploads). */
     public long pinnedBytes() {
-        return staging.pinnedBytes();
+        return staging.pinnedBytes() + queuedUploads.pinnedBytes();
     }
 
     /** Kernels launched so far, and GEMMs run by the engine: evidence that work ran on the GPU. */
@@ -176,6 +186,26 @@ public final class CudaBackend implements Backend {
     /** The kernel (or cuBLAS call) that ran the last GEMM, e.g. "kn_sgemm_128x128". */
     public String lastGemmKernel() {
         return gemm.lastKernel();
+    }
+
+    /** Whether training steps run as CUDA graphs ({@link CudaOptions#graphs()}). */
+    public boolean graphs() {
+        return stepGraphs != null;
+    }
+
+    /** Training-step graphs captured so far (0 with graphs off). */
+    public long graphCaptures() {
+        return stepGraphs == null ? 0 : stepGraphs.captures();
+    }
+
+    /** Training steps replayed from a graph so far (0 with graphs off). */
+    public long graphReplays() {
+        return stepGraphs == null ? 0 : stepGraphs.replays();
+    }
+
+    /** Why training steps of some shape run without a graph (their capture failed); empty when none. */
+    public List<String> graphRefusals() {
+        return stepGraphs == null ? List.of() : stepGraphs.refusals();
     }
 
     /** A timer on this backend's stream; close it when done. */
@@ -210,6 +240,18 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void uploadAsync(Tensor dst, float[] src, int srcOffset) {
+        String op = "uploadAsync";
+        open(op);
+        ShapeChecks.upload(dst, src.length, srcOffset);
+        if (!QueuedUploads.fits(dst.size())) {
+            staging.upload(op, ptr(op, "dst", dst), src, srcOffset, dst.size());
+        } else if (dst.size() > 0) {
+            queuedUploads.upload(op, ptr(op, "dst", dst), src, srcOffset, (int) dst.size());
+        }
+    }
+
+    @Override
     public void download(float[] dst, int dstOffset, Tensor src) {
         open("download");
         ShapeChecks.download(dst.length, dstOffset, src);
@@ -237,6 +279,25 @@ public final class CudaBackend implements Backend {
         String op = "fill";
         open(op);
         elementwise(op, Kernel.FILL, count(op, dst), arg(ptr(op, "dst", dst)), arg(value), arg(count(op, dst)));
+    }
+
+    /** With graphs on: plain the first time a shape is seen, then captured once and replayed (StepGraphs). */
+    @Override
+    public void runStep(TrainingStep step, Runnable work) {
+        open("runStep");
+        if (stepGraphs == null) {
+            work.run();
+        } else {
+            stepGraphs.run(step, work);
+        }
+    }
+
+    @Override
+    public void forgetSteps(Object owner) {
+        open("forgetSteps");
+        if (stepGraphs != null) {
+            stepGraphs.forget(owner);
+        }
     }
 
     @Override
@@ -663,9 +724,13 @@ public final class CudaBackend implements Backend {
         // one thread per Philox block of 4 elements
         long threads = LaunchConfig.dropoutThreads(n);
         if (threads > 0) {
+            // in a captured step the offset is relative to the step's start, which each replay sets on the device
+            boolean captured = stepGraphs != null && stepGraphs.isCapturing();
+            long counter = captured ? stepGraphs.relativeOffset(offset) : offset;
+            Pointer base = captured ? arg(stepGraphs.offsetBase()) : nullArg();
             kernels.launch(op, Kernel.DROPOUT_FORWARD, LaunchConfig.elementwiseGrid(threads, multiprocessors),
                     arg(ptr(op, "y", y)), arg(ptr(op, "mask", mask)), arg(ptr(op, "x", x)), arg(n), arg(rate),
-                    arg(seed), arg(offset));
+                    arg(seed), arg(counter), base);
         }
     }
 
@@ -680,50 +745,61 @@ public final class CudaBackend implements Backend {
                 arg(n));
     }
 
-    // ---- losses -------------------------------------------------------------------------------------------
+    // ---- losses: the returning variants reduce into the reducer's result and download it; the others write into
+    //      the caller's one-element tensor and wait for nothing ---------------------------------------------------
 
     @Override
     public float mseLoss(Tensor dPred, Tensor pred, Tensor target) {
         String op = "mseLoss";
+        mse(op, () -> reducer.result(), dPred, pred, target);
+        return reducer.downloadResult(op)[0];
+    }
+
+    @Override
+    public void mseLoss(Tensor loss, Tensor dPred, Tensor pred, Tensor target) {
+        String op = "mseLoss";
+        mse(op, () -> scalarPtr(op, "loss", loss), dPred, pred, target);
+    }
+
+    /** {@code out}: the one-element output, resolved after open() so that both variants refuse alike. */
+    private void mse(String op, Supplier<DevicePointer> out, Tensor dPred, Tensor pred, Tensor target) {
         open(op);
+        DevicePointer result = out.get();
         ShapeChecks.sameShape(op, "pred", pred, "target", target);
         ShapeChecks.sameShape(op, "dPred", dPred, "pred", pred);
         int n = count(op, pred);
         if (n == 0) {
-            return 0f / 0f;
+            fillScalar(op, result, Float.NaN);
+            return;
         }
         int blocks = LaunchConfig.mseGrid(n, multiprocessors);
         DevicePointer partials = reducer.partials(op, blocks, "the squared errors");
         kernels.launch(op, Kernel.MSE, blocks, arg(ptr(op, "dPred", dPred)), arg(partials),
                 arg(ptr(op, "pred", pred)), arg(ptr(op, "target", target)), arg(n));
-        return reducer.sum(op, partials, blocks) / n;
+        reducer.reduceInto(op, result, partials, blocks, n);
     }
 
     @Override
     public float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
         String op = "softmaxCrossEntropySparse";
         open(op);
-        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, labels, true);
-        int n = nk[0];
-        int k = nk[1];
-        count(op, logits);
-        if (n == 0) {
-            return 0f / 0f;
-        }
-        int blocks = LaunchConfig.rowGrid(n);
-        DevicePointer partials = reducer.partials(op, blocks, n + " rows");
-        DevicePointer labelsPtr = ptr(op, "labels", labels);
         reducer.resetBadRow(op);
-        kernels.launch(op, Kernel.SOFTMAX_XENT_SPARSE, blocks, arg(ptr(op, "probs", probs)),
-                arg(ptr(op, "dLogits", dLogits)), arg(partials), arg(reducer.badRow()),
-                arg(ptr(op, "logits", logits)), arg(labelsPtr), arg(n), arg(k));
-        float[] sumAndFlag = reducer.sumAndFlag(op, partials, blocks);
-        int badRow = ScalarReducer.badRowOf(sumAndFlag);
+        int k = crossEntropy(op, Kernel.SOFTMAX_XENT_SPARSE, () -> reducer.result(), probs, dLogits, logits, labels);
+        float[] meanAndFlag = reducer.downloadResult(op);
+        int badRow = ScalarReducer.badRowOf(meanAndFlag);
         if (badRow != Integer.MAX_VALUE) {
-            float label = staging.downloadSmall(op, labelsPtr.plusBytes((long) badRow * Float.BYTES), 1)[0];
+            float label = staging.downloadSmall(op, ptr(op, "labels", labels).plusBytes((long) badRow * Float.BYTES),
+                    1)[0];
             throw badLabel(op, badRow, label, k);
         }
-        return sumAndFlag[0] / n;
+        return meanAndFlag[0];
+    }
+
+    /** Labels are not checked here (Backend javadoc): a bad one only lowers the reducer's bad-row flag, unread. */
+    @Override
+    public void softmaxCrossEntropySparse(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
+        String op = "softmaxCrossEntropySparse";
+        crossEntropy(op, Kernel.SOFTMAX_XENT_SPARSE, () -> scalarPtr(op, "loss", loss), probs, dLogits, logits, labels);
     }
 
     /**
@@ -745,46 +821,78 @@ public final class CudaBackend implements Backend {
     @Override
     public float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
         String op = "softmaxCrossEntropy";
+        crossEntropy(op, Kernel.SOFTMAX_XENT_DENSE, () -> reducer.result(), probs, dLogits, logits, targets);
+        return reducer.downloadResult(op)[0];
+    }
+
+    @Override
+    public void softmaxCrossEntropy(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
+        String op = "softmaxCrossEntropy";
+        crossEntropy(op, Kernel.SOFTMAX_XENT_DENSE, () -> scalarPtr(op, "loss", loss), probs, dLogits, logits,
+                targets);
+    }
+
+    /** Either cross-entropy kernel, its mean loss reduced into {@code out}; returns the number of classes. */
+    private int crossEntropy(String op, Kernel kernel, Supplier<DevicePointer> out, Tensor probs, Tensor dLogits, Tensor logits,
+                             Tensor targets) {
         open(op);
-        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, targets, false);
+        DevicePointer result = out.get();
+        boolean sparse = kernel == Kernel.SOFTMAX_XENT_SPARSE;
+        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, targets, sparse);
         int n = nk[0];
         count(op, logits);
         if (n == 0) {
-            return 0f / 0f;
+            fillScalar(op, result, Float.NaN);
+            return nk[1];
         }
         int blocks = LaunchConfig.rowGrid(n);
         DevicePointer partials = reducer.partials(op, blocks, n + " rows");
-        kernels.launch(op, Kernel.SOFTMAX_XENT_DENSE, blocks, arg(ptr(op, "probs", probs)),
-                arg(ptr(op, "dLogits", dLogits)), arg(partials), arg(ptr(op, "logits", logits)),
-                arg(ptr(op, "targets", targets)), arg(n), arg(nk[1]));
-        return reducer.sum(op, partials, blocks) / n;
+        Pointer target = arg(ptr(op, sparse ? "labels" : "targets", targets));
+        Pointer[] args = sparse
+                ? new Pointer[] {arg(ptr(op, "probs", probs)), arg(ptr(op, "dLogits", dLogits)), arg(partials),
+                        arg(reducer.badRow()), arg(ptr(op, "logits", logits)), target, arg(n), arg(nk[1])}
+                : new Pointer[] {arg(ptr(op, "probs", probs)), arg(ptr(op, "dLogits", dLogits)), arg(partials),
+                        arg(ptr(op, "logits", logits)), target, arg(n), arg(nk[1])};
+        kernels.launch(op, kernel, blocks, args);
+        reducer.reduceInto(op, result, partials, blocks, n);
+        return nk[1];
     }
 
     // ---- optimizers ---------------------------------------------------------------------------------------
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
         String op = "sgdUpdate";
         open(op);
         boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step);
+        Pointer haltArg = haltArg(op, halt);
         int n = count(op, param);
         Pointer vel = withMomentum ? arg(ptr(op, "velocity", velocity)) : nullArg();
+        Pointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? arg(stepGraphs.sgdInputs(step)) : nullArg();
         elementwise(op, Kernel.SGD, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)), vel, arg(n),
-                arg(step.lr()), arg(step.momentum()), arg(step.nesterov() ? 1 : 0), arg(step.weightDecay()));
+                arg(step.lr()), arg(step.momentum()), arg(step.nesterov() ? 1 : 0), arg(step.weightDecay()), haltArg,
+                inputs);
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
         String op = "adamUpdate";
         open(op);
         ShapeChecks.adam(param, grad, m, v);
+        Pointer haltArg = haltArg(op, halt);
         int n = count(op, param);
+        // in a captured step lr and the bias corrections come from the device, set before each replay
+        Pointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? arg(stepGraphs.adamInputs(step)) : nullArg();
         float correction1 = (float) step.biasCorrection1();
         float correction2 = (float) step.biasCorrection2();
         elementwise(op, Kernel.ADAM, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)),
                 arg(ptr(op, "m", m)), arg(ptr(op, "v", v)), arg(n), arg(step.lr()), arg(step.beta1()),
                 arg(step.beta2()), arg(step.epsilon()), arg(step.weightDecay()), arg(step.decoupled() ? 1 : 0),
-                arg(correction1), arg(correction2));
+                arg(correction1), arg(correction2), haltArg, inputs);
+    }
+
+    private Pointer haltArg(String op, Tensor halt) {
+        return halt == null ? nullArg() : arg(scalarPtr(op, "halt", halt));
     }
 
     // ---- reductions and metrics ---------------------------------------------------------------------------
@@ -795,6 +903,19 @@ public final class CudaBackend implements Backend {
         open(op);
         int n = count(op, x);
         return reducer.sum(op, ptr(op, "x", x), n);
+    }
+
+    @Override
+    public void sum(Tensor result, Tensor x) {
+        String op = "sum";
+        open(op);
+        DevicePointer out = scalarPtr(op, "result", result);
+        int n = count(op, x);
+        if (n == 0) {
+            fillScalar(op, out, 0f);
+        } else {
+            reducer.reduceInto(op, out, ptr(op, "x", x), n, 1f);
+        }
     }
 
     /** NaN for an empty tensor, like the CPU reference. */
@@ -824,20 +945,42 @@ public final class CudaBackend implements Backend {
     @Override
     public int accuracyCount(Tensor scores, Tensor labels) {
         String op = "accuracyCount";
+        correctRows(op, () -> reducer.result(), scores, labels);
+        // partial counts are small integers, exact in float up to 2^24 rows
+        return Math.round(reducer.downloadResult(op)[0]);
+    }
+
+    @Override
+    public void accuracyCount(Tensor count, Tensor scores, Tensor labels) {
+        String op = "accuracyCount";
+        correctRows(op, () -> scalarPtr(op, "count", count), scores, labels);
+    }
+
+    private void correctRows(String op, Supplier<DevicePointer> out, Tensor scores, Tensor labels) {
         open(op);
+        DevicePointer result = out.get();
         boolean oneHot = ShapeChecks.accuracy(scores, labels);
-        int[] nk = {scores.dim(0), scores.dim(1)};
-        int n = nk[0];
+        int n = scores.dim(0);
         count(op, scores);
         if (n == 0) {
-            return 0;
+            fillScalar(op, result, 0f);
+            return;
         }
         int blocks = LaunchConfig.rowGrid(n);
         DevicePointer partials = reducer.partials(op, blocks, n + " rows");
         kernels.launch(op, Kernel.ACCURACY, blocks, arg(partials), arg(ptr(op, "scores", scores)),
-                arg(ptr(op, "labels", labels)), arg(n), arg(nk[1]), arg(oneHot ? 1 : 0));
-        // partial counts are small integers, exact in float up to 2^24 rows
-        return Math.round(reducer.sum(op, partials, blocks));
+                arg(ptr(op, "labels", labels)), arg(n), arg(scores.dim(1)), arg(oneHot ? 1 : 0));
+        reducer.reduceInto(op, result, partials, blocks, 1f);
+    }
+
+    @Override
+    public void flagNonFinite(Tensor halt, Tensor x) {
+        String op = "flagNonFinite";
+        open(op);
+        DevicePointer flag = scalarPtr(op, "halt", halt);
+        ShapeChecks.notNull(op, "x", x);
+        int n = count(op, x);
+        elementwise(op, Kernel.FLAG_NONFINITE, n, arg(flag), arg(ptr(op, "x", x)), arg(n));
     }
 
     // ---- plumbing -----------------------------------------------------------------------------------------
@@ -858,6 +1001,16 @@ public final class CudaBackend implements Backend {
                     + ", not in memory of this backend (" + device + ")");
         }
         return s.at(t.offset());
+    }
+
+    /** The device address of a one-element output. */
+    private DevicePointer scalarPtr(String op, String arg, Tensor t) {
+        ShapeChecks.scalar(op, arg, t);
+        return ptr(op, arg, t);
+    }
+
+    private void fillScalar(String op, DevicePointer out, float value) {
+        kernels.launch(op, Kernel.FILL, 1, arg(out), arg(value), arg(1));
     }
 
     /** Kernels index elements with int. */
@@ -895,6 +1048,11 @@ public final class CudaBackend implements Backend {
         for (Runnable step : Arrays.<Runnable>asList(
                 () -> context.synchronize("close"),
                 () -> {
+                    if (stepGraphs != null) {
+                        stepGraphs.close();
+                    }
+                },
+                () -> {
                     if (memory != null) {
                         int left = memory.freeAll();
                         log.debug("closing {}: freed {} allocation(s) still open", device, left);
@@ -918,6 +1076,11 @@ public final class CudaBackend implements Backend {
                 () -> {
                     if (staging != null) {
                         staging.close();
+                    }
+                },
+                () -> {
+                    if (queuedUploads != null) {
+                        queuedUploads.close();
                     }
                 },
                 context::close)) {

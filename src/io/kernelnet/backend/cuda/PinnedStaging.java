@@ -1,13 +1,7 @@
 package io.kernelnet.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemAllocHost;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import jcuda.Pointer;
 
 /**
  * Host-device copies through one page-locked buffer: a Java array cannot be copied asynchronously, and pinned
@@ -19,9 +13,7 @@ final class PinnedStaging implements AutoCloseable {
     static final int MAX_CHUNK_FLOATS = 16 << 20;
 
     private final CudaContext context;
-    private Pointer host;
-    private FloatBuffer view;
-    private int capacityFloats;
+    private final PinnedBuffer buffer = new PinnedBuffer();
 
     PinnedStaging(CudaContext context) {
         this.context = context;
@@ -31,11 +23,10 @@ final class PinnedStaging implements AutoCloseable {
     void upload(String op, DevicePointer dst, float[] src, int srcOffset, long n) {
         for (long done = 0; done < n; ) {
             int chunk = chunkSize(n - done);
-            ensure(op, chunk);
-            view.clear();
-            view.put(src, srcOffset + (int) done, chunk);
+            buffer.ensure(op, chunk);
+            buffer.view().put(src, srcOffset + (int) done, chunk);
             try {
-                cuMemcpyHtoDAsync(dst.plusBytes(done * Float.BYTES), host, (long) chunk * Float.BYTES,
+                cuMemcpyHtoDAsync(dst.plusBytes(done * Float.BYTES), buffer.host(), (long) chunk * Float.BYTES,
                         context.stream());
             } catch (jcuda.CudaException e) {
                 throw CudaException.of(op, "cuMemcpyHtoDAsync", e);
@@ -50,16 +41,15 @@ final class PinnedStaging implements AutoCloseable {
     void download(String op, float[] dst, int dstOffset, DevicePointer src, long n) {
         for (long done = 0; done < n; ) {
             int chunk = chunkSize(n - done);
-            ensure(op, chunk);
+            buffer.ensure(op, chunk);
             try {
-                cuMemcpyDtoHAsync(host, src.plusBytes(done * Float.BYTES), (long) chunk * Float.BYTES,
+                cuMemcpyDtoHAsync(buffer.host(), src.plusBytes(done * Float.BYTES), (long) chunk * Float.BYTES,
                         context.stream());
             } catch (jcuda.CudaException e) {
                 throw CudaException.of(op, "cuMemcpyDtoHAsync", e);
             }
             context.synchronize(op);
-            view.clear();
-            view.get(dst, dstOffset + (int) done, chunk);
+            buffer.view().get(dst, dstOffset + (int) done, chunk);
             done += chunk;
         }
     }
@@ -84,40 +74,13 @@ final class PinnedStaging implements AutoCloseable {
         return Math.min(Math.max(grown, 1024), MAX_CHUNK_FLOATS);
     }
 
-    private void ensure(String op, int floats) {
-        int wanted = grownCapacity(capacityFloats, floats);
-        if (wanted == capacityFloats) {
-            return;
-        }
-        release();
-        Pointer p = new Pointer();
-        try {
-            cuMemAllocHost(p, (long) wanted * Float.BYTES);
-        } catch (jcuda.CudaException e) {
-            throw CudaException.of(op, "cuMemAllocHost(" + (long) wanted * Float.BYTES + " bytes)", e);
-        }
-        host = p;
-        view = p.getByteBuffer(0, (long) wanted * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        capacityFloats = wanted;
-    }
-
-    private void release() {
-        if (host != null) {
-            Pointer p = host;
-            host = null;
-            view = null;
-            capacityFloats = 0;
-            cuMemFreeHost(p);
-        }
-    }
-
     /** Bytes of pinned host memory held now. */
     long pinnedBytes() {
-        return (long) capacityFloats * Float.BYTES;
+        return buffer.bytes();
     }
 
     @Override
     public void close() {
-        release();
+        buffer.close();
     }
 }

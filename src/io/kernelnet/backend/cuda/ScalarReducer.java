@@ -4,9 +4,10 @@ import static io.kernelnet.backend.cuda.KernelModule.arg;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
 /**
- * Turns per-block partial sums (losses, accuracy) or a whole tensor (sum, mean) into one float on the host:
- * kn_reduce_sum over the input into at most 1024 block sums, again over those into one value, then a single
- * 8-byte download of that value and the bad-row flag, the one synchronization a scalar result costs.
+ * Turns per-block partial sums (losses, accuracy) or a whole tensor (sum, mean) into one float: kn_reduce_sum over
+ * the input into at most 1024 block sums, again over those into one value, written into a tensor of the caller's
+ * (the training step: nothing waited for) or into {@link #result()}, then a single 8-byte download of that value
+ * and the bad-row flag, the one synchronization a returned scalar costs.
  * Its scratch buffer is allocated once, with the backend.
  */
 final class ScalarReducer {
@@ -51,19 +52,34 @@ final class ScalarReducer {
         }
     }
 
-    /** Sum of x[0..n) (n > 0) and the bad-row flag: {sum, bad row as int bits}. */
-    float[] sumAndFlag(String op, DevicePointer x, long n) {
+    /** Where a returning op has its scalar reduced, followed by the bad-row flag ({@link #downloadResult}). */
+    DevicePointer result() {
+        return scratch.at(RESULT);
+    }
+
+    /**
+     * out[0] = sum of x[0..n) / divisor (n > 0), all on the device: two launches of kn_reduce_sum, the second
+     * dividing (a mean loss), nothing waited for.
+     */
+    void reduceInto(String op, DevicePointer out, DevicePointer x, long n, float divisor) {
         int blocks = LaunchConfig.reduceGrid(n);
         DevicePointer pass1 = scratch.at(PASS1);
-        DevicePointer result = scratch.at(RESULT);
-        kernels.launch(op, Kernel.REDUCE_SUM, blocks, arg(pass1), arg(x), arg((int) n));
-        kernels.launch(op, Kernel.REDUCE_SUM, 1, arg(result), arg(pass1), arg(blocks));
-        return staging.downloadSmall(op, result, 2);
+        kernels.launch(op, Kernel.REDUCE_SUM, blocks, arg(pass1), arg(x), arg((int) n), arg(1f));
+        kernels.launch(op, Kernel.REDUCE_SUM, 1, arg(out), arg(pass1), arg(blocks), arg(divisor));
+    }
+
+    /** {result, bad row as int bits}: the one synchronization a returned scalar costs. */
+    float[] downloadResult(String op) {
+        return staging.downloadSmall(op, result(), 2);
     }
 
     /** Sum of x[0..n); 0 for an empty tensor. */
     float sum(String op, DevicePointer x, long n) {
-        return n == 0 ? 0f : sumAndFlag(op, x, n)[0];
+        if (n == 0) {
+            return 0f;
+        }
+        reduceInto(op, result(), x, n, 1f);
+        return downloadResult(op)[0];
     }
 
     static int badRowOf(float[] sumAndFlag) {

@@ -1,0 +1,188 @@
+package io.kernelnet.backend.cuda;
+
+import static io.kernelnet.testing.ReproducibleTraining.assertBitIdentical;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.kernelnet.nn.Conv2D;
+import io.kernelnet.nn.Dense;
+import io.kernelnet.nn.Dropout;
+import io.kernelnet.nn.Flatten;
+import io.kernelnet.nn.MaxPooling2D;
+import io.kernelnet.nn.Model;
+import io.kernelnet.nn.Sequential;
+import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Storage;
+import io.kernelnet.tensor.Tensor;
+import io.kernelnet.testing.ReproducibleTraining.Result;
+import io.kernelnet.testing.TestRandom;
+import io.kernelnet.train.Adam;
+import io.kernelnet.train.Examples;
+import io.kernelnet.train.FitOptions;
+import io.kernelnet.train.History;
+import io.kernelnet.train.LearningRateScheduler;
+import io.kernelnet.train.Loss;
+import io.kernelnet.train.Sgd;
+import io.kernelnet.train.TrainingDivergedException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Training steps captured into CUDA graphs and replayed (CudaOptions.graphs) against the same training with plain
+ * launches, deterministic: the same history and parameters bit for bit, with the dropout position, Adam's step
+ * number and a scheduled learning rate changing under the replays; a partial last batch runs plainly; the replays
+ * are counted, so the test knows the graph path ran. And the batch's uploads, which do not wait: each lands
+ * where it should though the host reuses its array at once. Skips (assumption, with the reason) without a GPU.
+ */
+@Tag("gpu")
+class CudaStepGraphGpuTest {
+    private static final Availability CUDA = CudaRuntime.availability();
+    private static final int BATCH = 32;
+
+    @RegisterExtension
+    final TestRandom rng = new TestRandom();
+
+    @BeforeEach
+    void needsAUsableGpu() {
+        assumeTrue(CUDA.usable(), CUDA.reason());
+    }
+
+    private static Model mlp() {
+        Model m = new Sequential(64).add(new Dense(128, "relu")).add(new Dropout(0.25)).add(new Dense(10, "softmax"));
+        m.seed(3).compile(new Adam(0.002f), Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
+        return m;
+    }
+
+    private static Model cnn() {
+        Model m = new Sequential(1, 12, 12).add(new Conv2D(8, 3).activation("relu")).add(new MaxPooling2D(2))
+                .add(new Flatten()).add(new Dropout(0.1)).add(new Dense(10, "softmax"));
+        m.seed(4).compile(new Sgd(0.05f, 0.9f, false, 0), Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
+        return m;
+    }
+
+    private Examples data(int n, Shape input) {
+        int size = Math.toIntExact(input.size());
+        return Examples.of(rng.uniform(n * size, -1, 1), input, rng.labels(n, 10), Shape.of());
+    }
+
+    /** One run's numbers and what the backend says it did. */
+    private record Run(Result result, History history, long steps, long generatorOffset, long captures, long replays,
+                       List<String> refusals) {
+    }
+
+    private static Run train(CudaOptions options, Supplier<Model> compiled, Examples data, int epochs) {
+        LearningRateScheduler decay = new LearningRateScheduler((epoch, lr) -> epoch == 0 ? lr : lr * 0.5);
+        try (CudaBackend cuda = new CudaBackend(0, options); Model model = compiled.get()) {
+            model.build(BATCH, cuda);
+            History h = model.fit(data, FitOptions.defaults().epochs(epochs).batchSize(BATCH).shuffleSeed(5)
+                    .verbose(0).callbacks(decay));
+            return new Run(new Result(h.get("loss"), model.parameters()), h, model.stepCount(),
+                    model.generatorOffset(), cuda.graphCaptures(), cuda.graphReplays(), cuda.graphRefusals());
+        }
+    }
+
+    private static void assertGraphsChangeNothing(CudaOptions options, Supplier<Model> model, Examples data) {
+        int epochs = 3;
+        Run plain = train(options.withGraphs(false), model, data, epochs);
+        Run graphs = train(options.withGraphs(true), model, data, epochs);
+        assertBitIdentical(plain.result(), graphs.result(), "graphs on vs off, " + options);
+        assertEquals(plain.history().get("accuracy"), graphs.history().get("accuracy"));
+        assertEquals(plain.steps(), graphs.steps());
+        assertEquals(plain.generatorOffset(), graphs.generatorOffset());
+        assertEquals(0, plain.replays());
+        int fullBatches = data.count() / BATCH;
+        assertTrue(data.count() % BATCH != 0, "the data ends in a partial batch");
+        assertEquals(List.of(), graphs.refusals(), "no capture failed");
+        assertEquals(1, graphs.captures(), "one shape captured (full batches; the partial one runs plainly)");
+        // the first full step runs plainly, the second is captured and launched as a graph, the rest replay it
+        assertEquals((long) fullBatches * epochs - 1, graphs.replays());
+    }
+
+    @Test
+    void mlpWithDropoutAndAdamTrainsBitIdenticallyWithGraphs() {
+        assertGraphsChangeNothing(new CudaOptions(Engine.KERNELS, false, true), CudaStepGraphGpuTest::mlp,
+                data(BATCH * 7 + 5, Shape.of(64)));
+    }
+
+    @Test
+    void cnnWithSgdMomentumTrainsBitIdenticallyWithGraphsOnOurKernels() {
+        assertGraphsChangeNothing(new CudaOptions(Engine.KERNELS, false, true), CudaStepGraphGpuTest::cnn,
+                data(BATCH * 5 + 9, Shape.of(1, 12, 12)));
+    }
+
+    @Test
+    void cnnTrainsBitIdenticallyWithGraphsOnCudnn() {
+        CudaOptions vendor = new CudaOptions(Engine.VENDOR, false, true);
+        try (CudaBackend probe = new CudaBackend(0, vendor)) {
+            assumeTrue(probe.vendorConvAvailable(), "cuDNN: " + probe.vendorConvUnavailableReason());
+        }
+        assertGraphsChangeNothing(vendor, CudaStepGraphGpuTest::cnn, data(BATCH * 5 + 9, Shape.of(1, 12, 12)));
+    }
+
+    @Test
+    void aDivergingRunStopsAtTheSameStepAndLayerWithGraphs() {
+        Examples data = data(BATCH * 6, Shape.of(64));
+        TrainingDivergedException[] stops = new TrainingDivergedException[2];
+        float[][] kept = new float[2][];
+        for (int g = 0; g < 2; g++) {
+            try (CudaBackend cuda = new CudaBackend(0, new CudaOptions(Engine.KERNELS, false, true, g == 1));
+                 Model model = new Sequential(64).add(new Dense(128, "relu")).add(new Dense(10, "softmax"))) {
+                model.seed(3).compile(new Adam(1e30f), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+                model.build(BATCH, cuda);
+                stops[g] = assertThrows(TrainingDivergedException.class,
+                        () -> model.fit(data, FitOptions.defaults().epochs(2).batchSize(BATCH).verbose(0)));
+                kept[g] = model.parameters().get("dense/kernel");
+                assertEquals(g, cuda.graphCaptures(), "the bad step ran as a graph");
+                assertEquals(List.of(), cuda.graphRefusals());
+            }
+        }
+        assertEquals(stops[0].getMessage(), stops[1].getMessage());
+        assertEquals(stops[0].step(), stops[1].step());
+        assertEquals(stops[0].layer(), stops[1].layer());
+        assertEquals(kept[0].length, kept[1].length);
+        for (int i = 0; i < kept[0].length; i++) {
+            assertEquals(Float.floatToRawIntBits(kept[0][i]), Float.floatToRawIntBits(kept[1][i]), "dense/kernel[" + i + "]");
+        }
+    }
+
+    @Test
+    void queuedUploadsLandInOrderThoughTheHostReusesItsArrayAtOnce() {
+        int count = QueuedUploads.SLOTS * 3 + 1;
+        int n = 100_003;
+        try (CudaBackend cuda = new CudaBackend(0, CudaOptions.DEFAULT)) {
+            Storage storage = cuda.allocate((long) count * n, "queued uploads");
+            float[] host = new float[n];
+            float[][] sent = new float[count][];
+            long pinnedAfterFirstRound = 0;
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < count; i++) {
+                    sent[i] = rng.uniform(n, -1, 1);
+                    System.arraycopy(sent[i], 0, host, 0, n);
+                    cuda.uploadAsync(new Tensor(storage, (long) i * n, Shape.of(n), "t" + i), host, 0);
+                    Arrays.fill(host, Float.NaN);  // reused at once: the upload must have read it already
+                }
+                float[] back = new float[n];
+                for (int i = 0; i < count; i++) {
+                    cuda.download(back, 0, new Tensor(storage, (long) i * n, Shape.of(n), "t" + i));
+                    for (int j = 0; j < n; j++) {
+                        assertEquals(Float.floatToRawIntBits(sent[i][j]), Float.floatToRawIntBits(back[j]),
+                                "round " + round + ", upload " + i + ", element " + j);
+                    }
+                }
+                if (round == 0) {
+                    pinnedAfterFirstRound = cuda.pinnedBytes();
+                } else {
+                    assertEquals(pinnedAfterFirstRound, cuda.pinnedBytes(), "the second round reuses the pinned buffers");
+                }
+            }
+            storage.close();
+        }
+    }
+}
