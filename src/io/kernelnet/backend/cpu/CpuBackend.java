@@ -83,6 +83,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
+        CpuActivations.biasForward(y, z, bias, act, alpha);
+    }
+
+    @Override
+    public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
+        CpuActivations.biasBackward(dz, dBias, dy, y, act, alpha);
+    }
+
+    @Override
     public void add(Tensor y, Tensor a, Tensor b) {
         CpuGemm.add(y, a, b);
     }

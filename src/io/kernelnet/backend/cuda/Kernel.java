@@ -9,6 +9,8 @@ enum Kernel {
     ACTIVATION_BACKWARD("kn_activation_backward"),
     BIAS_ADD("kn_bias_add"),
     BIAS_GRAD("kn_bias_grad"),
+    BIAS_ACTIVATION_FORWARD("kn_bias_activation_forward"),
+    BIAS_ACTIVATION_BACKWARD("kn_bias_activation_backward"),
     SOFTMAX_FORWARD("kn_softmax_forward"),
     SOFTMAX_BACKWARD("kn_softmax_backward"),
     LOG_SOFTMAX_FORWARD("kn_log_softmax_forward"),
