@@ -41,7 +41,7 @@ class RecoveryTest {
     @Test
     void aFailureMidStepLeavesABackendThatClosesAndANewOneTrains() {
         Examples data = data();
-        // fail in the middle of the third step (a step here runs about 15 of the counted ops)
+        // fail in the middle of the third step (a step here runs 14 of the counted ops)
         FailingBackend failing = FailingBackend.atOpCall(new FastCpuBackend(), 37);
         Model broken = classifier();
         broken.build(8, failing);
