@@ -1,6 +1,7 @@
-// Just enough of CUDA to run kernels/conv2d.cu and kernels/pool2d.cu on the host: every block runs as 256
+// Just enough of CUDA to run kernels/conv2d.cu, pool2d.cu and bias.cu on the host: every block runs as 256
 // std::threads (one block at a time), __shared__ is a static (shared by the block's threads), __syncthreads a
-// std::barrier. Index math, bounds checks and barriers are what this checks, not speed or the memory model.
+// std::barrier, a warp shuffle a barrier of the warp's 32 threads around a shared array. Index math, bounds checks,
+// barriers and reduction trees are what this checks, not speed or the memory model.
 #pragma once
 #include <barrier>
 #include <cmath>
@@ -21,9 +22,20 @@ struct Dim3 { unsigned x = 0, y = 0, z = 0; };
 inline thread_local Dim3 threadIdx;
 inline Dim3 blockIdx, blockDim, gridDim;
 inline std::barrier<>* emu_barrier = nullptr;
+inline std::barrier<>* emu_warp_barriers[32] = {};
 inline void __syncthreads() { emu_barrier->arrive_and_wait(); }
 using std::max;
 using std::min;
 using std::isnan;
-constexpr unsigned FULL_MASK_UNUSED = 0;
-inline float __shfl_xor_sync(unsigned, float v, int) { return v; }
+// The 32 lanes of a warp call a shuffle together (as kn::warp_sum does, also inside warp 0 alone): each posts its
+// value, the warp waits, each reads its partner's, the warp waits again before the array is reused.
+inline float emu_lanes[1024];
+inline float __shfl_xor_sync(unsigned, float v, int lane_mask) {
+    const unsigned t = threadIdx.x;
+    std::barrier<>* warp = emu_warp_barriers[t >> 5];
+    emu_lanes[t] = v;
+    warp->arrive_and_wait();
+    const float partner = emu_lanes[t ^ static_cast<unsigned>(lane_mask)];
+    warp->arrive_and_wait();
+    return partner;
+}

@@ -1,13 +1,17 @@
-// Runs kernels/conv2d.cu and kernels/pool2d.cu on the host (cuda_shim.h) against a direct transcription of the
-// CPU reference's definitions (CpuConv, CpuPool), for shapes that reach every edge: stride 2, dilation 2,
-// asymmetric ('same') padding, odd sizes, several 64-row and 64-column tiles, K not a multiple of 16, split-K.
+// Runs kernels/conv2d.cu, pool2d.cu and bias.cu on the host (cuda_shim.h) against a direct transcription of the
+// CPU reference's definitions (CpuConv, CpuPool, CpuActivations.biasForward/biasBackward), for shapes that reach
+// every edge: stride 2, dilation 2, asymmetric ('same') padding, odd sizes, several 64-row and 64-column tiles, K
+// not a multiple of 16, split-K; the fused bias-activation with and without a bias, in place, on float4 and scalar
+// paths, with one and several sample splits.
 // Build and run: native/host-emulation/run.sh
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "../../kernels/bias.cu"
 #include "../../kernels/conv2d.cu"
 #include "../../kernels/pool2d.cu"
 
@@ -17,6 +21,11 @@ void launch(unsigned gx, unsigned gy, unsigned gz, F kernel) {
     gridDim = {gx, gy, gz};
     std::barrier<> bar(256);
     emu_barrier = &bar;
+    std::vector<std::unique_ptr<std::barrier<>>> warps;
+    for (unsigned w = 0; w < 256 / 32; ++w) {
+        warps.push_back(std::make_unique<std::barrier<>>(32));
+        emu_warp_barriers[w] = warps.back().get();
+    }
     for (unsigned z = 0; z < gz; ++z)
         for (unsigned y = 0; y < gy; ++y)
             for (unsigned x = 0; x < gx; ++x) {
@@ -173,6 +182,87 @@ static void pool_case(PGeo g, bool ties) {
     check("avg dx", dxa_k, dxa_ref, one_x, 0);
 }
 
+// CpuActivations.apply / chain, transcribed (sigmoid and tanh in double, as the CPU)
+static double act_ref(int act, float v, float alpha) {
+    switch (act) {
+        case 0: return std::max(v, 0.0f);
+        case 1: return v > 0 ? v : alpha * v;
+        case 2: return (float)(1.0 / (1.0 + std::exp(-(double)v)));
+        default: return (float)std::tanh((double)v);
+    }
+}
+
+static double chain_ref(int act, float g, float s, float alpha) {
+    switch (act) {
+        case 0: return s > 0 ? g : 0.0f;
+        case 1: return s > 0 ? g : alpha * g;
+        case 2: return g * s * (1 - s);
+        default: return g * (1 - s * s);
+    }
+}
+
+static const char* ACT_NAMES[] = {"relu", "leaky_relu", "sigmoid", "tanh"};
+
+// misalign: every tensor one float past a 16-byte boundary, so the kernels take their scalar path
+static void bias_activation_case(int n, int c, int inner, int act, bool with_bias, bool misalign, int splits_wanted) {
+    const float alpha = 0.2f;
+    const size_t count = (size_t)n * c * inner;
+    std::printf("bias-activation %s n=%d c=%d inner=%d%s%s\n", ACT_NAMES[act], n, c, inner,
+                with_bias ? "" : " no bias", misalign ? " misaligned" : "");
+    const size_t off = misalign ? 1 : 0;
+    auto zbuf = random(count + off), bbuf = random(c + off), dybuf = random(count + off);
+    for (size_t i = 0; i < count; i += 7) zbuf[off + i] = with_bias ? -bbuf[off + (i / inner) % c] : 0.0f;  // z + b == 0
+    const float* z = zbuf.data() + off;
+    const float* bias = with_bias ? bbuf.data() + off : nullptr;
+    const float* dy = dybuf.data() + off;
+    std::vector<double> y_ref(count), y_scale(count), dz_ref(count), dz_scale(count), db_ref(c), db_scale(c);
+    std::vector<float> y_host(count);
+    for (size_t i = 0; i < count; ++i) {
+        const int ch = (int)((i / inner) % c);
+        const float v = with_bias ? z[i] + bias[ch] : z[i];
+        y_host[i] = (float)act_ref(act, v, alpha);
+        y_ref[i] = y_host[i];
+        y_scale[i] = std::max(std::fabs(y_ref[i]), 0.1);
+    }
+    for (size_t i = 0; i < count; ++i) {
+        const int ch = (int)((i / inner) % c);
+        dz_ref[i] = (float)chain_ref(act, dy[i], y_host[i], alpha);
+        dz_scale[i] = std::max(std::fabs(dz_ref[i]), 0.1);
+        db_ref[ch] += dz_ref[i];
+        db_scale[ch] += std::fabs(dz_ref[i]);
+    }
+    const bool exact = act <= 1;
+    const unsigned elementwise_grid = std::min(cdiv((long)count, 256), 3u);  // fewer blocks than elements: grid-stride
+
+    std::vector<float> ybuf(count + off, NAN);
+    float* y = ybuf.data() + off;
+    launch(elementwise_grid, 1, 1, [&] { kn_bias_activation_forward(y, z, bias, n, c, inner, act, alpha); });
+    check("forward y", std::vector<float>(y, y + count), y_ref, y_scale, exact ? 0 : 1e-6);
+    std::vector<float> inplace(zbuf);
+    launch(elementwise_grid, 1, 1,
+           [&] { kn_bias_activation_forward(inplace.data() + off, inplace.data() + off, bias, n, c, inner, act, alpha); });
+    check("forward in place", std::vector<float>(inplace.begin() + off, inplace.end()), y_ref, y_scale, exact ? 0 : 1e-6);
+
+    if (!with_bias) return;
+    const int per_split = (int)cdiv(n, splits_wanted);
+    const int splits = (int)cdiv(n, per_split);
+    std::vector<float> dzbuf(count + off, NAN), partials((size_t)splits * c, NAN), dbias(c, NAN);
+    float* dz = dzbuf.data() + off;
+    std::vector<float> ybuf_in(count + off);
+    std::copy(y_host.begin(), y_host.end(), ybuf_in.begin() + off);
+    launch(c, splits, 1, [&] {
+        kn_bias_activation_backward(dz, splits == 1 ? dbias.data() : partials.data(), dy, ybuf_in.data() + off, n, c,
+                                    inner, act, alpha, per_split);
+    });
+    if (splits > 1) {
+        launch(cdiv(c, 256), 1, 1, [&] { kn_conv2d_sum_splits(dbias.data(), partials.data(), c, splits); });
+    }
+    check("backward dz", std::vector<float>(dz, dz + count), dz_ref, dz_scale, exact ? 0 : 1e-6);
+    char label[64];
+    std::snprintf(label, sizeof label, "dbias (%d split%s)", splits, splits > 1 ? "s" : "");
+    check(label, dbias, db_ref, db_scale, 1e-5);
+}
+
 int main() {
     // n, cin, h, w, cout, kh, kw, sh, sw, pad top/bottom/left/right, dilation
     conv_case({1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1}, 1);
@@ -188,6 +278,14 @@ int main() {
     pool_case({3, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1}, true);                      // overlapping, padded, ties
     pool_case({1, 2, 8, 7, 3, 2, 1, 2, 1, 1, 0, 1}, true);                      // stride 1, asymmetric padding
     pool_case({7, 1, 5, 5, 2, 2, 2, 2, 0, 1, 0, 1}, false);                     // 'same' on odd size
+    // n, c, inner, activation, bias, misaligned, splits
+    for (int act = 0; act < 4; ++act) {
+        bias_activation_case(5, 7, 1, act, true, false, 1);                     // a Dense output [5, 7]
+        bias_activation_case(6, 3, 13, act, true, act % 2 == 1, 4);             // NCHW, odd plane, 3 splits
+    }
+    bias_activation_case(5, 32, 26 * 26 / 4, 0, true, false, 3);               // conv1-like, 3 splits (the last 1 sample)
+    bias_activation_case(9, 5, 4, 3, false, false, 1);                          // no bias: forward only
+    bias_activation_case(300, 2, 1, 1, true, true, 7);                          // long channels, more threads than per block
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
     return failures ? 1 : 0;
 }

@@ -35,6 +35,7 @@ final class CrossCheckCases {
         convolution(cases);
         pooling(cases);
         activations(cases);
+        biasActivation(cases);
         softmax(cases);
         losses(cases);
         dropout(cases);
@@ -493,6 +494,82 @@ final class CrossCheckCases {
         }
     }
 
+    /**
+     * The fused epilogue: Dense-like [n, c] and NCHW shapes, with and without a bias, in place; the backward also
+     * at shapes whose channels the CUDA backend splits over sample ranges (a conv layer's 32 channels, a Dense
+     * output with 3 units and many rows). The bias gradient's bound: sum |dy| per channel, which bounds sum |dz|
+     * since |act'| <= 1 for all four.
+     */
+    private static void biasActivation(List<Case> cases) {
+        Shape[] shapes = {Shape.of(257, 33), Shape.of(7, 5, 3, 3), Shape.of(2, 3, 33, 17)};
+        for (Activation act : ACTIVATIONS) {
+            for (Shape shape : shapes) {
+                int c = shape.dim(1);
+                boolean withBias = shape.rank() == 2 || act != Activation.TANH;
+                cases.add(new Case("biasActivationForward " + act + (withBias ? "" : " no bias"), shape.toString(),
+                        r -> {
+                            Setup setup = new Setup()
+                                    .input("z", shape, activationInput(r, act, (int) shape.size()))
+                                    .output("y", shape, activationTolerance(act));
+                            if (withBias) {
+                                setup.input("bias", Shape.of(c), uniform(r, c, -1, 1));
+                            }
+                            return setup.run((b, t) -> {
+                                b.biasActivationForward(t.get("y"), t.get("z"), withBias ? t.get("bias") : null, act,
+                                        LEAKY_ALPHA);
+                                return NONE;
+                            });
+                        }));
+            }
+        }
+        Shape small = Shape.of(257, 33);
+        cases.add(new Case("biasActivationForward RELU in place", small.toString(), r -> new Setup()
+                .inout("z", small, uniform(r, (int) small.size(), -1, 1), Tolerance.exact())
+                .input("bias", Shape.of(33), uniform(r, 33, -1, 1))
+                .run((b, t) -> {
+                    b.biasActivationForward(t.get("z"), t.get("z"), t.get("bias"), Activation.RELU, 0);
+                    return NONE;
+                })));
+        Shape[] backwardShapes = {Shape.of(257, 33), Shape.of(7, 5, 3, 3), Shape.of(128, 32, 13, 13),
+            Shape.of(40000, 3)};
+        for (Activation act : ACTIVATIONS) {
+            for (Shape shape : backwardShapes) {
+                cases.add(biasActivationBackward(act, shape, true, false));
+            }
+        }
+        cases.add(biasActivationBackward(Activation.SIGMOID, small, false, false));
+        cases.add(biasActivationBackward(Activation.LEAKY_RELU, Shape.of(128, 32, 13, 13), true, true));
+    }
+
+    private static Case biasActivationBackward(Activation act, Shape shape, boolean withBias, boolean inPlace) {
+        String name = "biasActivationBackward " + act + (withBias ? "" : " no bias") + (inPlace ? " in place" : "");
+        return new Case(name, shape.toString(), r -> {
+            int c = shape.dim(1);
+            int inner = (int) shape.sizeFrom(2);
+            float[] y = activate(act, activationInput(r, act, (int) shape.size()));
+            float[] dy = uniform(r, y.length, -1, 1);
+            double[] scale = new double[c];
+            for (int i = 0; i < dy.length; i++) {
+                scale[i / inner % c] += Math.abs(dy[i]);
+            }
+            Setup setup = new Setup().input("y", shape, y);
+            if (inPlace) {
+                setup.inout("dy", shape, dy, activationTolerance(act));
+            } else {
+                setup.input("dy", shape, dy).output("dz", shape, activationTolerance(act));
+            }
+            if (withBias) {
+                setup.output("dBias", Shape.of(c), Tolerance.scaled(Tolerance.FP32_BOUND, scale));
+            }
+            return setup.run((b, t) -> {
+                Tensor dz = t.get(inPlace ? "dy" : "dz");
+                b.biasActivationBackward(dz, withBias ? t.get("dBias") : null, t.get("dy"), t.get("y"), act,
+                        LEAKY_ALPHA);
+                return NONE;
+            });
+        });
+    }
+
     /** ReLUs get exact zeros (their derivative there is a convention both backends must share); others a range. */
     private static float[] activationInput(Random r, Activation act, int n) {
         if (act == Activation.RELU || act == Activation.LEAKY_RELU) {
@@ -843,6 +920,16 @@ final class CrossCheckCases {
                 .misaligned()
                 .run((b, t) -> {
                     b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), step);
+                    return NONE;
+                })));
+        Shape channels = Shape.of(3, 7, 49);
+        cases.add(new Case("biasActivationForward TANH", channels + " at offset+1", r -> new Setup()
+                .input("z", channels, uniform(r, (int) channels.size(), -4, 4))
+                .input("bias", Shape.of(7), uniform(r, 7, -1, 1))
+                .output("y", channels, Tolerance.relative())
+                .misaligned()
+                .run((b, t) -> {
+                    b.biasActivationForward(t.get("y"), t.get("z"), t.get("bias"), Activation.TANH, 0);
                     return NONE;
                 })));
         Shape rows = Shape.of(7, 33);

@@ -187,6 +187,31 @@ class CrossCheckTest {
         }
     }
 
+    /** What a wrong split boundary would do: the first samples (1%, at least one) left out of the bias sums. */
+    @Test
+    void aFusedBiasGradientMissingItsFirstSamplesFailsEveryCaseWithABias() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act,
+                                               float alpha) {
+                super.biasActivationBackward(dz, dBias, dy, y, act, alpha);
+                if (dBias == null) {
+                    return;
+                }
+                int c = dz.dim(1);
+                int inner = (int) dz.shape().sizeFrom(2);
+                int left = Math.max(1, dz.dim(0) / 100) * c * inner;
+                float[] d = dz.toArray();
+                float[] b = dBias.hostArray();
+                for (int i = 0; i < left; i++) {
+                    b[(int) dBias.offset() + i / inner % c] -= d[i];
+                }
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().startsWith("biasActivationBackward") && !c.op().contains("no bias"),
+                "dBias");
+    }
+
     private void assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output) {
         List<Case> selected = casesWhere(which);
         assertFalse(selected.isEmpty());
