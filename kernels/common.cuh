@@ -67,6 +67,17 @@ __device__ __forceinline__ float act_backward(float dy, float s, float alpha) {
     return dy * (1.0f - s * s);
 }
 
+// act_forward by a runtime code (a uniform branch): the GEMM epilogue, whose kernels stay one instantiation.
+__device__ __forceinline__ float act_apply(int act, float x, float alpha) {
+    switch (act) {
+        case RELU: return act_forward<RELU>(x, alpha);
+        case LEAKY_RELU: return act_forward<LEAKY_RELU>(x, alpha);
+        case SIGMOID: return act_forward<SIGMOID>(x, alpha);
+        case TANH: return act_forward<TANH>(x, alpha);
+        default: return x;
+    }
+}
+
 // Row kernels: one warp per row, blockDim.x / 32 rows per block.
 __device__ __forceinline__ int warp_row() {
     return blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);

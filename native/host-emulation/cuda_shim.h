@@ -1,4 +1,4 @@
-// Just enough of CUDA to run kernels/conv2d.cu, pool2d.cu and bias.cu on the host: every block runs as 256
+// Just enough of CUDA to run kernels/conv2d.cu, pool2d.cu, bias.cu and gemm.cu's FP32 kernels on the host: every block runs as 256
 // std::threads (one block at a time), __shared__ is a static (shared by the block's threads), __syncthreads a
 // std::barrier, a warp shuffle a barrier of the warp's 32 threads around a shared array. Index math, bounds checks,
 // barriers and reduction trees are what this checks, not speed or the memory model.
@@ -7,6 +7,10 @@
 #include <cmath>
 #include <cstddef>
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#define KN_HOST_EMULATION 1
 
 #define __global__
 #define __device__
@@ -17,7 +21,16 @@
 #define __align__(n) __attribute__((aligned(n)))
 #define __restrict__ __restrict
 
+struct alignas(8) float2 { float x, y; };
 struct alignas(16) float4 { float x, y, z, w; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+template <class T>
+inline T __ldg(const T* p) { return *p; }
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, sizeof f); return f; }
+inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, sizeof u); return u; }
+[[noreturn]] inline void __trap() { std::abort(); }
 struct Dim3 { unsigned x = 0, y = 0, z = 0; };
 inline thread_local Dim3 threadIdx;
 inline Dim3 blockIdx, blockDim, gridDim;

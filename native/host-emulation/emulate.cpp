@@ -1,8 +1,9 @@
-// Runs kernels/conv2d.cu, pool2d.cu and bias.cu on the host (cuda_shim.h) against a direct transcription of the
-// CPU reference's definitions (CpuConv, CpuPool, CpuActivations.biasForward/biasBackward), for shapes that reach
-// every edge: stride 2, dilation 2, asymmetric ('same') padding, odd sizes, several 64-row and 64-column tiles, K
-// not a multiple of 16, split-K; the fused bias-activation with and without a bias, in place, on float4 and scalar
-// paths, with one and several sample splits.
+// Runs kernels/conv2d.cu, pool2d.cu, bias.cu and the GEMM epilogue kernels of gemm.cu on the host (cuda_shim.h)
+// against a direct transcription of the CPU reference's definitions (CpuConv, CpuPool, CpuActivations.biasForward/
+// biasBackward, a double GEMM), for shapes that reach every edge: stride 2, dilation 2, asymmetric ('same')
+// padding, odd sizes, several 64-row and 64-column tiles, K not a multiple of 16, split-K; the fused
+// bias-activation with and without a bias, in place, on float4 and scalar paths, with one and several sample
+// splits; the GEMM with bias and activation in its epilogue on both tiles, partial tiles, float4 and scalar stores.
 // Build and run: native/host-emulation/run.sh
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 
 #include "../../kernels/bias.cu"
 #include "../../kernels/conv2d.cu"
+#include "../../kernels/gemm.cu"
 #include "../../kernels/pool2d.cu"
 
 template <class F>
@@ -263,6 +265,43 @@ static void bias_activation_case(int n, int c, int inner, int act, bool with_bia
     check(label, dbias, db_ref, db_scale, 1e-5);
 }
 
+// C = act(A B + bias) by kn_sgemm_bias_act_{64x64,128x128} against double sums: Higham's FP32 bound for K + 1
+// terms (the bias one more) on sum |a b| + |bias|, plus 1 in the scale for sigmoid and tanh (their own few ulps of
+// a value in (-1, 1)). act -1: none; without bias: NULL.
+static void gemm_bias_act_case(int m, int n, int k, int tile, int act, bool with_bias) {
+    std::printf("gemm bias-act %dx%d tile M=%d N=%d K=%d %s%s\n", tile, tile, m, n, k,
+                act < 0 ? "no activation" : ACT_NAMES[act], with_bias ? "" : " no bias");
+    const float alpha = 0.2f;
+    auto a = random((size_t)m * k), b = random((size_t)k * n), bias = random(n);
+    std::vector<double> want((size_t)m * n), scale((size_t)m * n);
+    for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) {
+            double z = 0, s = 0;
+            for (int p = 0; p < k; ++p) {
+                z += (double)a[(size_t)i * k + p] * b[(size_t)p * n + j];
+                s += std::fabs((double)a[(size_t)i * k + p] * b[(size_t)p * n + j]);
+            }
+            if (with_bias) {
+                z += bias[j];
+                s += std::fabs(bias[j]);
+            }
+            want[(size_t)i * n + j] = act < 0 ? z : act == 0 ? std::max(z, 0.0) : act == 1 ? (z > 0 ? z : alpha * z)
+                                      : act == 2 ? 1 / (1 + std::exp(-z)) : std::tanh(z);
+            scale[(size_t)i * n + j] = s + (act >= 2 ? 1 : 0);
+        }
+    std::vector<float> c((size_t)m * n, NAN);
+    const float* bp = with_bias ? bias.data() : nullptr;
+    if (tile == 128) {
+        launch(cdiv(n, 128), cdiv(m, 128), 1,
+               [&] { kn_sgemm_bias_act_128x128(c.data(), a.data(), b.data(), bp, m, n, k, act, alpha); });
+    } else {
+        launch(cdiv(n, 64), cdiv(m, 64), 1,
+               [&] { kn_sgemm_bias_act_64x64(c.data(), a.data(), b.data(), bp, m, n, k, act, alpha); });
+    }
+    const double u = std::ldexp(1.0, -24), terms = k + 3;
+    check("c", c, want, scale, 2 * terms * u / (1 - terms * u));
+}
+
 int main() {
     // n, cin, h, w, cout, kh, kw, sh, sw, pad top/bottom/left/right, dilation
     conv_case({1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1}, 1);
@@ -286,6 +325,12 @@ int main() {
     bias_activation_case(5, 32, 26 * 26 / 4, 0, true, false, 3);               // conv1-like, 3 splits (the last 1 sample)
     bias_activation_case(9, 5, 4, 3, false, false, 1);                          // no bias: forward only
     bias_activation_case(300, 2, 1, 1, true, true, 7);                          // long channels, more threads than per block
+    // M, N, K, tile, activation (-1 none), bias
+    gemm_bias_act_case(5, 7, 3, 64, 0, true);                                   // one partial tile, scalar C stores
+    gemm_bias_act_case(130, 70, 37, 128, 2, true);                              // two row tiles, K not a multiple of 8
+    gemm_bias_act_case(67, 128, 20, 64, 1, false);                              // float4 C stores, no bias
+    gemm_bias_act_case(33, 10, 129, 64, 3, true);                               // a Dense 10 output
+    gemm_bias_act_case(64, 129, 8, 128, -1, true);                              // bias only
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
     return failures ? 1 : 0;
 }

@@ -49,6 +49,13 @@ public interface Backend extends AutoCloseable {
     /** {@link #gemm} for each of B matrices in 3D tensors [B, rows, cols] stored one after another. */
     void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta);
 
+    /**
+     * c = act(a b + bias[j]) for row-major a [M, K], b [K, N], c [M, N], bias [N]: a Dense layer's forward in one
+     * op (our CUDA kernels apply bias and activation in the GEMM's epilogue). bias null: none; act null: none.
+     * Equal to gemm, then biasActivationForward (or biasAdd).
+     */
+    void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha);
+
     /** y[n, c, ...] += bias[c]: channel axis 1 (the features of a 2D [n, c] tensor, the channels of NCHW). */
     void biasAdd(Tensor y, Tensor bias);
 

@@ -31,6 +31,7 @@ final class CrossCheckCases {
         List<Case> cases = new ArrayList<>();
         memory(cases);
         gemm(cases, precision);
+        gemmBiasActivation(cases, precision);
         bias(cases);
         convolution(cases);
         pooling(cases);
@@ -539,6 +540,53 @@ final class CrossCheckCases {
         }
         cases.add(biasActivationBackward(Activation.SIGMOID, small, false, false));
         cases.add(biasActivationBackward(Activation.LEAKY_RELU, Shape.of(128, 32, 13, 13), true, true));
+    }
+
+    /**
+     * A Dense forward c = act(a b + bias): Dense-like shapes, the mlp's first layer at batch 512, enough 128x128
+     * tiles for the large-tile kernel, without bias or activation, K = 0. Bound: the GEMM's for K + 1 terms (the
+     * bias one more) on sum |a b| + |bias|, plus 1 in the scale for sigmoid and tanh (their own few ulps of a
+     * value in (-1, 1)); |act'| <= 1 carries the pre-activation's error through.
+     */
+    private static void gemmBiasActivation(List<Case> cases, GemmPrecision p) {
+        int[][] shapes = {{1, 1, 1}, {7, 33, 129}, {129, 10, 64}, {512, 128, 784}, {1536, 1536, 64}, {5, 3, 0}};
+        // no ReLU where a handful of outputs could all be 0 with or without a bias
+        Activation[] acts = {Activation.TANH, Activation.RELU, Activation.LEAKY_RELU, Activation.RELU,
+            Activation.SIGMOID, Activation.TANH};
+        for (int i = 0; i < shapes.length; i++) {
+            int[] s = shapes[i];
+            cases.add(gemmBiasActivation(p, s[0], s[1], s[2], acts[i], true));
+        }
+        cases.add(gemmBiasActivation(p, 65, 97, 31, null, true));
+        cases.add(gemmBiasActivation(p, 65, 97, 31, Activation.TANH, false));
+        cases.add(gemmBiasActivation(p, 257, 130, 33, Activation.SIGMOID, true));
+    }
+
+    private static Case gemmBiasActivation(GemmPrecision p, int m, int n, int k, Activation act, boolean withBias) {
+        String shape = "M=" + m + " N=" + n + " K=" + k + " " + (act == null ? "no activation" : act)
+                + (withBias ? "" : " no bias");
+        return new Case("gemmBiasActivation", shape, r -> {
+            float[] a = uniform(r, m * k, -1, 1);
+            float[] b = uniform(r, k * n, -1, 1);
+            float[] bias = uniform(r, n, -1, 1);
+            double[] scale = gemmScale(a, false, b, false, null, 1, m, n, k, 1, 0);
+            for (int i = 0; i < scale.length; i++) {
+                scale[i] += (withBias ? Math.abs(bias[i % n]) : 0)
+                        + (act == Activation.SIGMOID || act == Activation.TANH ? 1 : 0);
+            }
+            Setup s = new Setup()
+                    .input("a", Shape.of(m, k), a)
+                    .input("b", Shape.of(k, n), b)
+                    .output("c", Shape.of(m, n), Tolerance.scaled(Tolerance.gemmBound(p, k + 1), scale));
+            if (withBias) {
+                s.input("bias", Shape.of(n), bias);
+            }
+            return s.run((be, t) -> {
+                be.gemmBiasActivation(t.get("c"), t.get("a"), t.get("b"), withBias ? t.get("bias") : null, act,
+                        LEAKY_ALPHA);
+                return NONE;
+            });
+        });
     }
 
     private static Case biasActivationBackward(Activation act, Shape shape, boolean withBias, boolean inPlace) {

@@ -76,6 +76,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        delegate.gemmBiasActivation(c, a, b, bias, act, alpha);
+    }
+
+    @Override
     public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
         delegate.biasActivationForward(y, z, bias, act, alpha);
     }

@@ -101,6 +101,23 @@ public final class ShapeChecks {
         return new int[] {y.dim(0), y.dim(1), (int) y.shape().sizeFrom(2)};
     }
 
+    /** gemmBiasActivation: the GEMM's shapes, bias [N], LeakyReLU's slope. Returns {M, N, K}. */
+    public static int[] gemmBiasActivation(String op, Tensor c, Tensor a, Tensor b, Tensor bias, Activation act,
+                                           float alpha) {
+        int[] mnk = gemm(op, c, a, false, b, false);
+        if (bias != null) {
+            bias(op, c, bias);
+        }
+        leakySlope(op, act, alpha);
+        return mnk;
+    }
+
+    private static void leakySlope(String op, Activation act, float alpha) {
+        if (act == Activation.LEAKY_RELU && !(alpha >= 0)) {
+            throw error(op, "leaky_relu's slope must be >= 0 (the gradient reads the sign of z from y), got " + alpha);
+        }
+    }
+
     /**
      * biasActivationForward (dy = null) and biasActivationBackward: out and in have one shape of rank >= 2, bias
      * (or dBias; may be null) runs along its axis 1, and LeakyReLU's slope is not negative. Returns {n, channels,
@@ -109,9 +126,7 @@ public final class ShapeChecks {
     public static int[] biasActivation(String op, String outArg, Tensor out, String inArg, Tensor in, Tensor bias,
                                        Activation act, float alpha) {
         sameShape(op, outArg, out, inArg, in);
-        if (act == Activation.LEAKY_RELU && !(alpha >= 0)) {
-            throw error(op, "leaky_relu's slope must be >= 0 (the gradient reads the sign of z from y), got " + alpha);
-        }
+        leakySlope(op, act, alpha);
         if (bias != null) {
             return bias(op, out, bias);
         }

@@ -86,8 +86,8 @@ public final class Dense extends Layer {
 
     @Override
     public void forward(Backend backend, LayerStep step) {
-        backend.gemm(step.output, step.input(), false, step.params[0], false, 1f, 0f);
-        step.biasAndActivation(backend, useBias ? step.params[1] : null);
+        backend.gemmBiasActivation(step.output, step.input(), step.params[0], useBias ? step.params[1] : null,
+                step.fusedActivation(), step.fusedAlpha());
     }
 
     @Override

@@ -43,6 +43,16 @@ public final class LayerStep {
         this.fusedAlpha = fusedAlpha;
     }
 
+    /** The activation the model fused into this layer's epilogue, or null (then {@link #fusedAlpha} is unused). */
+    public Activation fusedActivation() {
+        return fused;
+    }
+
+    /** LeakyReLU's slope for {@link #fusedActivation}. */
+    public float fusedAlpha() {
+        return fusedAlpha;
+    }
+
     /**
      * The epilogue of a layer whose output holds z = its linear part: output = z + bias (bias null: none), or with
      * a fused activation output = act(z + bias) in one pass, in place.

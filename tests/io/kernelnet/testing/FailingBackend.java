@@ -71,6 +71,12 @@ public final class FailingBackend extends ForwardingBackend {
     }
 
     @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        tick("gemmBiasActivation");
+        super.gemmBiasActivation(c, a, b, bias, act, alpha);
+    }
+
+    @Override
     public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
         tick("biasActivationForward");
         super.biasActivationForward(y, z, bias, act, alpha);

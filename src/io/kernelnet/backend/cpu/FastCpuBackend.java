@@ -79,6 +79,17 @@ public final class FastCpuBackend extends ForwardingBackend {
     }
 
     @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        ShapeChecks.gemmBiasActivation("gemmBiasActivation", c, a, b, bias, act, alpha);
+        gemm(c, a, false, b, false, 1f, 0f);
+        if (act != null) {
+            biasActivationForward(c, c, bias, act, alpha);
+        } else if (bias != null) {
+            reference.biasAdd(c, bias);
+        }
+    }
+
+    @Override
     public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
         // checked whole first: a slice's refusal would name the slice's shape
         ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);

@@ -287,6 +287,32 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * Our FP32 engine: one kernel, bias and activation in the GEMM's epilogue. TF32 or cuBLAS: the GEMM, then the
+     * fused bias-activation kernel (or kn_bias_add without an activation).
+     */
+    @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        String op = "gemmBiasActivation";
+        open(op);
+        int[] mnk = ShapeChecks.gemmBiasActivation(op, c, a, b, bias, act, alpha);
+        if (mnk[0] == 0 || mnk[1] == 0) {
+            return;
+        }
+        DevicePointer biasPtr = bias == null ? null : ptr(op, "bias", bias);
+        if (mnk[2] > 0 && gemm.gemmBiasActivation(op, ptr(op, "c", c), ptr(op, "a", a), ptr(op, "b", b), biasPtr,
+                mnk[0], mnk[1], mnk[2], act == null ? -1 : code(act), alpha)) {
+            return;
+        }
+        gemm.gemm(op, ptr(op, "c", c), ptr(op, "a", a), false, ptr(op, "b", b), false, 1, mnk[0], mnk[1], mnk[2], 1f,
+                0f);
+        if (act != null) {
+            biasActivationForward(c, c, bias, act, alpha);
+        } else if (bias != null) {
+            biasAdd(c, bias);
+        }
+    }
+
     @Override
     public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
         String op = "biasActivationForward";

@@ -27,6 +27,8 @@ enum Kernel {
     SGEMM_64X64("kn_sgemm_64x64"),
     SGEMM_128X128("kn_sgemm_128x128"),
     SGEMM_TF32_128X128("kn_sgemm_tf32_128x128"),
+    SGEMM_BIAS_ACT_128X128("kn_sgemm_bias_act_128x128"),
+    SGEMM_BIAS_ACT_64X64("kn_sgemm_bias_act_64x64"),
     CONV2D_FORWARD("kn_conv2d_forward"),
     CONV2D_BACKWARD_DATA("kn_conv2d_backward_data"),
     CONV2D_BACKWARD_FILTER("kn_conv2d_backward_filter"),

@@ -17,9 +17,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The fused epilogue (biasActivationForward/Backward) against the ops it replaces, biasAdd + activationForward and
- * activationBackward + biasGrad: the same bits on both CPU backends, Dense-like [n, c] and NCHW shapes, with and
- * without a bias, in place; its backward passes the gradient check for z and the bias.
+ * The fused epilogue (biasActivationForward/Backward, gemmBiasActivation) against the ops it replaces, biasAdd +
+ * activationForward, activationBackward + biasGrad, gemm + epilogue: the same bits on both CPU backends, Dense-like
+ * [n, c] and NCHW shapes, with and without a bias, in place; its backward passes the gradient check for z and the
+ * bias.
  */
 class BiasActivationTest {
     @RegisterExtension
@@ -162,6 +163,50 @@ class BiasActivationTest {
                 () -> cpu.biasActivationBackward(y, bias3, y, other, Activation.TANH, 0));
         assertRefusedBy("biasActivationForward", () -> cpu.biasActivationForward(Tensor.zeros(Shape.of(3)),
                 Tensor.zeros(Shape.of(3)), null, Activation.TANH, 0), "y must have rank >= 2");
+    }
+
+    /** A Dense forward in one op: the bits of gemm then the epilogue op, on each CPU backend with its own gemm. */
+    @Test
+    void gemmBiasActivationGivesTheBitsOfGemmThenTheEpilogue() {
+        Activation[] acts = {Activation.RELU, Activation.LEAKY_RELU, Activation.SIGMOID, Activation.TANH, null};
+        for (Backend backend : new Backend[] {cpu, new FastCpuBackend()}) {
+            for (Activation act : acts) {
+                for (boolean withBias : new boolean[] {true, false}) {
+                    int m = 37;
+                    int n = 19;
+                    int k = 23;
+                    Tensor a = OffsetTensors.of(rng.uniform(m * k, -1, 1), Shape.of(m, k));
+                    Tensor b = OffsetTensors.of(rng.uniform(k * n, -1, 1), Shape.of(k, n));
+                    Tensor bias = withBias ? OffsetTensors.of(rng.uniform(n, -1, 1), Shape.of(n)) : null;
+                    Tensor expected = Tensor.zeros(Shape.of(m, n));
+                    backend.gemm(expected, a, false, b, false, 1f, 0f);
+                    if (act != null) {
+                        backend.biasActivationForward(expected, expected, bias, act, ALPHA);
+                    } else if (bias != null) {
+                        backend.biasAdd(expected, bias);
+                    }
+                    Tensor c = OffsetTensors.output(Shape.of(m, n));
+                    backend.gemmBiasActivation(c, a, b, bias, act, ALPHA);
+                    assertArrayEquals(expected.toArray(), c.toArray(), backend.name() + " " + act + " bias " + withBias);
+                    OffsetTensors.assertNothingWrittenOutside("c", c);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gemmBiasActivationRefusesWhatGemmAndTheEpilogueRefuse() {
+        Tensor a = Tensor.zeros(Shape.of(4, 3));
+        Tensor b = Tensor.zeros(Shape.of(3, 5));
+        Tensor c = Tensor.zeros(Shape.of(4, 5));
+        for (Backend backend : new Backend[] {cpu, new FastCpuBackend()}) {
+            assertRefusedBy("gemmBiasActivation", () -> backend.gemmBiasActivation(c, b, a, null, null, 0),
+                    "inner dimensions differ");
+            assertRefusedWith("gemmBiasActivation: bias [4] does not match axis 1 of [4, 5]",
+                    () -> backend.gemmBiasActivation(c, a, b, Tensor.zeros(Shape.of(4)), Activation.RELU, 0));
+            assertRefusedBy("gemmBiasActivation", () -> backend.gemmBiasActivation(c, a, b, null,
+                    Activation.LEAKY_RELU, -1), "slope must be >= 0");
+        }
     }
 
     /** Exact zeros where the ReLUs' derivative is a convention (0 at z == 0). */
