@@ -45,6 +45,39 @@ __device__ __forceinline__ void for_each_vec4(int n, bool vec, F4 f4, F1 f1) {
     }
 }
 
+// Activations by the kernels' codes (kernels/CONTRACT.md; CudaBackend.code): elementwise.cu and the fused
+// bias-activation of bias.cu share these definitions. NaN passes through ReLU (as Math.max does on the CPU).
+enum Act { RELU = 0, LEAKY_RELU = 1, SIGMOID = 2, TANH = 3 };
+
+template <int ACT>
+__device__ __forceinline__ float act_forward(float x, float alpha) {
+    if (ACT == RELU) return x < 0.0f ? 0.0f : x;
+    if (ACT == LEAKY_RELU) return x > 0.0f ? x : alpha * x;
+    if (ACT == SIGMOID) return 1.0f / (1.0f + expf(-x));
+    return tanhf(x);
+}
+
+// dy * act'(.) from s: x for the ReLUs (derivative 0 at x == 0), y = act(x) for sigmoid and tanh. The fused
+// backward passes y for the ReLUs too: y > 0 exactly when x > 0 (LeakyReLU with alpha >= 0).
+template <int ACT>
+__device__ __forceinline__ float act_backward(float dy, float s, float alpha) {
+    if (ACT == RELU) return s > 0.0f ? dy : 0.0f;
+    if (ACT == LEAKY_RELU) return s > 0.0f ? dy : alpha * dy;
+    if (ACT == SIGMOID) return dy * s * (1.0f - s);
+    return dy * (1.0f - s * s);
+}
+
+// act_forward by a runtime code (a uniform branch): the GEMM epilogue, whose kernels stay one instantiation.
+__device__ __forceinline__ float act_apply(int act, float x, float alpha) {
+    switch (act) {
+        case RELU: return act_forward<RELU>(x, alpha);
+        case LEAKY_RELU: return act_forward<LEAKY_RELU>(x, alpha);
+        case SIGMOID: return act_forward<SIGMOID>(x, alpha);
+        case TANH: return act_forward<TANH>(x, alpha);
+        default: return x;
+    }
+}
+
 // Row kernels: one warp per row, blockDim.x / 32 rows per block.
 __device__ __forceinline__ int warp_row() {
     return blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);

@@ -6,25 +6,10 @@
 
 namespace elementwise {
 
-enum Act { RELU = 0, LEAKY_RELU = 1, SIGMOID = 2, TANH = 3 };
-
-// NaN passes through ReLU (as Math.max does on the CPU) instead of becoming 0.
-template <int ACT>
-__device__ __forceinline__ float forward(float x, float alpha) {
-    if (ACT == RELU) return x < 0.0f ? 0.0f : x;
-    if (ACT == LEAKY_RELU) return x > 0.0f ? x : alpha * x;
-    if (ACT == SIGMOID) return 1.0f / (1.0f + expf(-x));
-    return tanhf(x);
-}
-
-// s is x for the ReLUs (derivative 0 at x == 0) and y = act(x) for sigmoid and tanh.
-template <int ACT>
-__device__ __forceinline__ float backward(float dy, float s, float alpha) {
-    if (ACT == RELU) return s > 0.0f ? dy : 0.0f;
-    if (ACT == LEAKY_RELU) return s > 0.0f ? dy : alpha * dy;
-    if (ACT == SIGMOID) return dy * s * (1.0f - s);
-    return dy * (1.0f - s * s);
-}
+using kn::LEAKY_RELU;
+using kn::RELU;
+using kn::SIGMOID;
+using kn::TANH;
 
 template <int ACT>
 __device__ __forceinline__ void activation_forward(float* y, const float* x, int n, float alpha) {
@@ -32,13 +17,13 @@ __device__ __forceinline__ void activation_forward(float* y, const float* x, int
         n, kn::aligned16(y) && kn::aligned16(x),
         [=](unsigned g) {
             float4 v = kn::load4(x, g);
-            v.x = forward<ACT>(v.x, alpha);
-            v.y = forward<ACT>(v.y, alpha);
-            v.z = forward<ACT>(v.z, alpha);
-            v.w = forward<ACT>(v.w, alpha);
+            v.x = kn::act_forward<ACT>(v.x, alpha);
+            v.y = kn::act_forward<ACT>(v.y, alpha);
+            v.z = kn::act_forward<ACT>(v.z, alpha);
+            v.w = kn::act_forward<ACT>(v.w, alpha);
             kn::store4(y, g, v);
         },
-        [=](unsigned i) { y[i] = forward<ACT>(x[i], alpha); });
+        [=](unsigned i) { y[i] = kn::act_forward<ACT>(x[i], alpha); });
 }
 
 template <int ACT>
@@ -49,10 +34,10 @@ __device__ __forceinline__ void activation_backward(float* dx, const float* dy, 
             const float4 d = kn::load4(dy, g);
             const float4 v = kn::load4(s, g);
             kn::store4(dx, g,
-                       make_float4(backward<ACT>(d.x, v.x, alpha), backward<ACT>(d.y, v.y, alpha),
-                                   backward<ACT>(d.z, v.z, alpha), backward<ACT>(d.w, v.w, alpha)));
+                       make_float4(kn::act_backward<ACT>(d.x, v.x, alpha), kn::act_backward<ACT>(d.y, v.y, alpha),
+                                   kn::act_backward<ACT>(d.z, v.z, alpha), kn::act_backward<ACT>(d.w, v.w, alpha)));
         },
-        [=](unsigned i) { dx[i] = backward<ACT>(dy[i], s[i], alpha); });
+        [=](unsigned i) { dx[i] = kn::act_backward<ACT>(dy[i], s[i], alpha); });
 }
 
 }  // namespace elementwise

@@ -29,13 +29,22 @@ struct Args {
     const float* B;
     int M, N, K;
     float alpha, beta;
+    // the epilogue kernels' C = act(C + bias[n]); bias NULL and act < 0 in the plain ones
+    const float* bias;
+    int act;
+    float act_alpha;
 };
 
 // Round to TF32 (10-bit mantissa, nearest, ties away) and keep the bits in a float register.
+// KN_HOST_EMULATION: native/host-emulation compiles this file with g++, which has no PTX; it runs the FP32 kernels.
 __device__ __forceinline__ float to_tf32(float x) {
+#ifdef KN_HOST_EMULATION
+    return x;
+#else
     unsigned r;
     asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
     return __uint_as_float(r);
+#endif
 }
 
 // This thread's share of one tile of op(X): R rows (the m or n extent) by BK values of k, as float4 groups.
@@ -141,7 +150,14 @@ struct Operands {
     }
 };
 
-// C[m, n..n+3] = alpha * acc + beta * C (C not read when beta == 0), bounds-checked; float4 when vec_c.
+// The epilogue kernels' act(v + bias[n]) (uniform branches; nothing in the plain kernels). __fadd_rn keeps the
+// sum from contracting with alpha * acc into an FMA: the bits of a GEMM, then kn_bias_activation_forward.
+__device__ __forceinline__ float epilogue(const Args& g, float v, int n) {
+    if (g.bias) v = __fadd_rn(v, g.bias[n]);
+    return g.act < 0 ? v : kn::act_apply(g.act, v, g.act_alpha);
+}
+
+// C[m, n..n+3] = epilogue(alpha * acc + beta * C) (C not read when beta == 0), bounds-checked; float4 when vec_c.
 __device__ __forceinline__ void store_row4(const Args& g, int m, int n, float4 acc, bool vec_c) {
     if (m >= g.M || n >= g.N) return;
     float* c = g.C + static_cast<size_t>(m) * g.N + n;
@@ -152,12 +168,13 @@ __device__ __forceinline__ void store_row4(const Args& g, int m, int n, float4 a
             out = make_float4(fmaf(g.beta, old.x, out.x), fmaf(g.beta, old.y, out.y), fmaf(g.beta, old.z, out.z),
                               fmaf(g.beta, old.w, out.w));
         }
-        *reinterpret_cast<float4*>(c) = out;
+        *reinterpret_cast<float4*>(c) = make_float4(epilogue(g, out.x, n), epilogue(g, out.y, n + 1),
+                                                    epilogue(g, out.z, n + 2), epilogue(g, out.w, n + 3));
     } else {
         const float vals[4] = {out.x, out.y, out.z, out.w};
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            if (n + j < g.N) c[j] = g.beta != 0.0f ? fmaf(g.beta, c[j], vals[j]) : vals[j];
+            if (n + j < g.N) c[j] = epilogue(g, g.beta != 0.0f ? fmaf(g.beta, c[j], vals[j]) : vals[j], n + j);
         }
     }
 }
@@ -269,11 +286,15 @@ struct Tf32Config {
 // A 16x8 row-major: a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4);
 // B 8x8 column-major: b0 (k=t, n=g), b1 (k=t+4, n=g);  C/D 16x8: c0 (g, 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1).
 __device__ __forceinline__ void mma_tf32(float (&d)[4], const unsigned (&a)[4], const unsigned (&b)[2]) {
+#ifdef KN_HOST_EMULATION
+    __trap();
+#else
     asm volatile(
         "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
         "{%0, %1, %2, %3};"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
 }
 
 template <bool TA, bool TB>
@@ -377,7 +398,7 @@ __device__ __forceinline__ void sgemm_tf32(float* smem, const Args& g) {
 __device__ __forceinline__ Args batch_args(float* C, const float* A, const float* B, int M, int N, int K, float alpha,
                                            float beta, long long stride_a, long long stride_b, long long stride_c) {
     const long long z = blockIdx.z;
-    return Args{C + z * stride_c, A + z * stride_a, B + z * stride_b, M, N, K, alpha, beta};
+    return Args{C + z * stride_c, A + z * stride_a, B + z * stride_b, M, N, K, alpha, beta, nullptr, -1, 0.0f};
 }
 
 // Calls body(bool_constant<trans_a>, bool_constant<trans_b>): one of four instantiations, by a uniform branch.
@@ -429,4 +450,22 @@ extern "C" __global__ void __launch_bounds__(256, 2) kn_sgemm_tf32_128x128(float
     gemm::dispatch_transposes(trans_a, trans_b, [&](auto ta, auto tb) {
         gemm::sgemm_tf32<decltype(ta)::value, decltype(tb)::value>(smem, args);
     });
+}
+
+// C[M,N] = act(A[M,K] B[K,N] + bias[N]) for a Dense layer's forward (no transposes, one matrix): the FP32 kernels
+// with the bias and activation applied in their epilogue. bias NULL: none; act < 0: none (codes as elementwise.cu).
+extern "C" __global__ void __launch_bounds__(256, 2) kn_sgemm_bias_act_128x128(float* C, const float* A, const float* B,
+                                                                             const float* bias, int M, int N, int K,
+                                                                             int act, float act_alpha) {
+    __shared__ __align__(16) float smem[gemm::Simt128::SMEM_FLOATS];
+    const gemm::Args args{C, A, B, M, N, K, 1.0f, 0.0f, bias, act, act_alpha};
+    gemm::sgemm_simt<gemm::Simt128, false, false>(smem, args);
+}
+
+extern "C" __global__ void __launch_bounds__(256) kn_sgemm_bias_act_64x64(float* C, const float* A, const float* B,
+                                                                          const float* bias, int M, int N, int K,
+                                                                          int act, float act_alpha) {
+    __shared__ __align__(16) float smem[gemm::Simt64::SMEM_FLOATS];
+    const gemm::Args args{C, A, B, M, N, K, 1.0f, 0.0f, bias, act, act_alpha};
+    gemm::sgemm_simt<gemm::Simt64, false, false>(smem, args);
 }

@@ -11,6 +11,7 @@
 #     bin/gpu-tests        the JUnit console launcher on the tests tagged "gpu"
 #     bin/gemm-bench       io.kernelnet.bench.GemmBench
 #     bin/conv-bench       io.kernelnet.bench.ConvBench
+#     bin/epilogue-bench   io.kernelnet.bench.EpilogueBench
 #     bin/device-run OUTDIR  all of the above that a device session should run, logs into OUTDIR
 #
 # The JDK is $JAVA_HOME, else the one of the javac on PATH; it must be 17. Rebuilds the jar (mvn -o -q package
@@ -91,7 +92,8 @@ done
 cp -r "$ROOT/target/test-classes" "$OUT/test/classes"
 cp "$JUNIT_JAR" "$OUT/test/"
 cp "$ROOT"/native/bundle/bin/* "$OUT/bin/"
-chmod +x "$OUT"/bin/kernelnet "$OUT"/bin/gpu-tests "$OUT"/bin/gemm-bench "$OUT"/bin/conv-bench "$OUT"/bin/device-run
+chmod +x "$OUT"/bin/kernelnet "$OUT"/bin/gpu-tests "$OUT"/bin/gemm-bench "$OUT"/bin/conv-bench "$OUT"/bin/epilogue-bench \
+    "$OUT"/bin/device-run
 
 size_mb="$(du -sm "$OUT" | cut -f1)"
 echo "make-gpu-bundle: $OUT is ${size_mb} MB (jre $(du -sm "$OUT/jre" | cut -f1) MB, lib $(du -sm "$OUT/lib" | cut -f1) MB)"

@@ -1,17 +1,23 @@
-// Runs kernels/conv2d.cu and kernels/pool2d.cu on the host (cuda_shim.h) against a direct transcription of the
-// CPU reference's definitions (CpuConv, CpuPool), for shapes that reach every edge: stride 2, dilation 2,
-// asymmetric ('same') padding, odd sizes, several 64-row and 64-column tiles, K not a multiple of 16, split-K.
+// Runs kernels/conv2d.cu, pool2d.cu, bias.cu and the GEMM epilogue kernels of gemm.cu on the host (cuda_shim.h)
+// against a direct transcription of the CPU reference's definitions (CpuConv, CpuPool, CpuActivations.biasForward/
+// biasBackward, a double GEMM), for shapes that reach every edge: stride 2, dilation 2, asymmetric ('same')
+// padding, odd sizes, several 64-row and 64-column tiles, K not a multiple of 16, split-K; the fused
+// bias-activation with and without a bias, in place, on float4 and scalar paths, with one and several sample
+// splits; the GEMM with bias and activation in its epilogue on both tiles, partial tiles, float4 and scalar stores.
 // Then the training step's device-side pieces (optim.cu, dropout.cu): the optimizers against CpuOptimizers'
 // formulas, their halt flag and their device-read step inputs, kn_flag_nonfinite, and dropout's offset_base.
 // Build and run: native/host-emulation/run.sh
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "../../kernels/bias.cu"
 #include "../../kernels/conv2d.cu"
+#include "../../kernels/gemm.cu"
 #include "../../kernels/pool2d.cu"
 #include "../../kernels/optim.cu"
 #include "../../kernels/dropout.cu"
@@ -22,6 +28,11 @@ void launch(unsigned gx, unsigned gy, unsigned gz, F kernel) {
     gridDim = {gx, gy, gz};
     std::barrier<> bar(256);
     emu_barrier = &bar;
+    std::vector<std::unique_ptr<std::barrier<>>> warps;
+    for (unsigned w = 0; w < 256 / 32; ++w) {
+        warps.push_back(std::make_unique<std::barrier<>>(32));
+        emu_warp_barriers[w] = warps.back().get();
+    }
     for (unsigned z = 0; z < gz; ++z)
         for (unsigned y = 0; y < gy; ++y)
             for (unsigned x = 0; x < gx; ++x) {
@@ -281,6 +292,124 @@ static void flag_and_step_input_cases() {
     expect("dropout: offset_base adds to the offset", same_bits(y1, y2) && same_bits(mask1, mask2));
 }
 
+// CpuActivations.apply / chain, transcribed (sigmoid and tanh in double, as the CPU)
+static double act_ref(int act, float v, float alpha) {
+    switch (act) {
+        case 0: return std::max(v, 0.0f);
+        case 1: return v > 0 ? v : alpha * v;
+        case 2: return (float)(1.0 / (1.0 + std::exp(-(double)v)));
+        default: return (float)std::tanh((double)v);
+    }
+}
+
+static double chain_ref(int act, float g, float s, float alpha) {
+    switch (act) {
+        case 0: return s > 0 ? g : 0.0f;
+        case 1: return s > 0 ? g : alpha * g;
+        case 2: return g * s * (1 - s);
+        default: return g * (1 - s * s);
+    }
+}
+
+static const char* ACT_NAMES[] = {"relu", "leaky_relu", "sigmoid", "tanh"};
+
+// misalign: every tensor one float past a 16-byte boundary, so the kernels take their scalar path
+static void bias_activation_case(int n, int c, int inner, int act, bool with_bias, bool misalign, int splits_wanted) {
+    const float alpha = 0.2f;
+    const size_t count = (size_t)n * c * inner;
+    std::printf("bias-activation %s n=%d c=%d inner=%d%s%s\n", ACT_NAMES[act], n, c, inner,
+                with_bias ? "" : " no bias", misalign ? " misaligned" : "");
+    const size_t off = misalign ? 1 : 0;
+    auto zbuf = random(count + off), bbuf = random(c + off), dybuf = random(count + off);
+    for (size_t i = 0; i < count; i += 7) zbuf[off + i] = with_bias ? -bbuf[off + (i / inner) % c] : 0.0f;  // z + b == 0
+    const float* z = zbuf.data() + off;
+    const float* bias = with_bias ? bbuf.data() + off : nullptr;
+    const float* dy = dybuf.data() + off;
+    std::vector<double> y_ref(count), y_scale(count), dz_ref(count), dz_scale(count), db_ref(c), db_scale(c);
+    std::vector<float> y_host(count);
+    for (size_t i = 0; i < count; ++i) {
+        const int ch = (int)((i / inner) % c);
+        const float v = with_bias ? z[i] + bias[ch] : z[i];
+        y_host[i] = (float)act_ref(act, v, alpha);
+        y_ref[i] = y_host[i];
+        y_scale[i] = std::max(std::fabs(y_ref[i]), 0.1);
+    }
+    for (size_t i = 0; i < count; ++i) {
+        const int ch = (int)((i / inner) % c);
+        dz_ref[i] = (float)chain_ref(act, dy[i], y_host[i], alpha);
+        dz_scale[i] = std::max(std::fabs(dz_ref[i]), 0.1);
+        db_ref[ch] += dz_ref[i];
+        db_scale[ch] += std::fabs(dz_ref[i]);
+    }
+    const bool exact = act <= 1;
+    const unsigned elementwise_grid = std::min(cdiv((long)count, 256), 3u);  // fewer blocks than elements: grid-stride
+
+    std::vector<float> ybuf(count + off, NAN);
+    float* y = ybuf.data() + off;
+    launch(elementwise_grid, 1, 1, [&] { kn_bias_activation_forward(y, z, bias, n, c, inner, act, alpha); });
+    check("forward y", std::vector<float>(y, y + count), y_ref, y_scale, exact ? 0 : 1e-6);
+    std::vector<float> inplace(zbuf);
+    launch(elementwise_grid, 1, 1,
+           [&] { kn_bias_activation_forward(inplace.data() + off, inplace.data() + off, bias, n, c, inner, act, alpha); });
+    check("forward in place", std::vector<float>(inplace.begin() + off, inplace.end()), y_ref, y_scale, exact ? 0 : 1e-6);
+
+    if (!with_bias) return;
+    const int per_split = (int)cdiv(n, splits_wanted);
+    const int splits = (int)cdiv(n, per_split);
+    std::vector<float> dzbuf(count + off, NAN), partials((size_t)splits * c, NAN), dbias(c, NAN);
+    float* dz = dzbuf.data() + off;
+    std::vector<float> ybuf_in(count + off);
+    std::copy(y_host.begin(), y_host.end(), ybuf_in.begin() + off);
+    launch(c, splits, 1, [&] {
+        kn_bias_activation_backward(dz, splits == 1 ? dbias.data() : partials.data(), dy, ybuf_in.data() + off, n, c,
+                                    inner, act, alpha, per_split);
+    });
+    if (splits > 1) {
+        launch(cdiv(c, 256), 1, 1, [&] { kn_conv2d_sum_splits(dbias.data(), partials.data(), c, splits); });
+    }
+    check("backward dz", std::vector<float>(dz, dz + count), dz_ref, dz_scale, exact ? 0 : 1e-6);
+    char label[64];
+    std::snprintf(label, sizeof label, "dbias (%d split%s)", splits, splits > 1 ? "s" : "");
+    check(label, dbias, db_ref, db_scale, 1e-5);
+}
+
+// C = act(A B + bias) by kn_sgemm_bias_act_{64x64,128x128} against double sums: Higham's FP32 bound for K + 1
+// terms (the bias one more) on sum |a b| + |bias|, plus 1 in the scale for sigmoid and tanh (their own few ulps of
+// a value in (-1, 1)). act -1: none; without bias: NULL.
+static void gemm_bias_act_case(int m, int n, int k, int tile, int act, bool with_bias) {
+    std::printf("gemm bias-act %dx%d tile M=%d N=%d K=%d %s%s\n", tile, tile, m, n, k,
+                act < 0 ? "no activation" : ACT_NAMES[act], with_bias ? "" : " no bias");
+    const float alpha = 0.2f;
+    auto a = random((size_t)m * k), b = random((size_t)k * n), bias = random(n);
+    std::vector<double> want((size_t)m * n), scale((size_t)m * n);
+    for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) {
+            double z = 0, s = 0;
+            for (int p = 0; p < k; ++p) {
+                z += (double)a[(size_t)i * k + p] * b[(size_t)p * n + j];
+                s += std::fabs((double)a[(size_t)i * k + p] * b[(size_t)p * n + j]);
+            }
+            if (with_bias) {
+                z += bias[j];
+                s += std::fabs(bias[j]);
+            }
+            want[(size_t)i * n + j] = act < 0 ? z : act == 0 ? std::max(z, 0.0) : act == 1 ? (z > 0 ? z : alpha * z)
+                                      : act == 2 ? 1 / (1 + std::exp(-z)) : std::tanh(z);
+            scale[(size_t)i * n + j] = s + (act >= 2 ? 1 : 0);
+        }
+    std::vector<float> c((size_t)m * n, NAN);
+    const float* bp = with_bias ? bias.data() : nullptr;
+    if (tile == 128) {
+        launch(cdiv(n, 128), cdiv(m, 128), 1,
+               [&] { kn_sgemm_bias_act_128x128(c.data(), a.data(), b.data(), bp, m, n, k, act, alpha); });
+    } else {
+        launch(cdiv(n, 64), cdiv(m, 64), 1,
+               [&] { kn_sgemm_bias_act_64x64(c.data(), a.data(), b.data(), bp, m, n, k, act, alpha); });
+    }
+    const double u = std::ldexp(1.0, -24), terms = k + 3;
+    check("c", c, want, scale, 2 * terms * u / (1 - terms * u));
+}
+
 int main() {
     // n, cin, h, w, cout, kh, kw, sh, sw, pad top/bottom/left/right, dilation
     conv_case({1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1}, 1);
@@ -296,6 +425,20 @@ int main() {
     pool_case({3, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1}, true);                      // overlapping, padded, ties
     pool_case({1, 2, 8, 7, 3, 2, 1, 2, 1, 1, 0, 1}, true);                      // stride 1, asymmetric padding
     pool_case({7, 1, 5, 5, 2, 2, 2, 2, 0, 1, 0, 1}, false);                     // 'same' on odd size
+    // n, c, inner, activation, bias, misaligned, splits
+    for (int act = 0; act < 4; ++act) {
+        bias_activation_case(5, 7, 1, act, true, false, 1);                     // a Dense output [5, 7]
+        bias_activation_case(6, 3, 13, act, true, act % 2 == 1, 4);             // NCHW, odd plane, 3 splits
+    }
+    bias_activation_case(5, 32, 26 * 26 / 4, 0, true, false, 3);               // conv1-like, 3 splits (the last 1 sample)
+    bias_activation_case(9, 5, 4, 3, false, false, 1);                          // no bias: forward only
+    bias_activation_case(300, 2, 1, 1, true, true, 7);                          // long channels, more threads than per block
+    // M, N, K, tile, activation (-1 none), bias
+    gemm_bias_act_case(5, 7, 3, 64, 0, true);                                   // one partial tile, scalar C stores
+    gemm_bias_act_case(130, 70, 37, 128, 2, true);                              // two row tiles, K not a multiple of 8
+    gemm_bias_act_case(67, 128, 20, 64, 1, false);                              // float4 C stores, no bias
+    gemm_bias_act_case(33, 10, 129, 64, 3, true);                               // a Dense 10 output
+    gemm_bias_act_case(64, 129, 8, 128, -1, true);                              // bias only
     optimizer_cases();
     flag_and_step_input_cases();
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the host emulation of the conv2d and pool2d kernels (no GPU needed): see emulate.cpp.
+# Builds and runs the host emulation of the conv2d, pool2d, bias and GEMM-epilogue kernels (no GPU needed): see
+# emulate.cpp.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="$(mktemp -d)"

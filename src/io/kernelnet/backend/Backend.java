@@ -58,11 +58,32 @@ public interface Backend extends AutoCloseable {
     /** {@link #gemm} for each of B matrices in 3D tensors [B, rows, cols] stored one after another. */
     void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta);
 
+    /**
+     * c = act(a b + bias[j]) for row-major a [M, K], b [K, N], c [M, N], bias [N]: a Dense layer's forward in one
+     * op (our CUDA kernels apply bias and activation in the GEMM's epilogue). bias null: none; act null: none.
+     * Equal to gemm, then biasActivationForward (or biasAdd).
+     */
+    void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha);
+
     /** y[n, c, ...] += bias[c]: channel axis 1 (the features of a 2D [n, c] tensor, the channels of NCHW). */
     void biasAdd(Tensor y, Tensor bias);
 
     /** dBias[c] = sum over n and the trailing axes of dy[n, c, ...] (Dense and Conv2D bias gradients). */
     void biasGrad(Tensor dBias, Tensor dy);
+
+    /**
+     * y = act(z + bias[c]) over channel axis 1 (as {@link #biasAdd}) in one pass: the epilogue of a Dense or Conv2D
+     * whose activation the graph layer fused. y may be z; bias may be null (the layer has none). LeakyReLU needs
+     * alpha >= 0, so that its backward can read the sign of z from y.
+     */
+    void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha);
+
+    /**
+     * The backward of {@link #biasActivationForward} in one pass: dz = dy * act'(z), read from y = act(z) (the
+     * ReLUs: y > 0, the same as z > 0 for alpha >= 0), and dBias[c] = the sum of dz over n and the trailing axes.
+     * dz may be dy; dBias may be null (no bias).
+     */
+    void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha);
 
     /** y = a + b elementwise (gradient accumulation where a tensor feeds several layers). */
     void add(Tensor y, Tensor a, Tensor b);

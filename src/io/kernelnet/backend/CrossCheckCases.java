@@ -31,10 +31,12 @@ final class CrossCheckCases {
         List<Case> cases = new ArrayList<>();
         memory(cases);
         gemm(cases, precision);
+        gemmBiasActivation(cases, precision);
         bias(cases);
         convolution(cases);
         pooling(cases);
         activations(cases);
+        biasActivation(cases);
         softmax(cases);
         losses(cases);
         dropout(cases);
@@ -493,6 +495,129 @@ final class CrossCheckCases {
         }
     }
 
+    /**
+     * The fused epilogue: Dense-like [n, c] and NCHW shapes, with and without a bias, in place; the backward also
+     * at shapes whose channels the CUDA backend splits over sample ranges (a conv layer's 32 channels, a Dense
+     * output with 3 units and many rows). The bias gradient's bound: sum |dy| per channel, which bounds sum |dz|
+     * since |act'| <= 1 for all four.
+     */
+    private static void biasActivation(List<Case> cases) {
+        Shape[] shapes = {Shape.of(257, 33), Shape.of(7, 5, 3, 3), Shape.of(2, 3, 33, 17)};
+        for (Activation act : ACTIVATIONS) {
+            for (Shape shape : shapes) {
+                int c = shape.dim(1);
+                boolean withBias = shape.rank() == 2 || act != Activation.TANH;
+                cases.add(new Case("biasActivationForward " + act + (withBias ? "" : " no bias"), shape.toString(),
+                        r -> {
+                            Setup setup = new Setup()
+                                    .input("z", shape, activationInput(r, act, (int) shape.size()))
+                                    .output("y", shape, activationTolerance(act));
+                            if (withBias) {
+                                setup.input("bias", Shape.of(c), uniform(r, c, -1, 1));
+                            }
+                            return setup.run((b, t) -> {
+                                b.biasActivationForward(t.get("y"), t.get("z"), withBias ? t.get("bias") : null, act,
+                                        LEAKY_ALPHA);
+                                return NONE;
+                            });
+                        }));
+            }
+        }
+        Shape small = Shape.of(257, 33);
+        cases.add(new Case("biasActivationForward RELU in place", small.toString(), r -> new Setup()
+                .inout("z", small, uniform(r, (int) small.size(), -1, 1), Tolerance.exact())
+                .input("bias", Shape.of(33), uniform(r, 33, -1, 1))
+                .run((b, t) -> {
+                    b.biasActivationForward(t.get("z"), t.get("z"), t.get("bias"), Activation.RELU, 0);
+                    return NONE;
+                })));
+        Shape[] backwardShapes = {Shape.of(257, 33), Shape.of(7, 5, 3, 3), Shape.of(128, 32, 13, 13),
+            Shape.of(40000, 3)};
+        for (Activation act : ACTIVATIONS) {
+            for (Shape shape : backwardShapes) {
+                cases.add(biasActivationBackward(act, shape, true, false));
+            }
+        }
+        cases.add(biasActivationBackward(Activation.SIGMOID, small, false, false));
+        cases.add(biasActivationBackward(Activation.LEAKY_RELU, Shape.of(128, 32, 13, 13), true, true));
+    }
+
+    /**
+     * A Dense forward c = act(a b + bias): Dense-like shapes, the mlp's first layer at batch 512, enough 128x128
+     * tiles for the large-tile kernel, without bias or activation, K = 0. Bound: the GEMM's for K + 1 terms (the
+     * bias one more) on sum |a b| + |bias|, plus 1 in the scale for sigmoid and tanh (their own few ulps of a
+     * value in (-1, 1)); |act'| <= 1 carries the pre-activation's error through.
+     */
+    private static void gemmBiasActivation(List<Case> cases, GemmPrecision p) {
+        int[][] shapes = {{1, 1, 1}, {7, 33, 129}, {129, 10, 64}, {512, 128, 784}, {1536, 1536, 64}, {5, 3, 0}};
+        // no ReLU where a handful of outputs could all be 0 with or without a bias
+        Activation[] acts = {Activation.TANH, Activation.RELU, Activation.LEAKY_RELU, Activation.RELU,
+            Activation.SIGMOID, Activation.TANH};
+        for (int i = 0; i < shapes.length; i++) {
+            int[] s = shapes[i];
+            cases.add(gemmBiasActivation(p, s[0], s[1], s[2], acts[i], true));
+        }
+        cases.add(gemmBiasActivation(p, 65, 97, 31, null, true));
+        cases.add(gemmBiasActivation(p, 65, 97, 31, Activation.TANH, false));
+        cases.add(gemmBiasActivation(p, 257, 130, 33, Activation.SIGMOID, true));
+    }
+
+    private static Case gemmBiasActivation(GemmPrecision p, int m, int n, int k, Activation act, boolean withBias) {
+        String shape = "M=" + m + " N=" + n + " K=" + k + " " + (act == null ? "no activation" : act)
+                + (withBias ? "" : " no bias");
+        return new Case("gemmBiasActivation", shape, r -> {
+            float[] a = uniform(r, m * k, -1, 1);
+            float[] b = uniform(r, k * n, -1, 1);
+            float[] bias = uniform(r, n, -1, 1);
+            double[] scale = gemmScale(a, false, b, false, null, 1, m, n, k, 1, 0);
+            for (int i = 0; i < scale.length; i++) {
+                scale[i] += (withBias ? Math.abs(bias[i % n]) : 0)
+                        + (act == Activation.SIGMOID || act == Activation.TANH ? 1 : 0);
+            }
+            Setup s = new Setup()
+                    .input("a", Shape.of(m, k), a)
+                    .input("b", Shape.of(k, n), b)
+                    .output("c", Shape.of(m, n), Tolerance.scaled(Tolerance.gemmBound(p, k + 1), scale));
+            if (withBias) {
+                s.input("bias", Shape.of(n), bias);
+            }
+            return s.run((be, t) -> {
+                be.gemmBiasActivation(t.get("c"), t.get("a"), t.get("b"), withBias ? t.get("bias") : null, act,
+                        LEAKY_ALPHA);
+                return NONE;
+            });
+        });
+    }
+
+    private static Case biasActivationBackward(Activation act, Shape shape, boolean withBias, boolean inPlace) {
+        String name = "biasActivationBackward " + act + (withBias ? "" : " no bias") + (inPlace ? " in place" : "");
+        return new Case(name, shape.toString(), r -> {
+            int c = shape.dim(1);
+            int inner = (int) shape.sizeFrom(2);
+            float[] y = activate(act, activationInput(r, act, (int) shape.size()));
+            float[] dy = uniform(r, y.length, -1, 1);
+            double[] scale = new double[c];
+            for (int i = 0; i < dy.length; i++) {
+                scale[i / inner % c] += Math.abs(dy[i]);
+            }
+            Setup setup = new Setup().input("y", shape, y);
+            if (inPlace) {
+                setup.inout("dy", shape, dy, activationTolerance(act));
+            } else {
+                setup.input("dy", shape, dy).output("dz", shape, activationTolerance(act));
+            }
+            if (withBias) {
+                setup.output("dBias", Shape.of(c), Tolerance.scaled(Tolerance.FP32_BOUND, scale));
+            }
+            return setup.run((b, t) -> {
+                Tensor dz = t.get(inPlace ? "dy" : "dz");
+                b.biasActivationBackward(dz, withBias ? t.get("dBias") : null, t.get("dy"), t.get("y"), act,
+                        LEAKY_ALPHA);
+                return NONE;
+            });
+        });
+    }
+
     /** ReLUs get exact zeros (their derivative there is a convention both backends must share); others a range. */
     private static float[] activationInput(Random r, Activation act, int n) {
         if (act == Activation.RELU || act == Activation.LEAKY_RELU) {
@@ -945,6 +1070,16 @@ final class CrossCheckCases {
                 .misaligned()
                 .run((b, t) -> {
                     b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), step);
+                    return NONE;
+                })));
+        Shape channels = Shape.of(3, 7, 49);
+        cases.add(new Case("biasActivationForward TANH", channels + " at offset+1", r -> new Setup()
+                .input("z", channels, uniform(r, (int) channels.size(), -4, 4))
+                .input("bias", Shape.of(7), uniform(r, 7, -1, 1))
+                .output("y", channels, Tolerance.relative())
+                .misaligned()
+                .run((b, t) -> {
+                    b.biasActivationForward(t.get("y"), t.get("z"), t.get("bias"), Activation.TANH, 0);
                     return NONE;
                 })));
         Shape rows = Shape.of(7, 33);

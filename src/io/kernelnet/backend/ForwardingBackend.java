@@ -81,6 +81,21 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        delegate.gemmBiasActivation(c, a, b, bias, act, alpha);
+    }
+
+    @Override
+    public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
+        delegate.biasActivationForward(y, z, bias, act, alpha);
+    }
+
+    @Override
+    public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
+        delegate.biasActivationBackward(dz, dBias, dy, y, act, alpha);
+    }
+
+    @Override
     public void add(Tensor y, Tensor a, Tensor b) {
         delegate.add(y, a, b);
     }

@@ -109,6 +109,41 @@ public final class ShapeChecks {
         return new int[] {y.dim(0), y.dim(1), (int) y.shape().sizeFrom(2)};
     }
 
+    /** gemmBiasActivation: the GEMM's shapes, bias [N], LeakyReLU's slope. Returns {M, N, K}. */
+    public static int[] gemmBiasActivation(String op, Tensor c, Tensor a, Tensor b, Tensor bias, Activation act,
+                                           float alpha) {
+        int[] mnk = gemm(op, c, a, false, b, false);
+        if (bias != null) {
+            bias(op, c, bias);
+        }
+        leakySlope(op, act, alpha);
+        return mnk;
+    }
+
+    private static void leakySlope(String op, Activation act, float alpha) {
+        if (act == Activation.LEAKY_RELU && !(alpha >= 0)) {
+            throw error(op, "leaky_relu's slope must be >= 0 (the gradient reads the sign of z from y), got " + alpha);
+        }
+    }
+
+    /**
+     * biasActivationForward (dy = null) and biasActivationBackward: out and in have one shape of rank >= 2, bias
+     * (or dBias; may be null) runs along its axis 1, and LeakyReLU's slope is not negative. Returns {n, channels,
+     * inner}.
+     */
+    public static int[] biasActivation(String op, String outArg, Tensor out, String inArg, Tensor in, Tensor bias,
+                                       Activation act, float alpha) {
+        sameShape(op, outArg, out, inArg, in);
+        leakySlope(op, act, alpha);
+        if (bias != null) {
+            return bias(op, out, bias);
+        }
+        if (out.rank() < 2) {
+            throw error(op, outArg + " must have rank >= 2 (batch, channels, ...), got " + out.shape());
+        }
+        return new int[] {out.dim(0), out.dim(1), (int) out.shape().sizeFrom(2)};
+    }
+
     public static void conv2d(String op, Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
         shapeIs(op, "input", x, g.inputShape());
         shapeIs(op, "weights", w, g.weightShape());

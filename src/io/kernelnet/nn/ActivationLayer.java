@@ -64,6 +64,11 @@ public final class ActivationLayer extends Layer {
     }
 
     private Activation elementwise() {
+        return elementwise(function);
+    }
+
+    /** The backend's elementwise activation of that name, or null for softmax, log_softmax and linear. */
+    static Activation elementwise(String function) {
         return switch (function) {
             case "relu" -> Activation.RELU;
             case "leaky_relu" -> Activation.LEAKY_RELU;

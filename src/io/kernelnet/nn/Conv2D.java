@@ -4,6 +4,7 @@ import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Padding;
 import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,6 +78,11 @@ public final class Conv2D extends Layer {
     }
 
     @Override
+    public boolean fusesActivation() {
+        return true;
+    }
+
+    @Override
     public String activation() {
         return activation;
     }
@@ -132,20 +138,16 @@ public final class Conv2D extends Layer {
     public void forward(Backend backend, LayerStep step) {
         Conv2dGeometry g = geometry(step.n, step.input().shape().perExample());
         backend.conv2dForward(step.output, step.input(), step.params[0], g);
-        if (useBias) {
-            backend.biasAdd(step.output, step.params[1]);
-        }
+        step.biasAndActivation(backend, useBias ? step.params[1] : null);
     }
 
     @Override
     public void backward(Backend backend, LayerStep step) {
         Conv2dGeometry g = geometry(step.n, step.input().shape().perExample());
-        backend.conv2dBackwardFilter(step.grads[0], step.dOutput, step.input(), g);
-        if (useBias) {
-            backend.biasGrad(step.grads[1], step.dOutput);
-        }
+        Tensor dz = step.biasAndActivationBackward(backend, useBias ? step.grads[1] : null);
+        backend.conv2dBackwardFilter(step.grads[0], dz, step.input(), g);
         if (step.dInput() != null) {
-            backend.conv2dBackwardData(step.dInput(), step.dOutput, step.params[0], g);
+            backend.conv2dBackwardData(step.dInput(), dz, step.params[0], g);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.kernelnet.nn;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,6 +47,11 @@ public final class Dense extends Layer {
     }
 
     @Override
+    public boolean fusesActivation() {
+        return true;
+    }
+
+    @Override
     public String kind() {
         return "dense";
     }
@@ -80,20 +86,16 @@ public final class Dense extends Layer {
 
     @Override
     public void forward(Backend backend, LayerStep step) {
-        backend.gemm(step.output, step.input(), false, step.params[0], false, 1f, 0f);
-        if (useBias) {
-            backend.biasAdd(step.output, step.params[1]);
-        }
+        backend.gemmBiasActivation(step.output, step.input(), step.params[0], useBias ? step.params[1] : null,
+                step.fusedActivation(), step.fusedAlpha());
     }
 
     @Override
     public void backward(Backend backend, LayerStep step) {
-        backend.gemm(step.grads[0], step.input(), true, step.dOutput, false, 1f, 0f);
-        if (useBias) {
-            backend.biasGrad(step.grads[1], step.dOutput);
-        }
+        Tensor dz = step.biasAndActivationBackward(backend, useBias ? step.grads[1] : null);
+        backend.gemm(step.grads[0], step.input(), true, dz, false, 1f, 0f);
         if (step.dInput() != null) {
-            backend.gemm(step.dInput(), step.dOutput, false, step.params[0], true, 1f, 0f);
+            backend.gemm(step.dInput(), dz, false, step.params[0], true, 1f, 0f);
         }
     }
 }

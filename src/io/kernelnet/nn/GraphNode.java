@@ -1,5 +1,6 @@
 package io.kernelnet.nn;
 
+import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.tensor.Shape;
 import java.util.List;
@@ -20,6 +21,8 @@ final class GraphNode {
     /** Output (and gradient) alias the single input's buffers under another shape (Flatten). */
     boolean aliased;
     int consumers;
+    /** The layer's own activation, run in its epilogue ({@link Layer#fusesActivation}), or null. */
+    Activation fusedActivation;
     /** The backend's build-time decision for each convolution this layer runs (summary() prints them). */
     List<ConvPlan> convPlans = List.of();
 

@@ -66,11 +66,22 @@ public abstract class Layer {
     }
 
     /**
-     * The activation applied after this layer's linear part ("relu", ...), or null. The model runs it as an
-     * {@link ActivationLayer} node of its own, so that a softmax before a cross-entropy loss can be fused.
+     * The activation applied after this layer's linear part ("relu", ...), or null. The model runs an elementwise
+     * one (relu, leaky_relu, sigmoid, tanh) in this layer's epilogue when {@link #fusesActivation()}, and any other
+     * as an {@link ActivationLayer} node of its own, so that a softmax before a cross-entropy loss can be fused.
      */
     public String activation() {
         return null;
+    }
+
+    /**
+     * Whether forward applies {@link LayerStep#fusedActivation()} with its bias ({@link LayerStep#biasAndActivation},
+     * or an op that takes it, as Dense's gemmBiasActivation) and backward starts with
+     * {@link LayerStep#biasAndActivationBackward}, so that the model can run this layer's elementwise activation
+     * there, in one pass with the bias, instead of as a node of its own (with its own output buffer).
+     */
+    public boolean fusesActivation() {
+        return false;
     }
 
     public String name() {

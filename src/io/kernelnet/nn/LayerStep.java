@@ -1,5 +1,7 @@
 package io.kernelnet.nn;
 
+import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Tensor;
 
 /**
@@ -19,9 +21,13 @@ public final class LayerStep {
     /** Philox seed and counter offset for this layer's random draw (dropout), fixed per step. */
     public final long seed;
     public final long randomOffset;
+    /** The layer's own activation when the model fused it into the layer's epilogue, else null. */
+    private final Activation fused;
+    private final float fusedAlpha;
 
     LayerStep(int n, boolean training, Tensor[] inputs, Tensor output, Tensor[] dInputs, Tensor dOutput,
-              Tensor[] params, Tensor[] grads, Tensor[] scratch, long seed, long randomOffset) {
+              Tensor[] params, Tensor[] grads, Tensor[] scratch, long seed, long randomOffset, Activation fused,
+              float fusedAlpha) {
         this.n = n;
         this.training = training;
         this.inputs = inputs;
@@ -33,6 +39,44 @@ public final class LayerStep {
         this.scratch = scratch;
         this.seed = seed;
         this.randomOffset = randomOffset;
+        this.fused = fused;
+        this.fusedAlpha = fusedAlpha;
+    }
+
+    /** The activation the model fused into this layer's epilogue, or null (then {@link #fusedAlpha} is unused). */
+    public Activation fusedActivation() {
+        return fused;
+    }
+
+    /** LeakyReLU's slope for {@link #fusedActivation}. */
+    public float fusedAlpha() {
+        return fusedAlpha;
+    }
+
+    /**
+     * The epilogue of a layer whose output holds z = its linear part: output = z + bias (bias null: none), or with
+     * a fused activation output = act(z + bias) in one pass, in place.
+     */
+    public void biasAndActivation(Backend backend, Tensor bias) {
+        if (fused != null) {
+            backend.biasActivationForward(output, output, bias, fused, fusedAlpha);
+        } else if (bias != null) {
+            backend.biasAdd(output, bias);
+        }
+    }
+
+    /**
+     * The epilogue's backward: writes dBias (null: no bias) and returns the gradient at z, which is dOutput itself,
+     * overwritten in place with dOutput * act'(z) when the activation is fused (no one reads dOutput after this
+     * layer's backward).
+     */
+    public Tensor biasAndActivationBackward(Backend backend, Tensor dBias) {
+        if (fused != null) {
+            backend.biasActivationBackward(dOutput, dBias, dOutput, output, fused, fusedAlpha);
+        } else if (dBias != null) {
+            backend.biasGrad(dBias, dOutput);
+        }
+        return dOutput;
     }
 
     public Tensor input() {

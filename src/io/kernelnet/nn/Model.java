@@ -263,7 +263,11 @@ public class Model implements AutoCloseable {
         log.debug("built model for batch {} on {}:\n{}", batchSize, onBackend.name(), plan);
     }
 
-    /** User nodes in topological order, each with its activation as a node of its own; node 0 is the input. */
+    /**
+     * User nodes in topological order; node 0 is the input. A layer's own activation runs in the layer's epilogue
+     * where it can ({@link Layer#fusesActivation}, an elementwise activation: its pre-activation then needs no
+     * buffer of its own), else as a node of its own (a softmax, fused with the loss instead).
+     */
     private List<GraphNode> expand() {
         List<Node> order = new ArrayList<>();
         topologicalOrder(output, new HashSet<>(), new HashSet<>(), order);
@@ -304,8 +308,12 @@ public class Model implements AutoCloseable {
                     }
                 }
             }
-            graph.add(new GraphNode(layer, layer.name(), ins));
-            if (layer.activation() != null) {
+            GraphNode node = new GraphNode(layer, layer.name(), ins);
+            graph.add(node);
+            if (layer.activation() != null && layer.fusesActivation()) {
+                node.fusedActivation = ActivationLayer.elementwise(layer.activation());
+            }
+            if (layer.activation() != null && node.fusedActivation == null) {
                 ActivationLayer act = new ActivationLayer(layer.activation()).named(layer.name() + "/" + layer.activation());
                 graph.add(new GraphNode(act, layer.name(), new int[] {graph.size() - 1}));
             }
@@ -454,7 +462,8 @@ public class Model implements AutoCloseable {
             ins[j] = outputOf(g.inputs[j], n);
         }
         return new LayerStep(n, training, ins, outputOf(i, n), dInputs, gradOf(i, n), tensors(g.params, n, false),
-                tensors(g.grads, n, false), tensors(g.scratch, n, true), seed, offset);
+                tensors(g.grads, n, false), tensors(g.scratch, n, true), seed, offset, g.fusedActivation,
+                ActivationLayer.DEFAULT_LEAKY_SLOPE);
     }
 
     /** Loss of the batch now in the buffers into the step's loss scalar; writes the gradient at the loss node. */

@@ -56,8 +56,8 @@ class CrossCheckTest {
                 nudgeLargest(c);
             }
         };
-        assertEveryCaseFails(wrong, c -> c.op().startsWith("gemm") && !c.shape().startsWith("M=0")
-                && !c.shape().contains("N=0") && small(c), "c");
+        assertEveryCaseFails(wrong, c -> (c.op().equals("gemm") || c.op().equals("gemmBatched"))
+                && !c.shape().startsWith("M=0") && !c.shape().contains("N=0") && small(c), "c");
     }
 
     @Test
@@ -185,6 +185,43 @@ class CrossCheckTest {
             assertTrue(rows.stream().anyMatch(r -> !r.pass() && r.note().contains("argmax is broken here")),
                     () -> c + ": " + rows);
         }
+    }
+
+    @Test
+    void aGemmEpilogueThatForgetsTheBiasFailsEveryCaseWithABias() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+                super.gemmBiasActivation(c, a, b, null, act, alpha);
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("gemmBiasActivation") && !c.shape().contains("no bias")
+                && small(c) && !c.shape().contains("M=1536"), "c");
+    }
+
+    /** What a wrong split boundary would do: the first samples (1%, at least one) left out of the bias sums. */
+    @Test
+    void aFusedBiasGradientMissingItsFirstSamplesFailsEveryCaseWithABias() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act,
+                                               float alpha) {
+                super.biasActivationBackward(dz, dBias, dy, y, act, alpha);
+                if (dBias == null) {
+                    return;
+                }
+                int c = dz.dim(1);
+                int inner = (int) dz.shape().sizeFrom(2);
+                int left = Math.max(1, dz.dim(0) / 100) * c * inner;
+                float[] d = dz.toArray();
+                float[] b = dBias.hostArray();
+                for (int i = 0; i < left; i++) {
+                    b[(int) dBias.offset() + i / inner % c] -= d[i];
+                }
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().startsWith("biasActivationBackward") && !c.op().contains("no bias"),
+                "dBias");
     }
 
     private void assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output) {

@@ -57,12 +57,12 @@ class RecoveryTest {
     @Test
     void aFailureMidStepLeavesABackendThatClosesAndANewOneTrains() {
         Examples data = data();
-        // fail in the middle of the third step (a step here runs about 15 of the counted ops)
-        FailingBackend failing = FailingBackend.atOpCall(new FastCpuBackend(), 37);
+        // fail in the middle of the third step (a step here runs 12 of the counted ops)
+        FailingBackend failing = FailingBackend.atOpCall(new FastCpuBackend(), 31);
         Model broken = classifier();
         broken.build(8, failing);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> broken.fit(data, TWO_EPOCHS));
-        assertTrue(e.getMessage().contains("injected failure at op call 37"), e.getMessage());
+        assertTrue(e.getMessage().contains("injected failure at op call 31"), e.getMessage());
         assertEquals(2, broken.stepCount(), "two whole steps before the failure");
         assertDoesNotThrow(broken::close);
         assertDoesNotThrow(failing::close);

@@ -10,9 +10,10 @@ import io.kernelnet.tensor.Tensor;
 
 /**
  * A backend that fails on purpose: at its Nth call of a training op (the ops an MLP step runs: gemm, bias,
- * activations, dropout, the sparse cross-entropy, Adam, sum), or at allocate. Everything else, and everything
- * before the failure, is the wrapped backend's. Training steps run their op calls here every time (no replay of
- * a recorded step, which would skip the calls it counts). Tests use it to check what is left after a failure.
+ * activations, the fused bias-activation, dropout, the sparse cross-entropy, Adam, sum), or at allocate. Everything
+ * else, and everything before the failure, is the wrapped backend's. Training steps run their op calls here every
+ * time (no replay of a recorded step, which would skip the calls it counts). Tests use it to check what is left
+ * after a failure.
  */
 public final class FailingBackend extends ForwardingBackend {
     private final long failAtCall;
@@ -75,6 +76,24 @@ public final class FailingBackend extends ForwardingBackend {
     public void biasGrad(Tensor dBias, Tensor dy) {
         tick("biasGrad");
         super.biasGrad(dBias, dy);
+    }
+
+    @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        tick("gemmBiasActivation");
+        super.gemmBiasActivation(c, a, b, bias, act, alpha);
+    }
+
+    @Override
+    public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
+        tick("biasActivationForward");
+        super.biasActivationForward(y, z, bias, act, alpha);
+    }
+
+    @Override
+    public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
+        tick("biasActivationBackward");
+        super.biasActivationBackward(dz, dBias, dy, y, act, alpha);
     }
 
     @Override

@@ -139,7 +139,7 @@ public final class ConvBench {
         }
     }
 
-    private static Tensor random(CudaBackend b, Storage s, long offset, Shape shape, String name) {
+    static Tensor random(CudaBackend b, Storage s, long offset, Shape shape, String name) {
         Tensor t = new Tensor(s, offset, shape, name);
         Random r = new Random(shape.size() * 31 + name.hashCode());
         float[] v = new float[(int) shape.size()];
@@ -159,7 +159,7 @@ public final class ConvBench {
         }
     }
 
-    private static long align(long floats) {
+    static long align(long floats) {
         return (floats + 63) / 64 * 64;
     }
 
@@ -193,7 +193,7 @@ public final class ConvBench {
         return sb.append("  ]\n}\n").toString();
     }
 
-    private static String escape(String s) {
+    static String escape(String s) {
         return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 }

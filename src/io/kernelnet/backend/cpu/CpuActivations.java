@@ -21,14 +21,17 @@ final class CpuActivations {
         int xo = (int) x.offset();
         int n = (int) x.size();
         for (int i = 0; i < n; i++) {
-            float v = xa[xo + i];
-            ya[yo + i] = switch (act) {
-                case RELU -> Math.max(v, 0f);
-                case LEAKY_RELU -> v > 0 ? v : alpha * v;
-                case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-v)));
-                case TANH -> (float) Math.tanh(v);
-            };
+            ya[yo + i] = apply(act, xa[xo + i], alpha);
         }
+    }
+
+    private static float apply(Activation act, float v, float alpha) {
+        return switch (act) {
+            case RELU -> Math.max(v, 0f);
+            case LEAKY_RELU -> v > 0 ? v : alpha * v;
+            case SIGMOID -> (float) (1.0 / (1.0 + Math.exp(-v)));
+            case TANH -> (float) Math.tanh(v);
+        };
     }
 
     /** The ReLUs read their derivative from x, sigmoid and tanh from y; the tensor not read may be null. */
@@ -46,14 +49,72 @@ final class CpuActivations {
         int so = (int) saved.offset();
         int n = (int) dy.size();
         for (int i = 0; i < n; i++) {
-            float g = dya[dyo + i];
-            float s = sa[so + i];
-            dxa[dxo + i] = switch (act) {
-                case RELU -> s > 0 ? g : 0f;
-                case LEAKY_RELU -> s > 0 ? g : alpha * g;
-                case SIGMOID -> g * s * (1 - s);
-                case TANH -> g * (1 - s * s);
-            };
+            dxa[dxo + i] = chain(act, dya[dyo + i], sa[so + i], alpha);
+        }
+    }
+
+    /** g * act'(.) from s: x for the ReLUs, y for sigmoid and tanh. */
+    private static float chain(Activation act, float g, float s, float alpha) {
+        return switch (act) {
+            case RELU -> s > 0 ? g : 0f;
+            case LEAKY_RELU -> s > 0 ? g : alpha * g;
+            case SIGMOID -> g * s * (1 - s);
+            case TANH -> g * (1 - s * s);
+        };
+    }
+
+    /**
+     * y = act(z + bias[c]): the float sum biasAdd makes, then {@link #forward}'s activation, so that the fused
+     * epilogue gives the unfused ops' bits.
+     */
+    static void biasForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
+        int[] dims = ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);
+        float[] ya = y.hostArray();
+        float[] za = z.hostArray();
+        int channels = dims[1];
+        int inner = dims[2];
+        for (int s = 0; s < dims[0]; s++) {
+            for (int ch = 0; ch < channels; ch++) {
+                float b = bias == null ? 0f : bias.hostArray()[(int) bias.offset() + ch];
+                int start = (s * channels + ch) * inner;
+                for (int j = 0; j < inner; j++) {
+                    float v = za[(int) z.offset() + start + j];
+                    ya[(int) y.offset() + start + j] = apply(act, bias == null ? v : v + b, alpha);
+                }
+            }
+        }
+    }
+
+    /**
+     * dz = dy * act'(z) read from y (for the ReLUs y > 0 exactly when z > 0, given alpha >= 0), and dBias summed
+     * in double in biasGrad's order, so that the fused backward gives the unfused ops' bits.
+     */
+    static void biasBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
+        String op = "biasActivationBackward";
+        ShapeChecks.sameShape(op, "dz", dz, "dy", dy);
+        int[] dims = ShapeChecks.biasActivation(op, "dy", dy, "y", y, dBias, act, alpha);
+        float[] dza = dz.hostArray();
+        float[] dya = dy.hostArray();
+        float[] ya = y.hostArray();
+        int channels = dims[1];
+        int inner = dims[2];
+        double[] sum = new double[channels];
+        for (int s = 0; s < dims[0]; s++) {
+            for (int ch = 0; ch < channels; ch++) {
+                int start = (s * channels + ch) * inner;
+                double run = 0;
+                for (int j = 0; j < inner; j++) {
+                    float g = chain(act, dya[(int) dy.offset() + start + j], ya[(int) y.offset() + start + j], alpha);
+                    dza[(int) dz.offset() + start + j] = g;
+                    run += g;
+                }
+                sum[ch] += run;
+            }
+        }
+        if (dBias != null) {
+            for (int ch = 0; ch < channels; ch++) {
+                dBias.hostArray()[(int) dBias.offset() + ch] = (float) sum[ch];
+            }
         }
     }
 

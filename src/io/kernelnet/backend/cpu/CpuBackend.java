@@ -82,6 +82,28 @@ public final class CpuBackend implements Backend {
         CpuGemm.biasGrad(dBias, dy);
     }
 
+    /** The definition: gemm, then the epilogue op. */
+    @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        ShapeChecks.gemmBiasActivation("gemmBiasActivation", c, a, b, bias, act, alpha);
+        CpuGemm.gemm(c, a, false, b, false, 1f, 0f);
+        if (act != null) {
+            CpuActivations.biasForward(c, c, bias, act, alpha);
+        } else if (bias != null) {
+            CpuGemm.biasAdd(c, bias);
+        }
+    }
+
+    @Override
+    public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
+        CpuActivations.biasForward(y, z, bias, act, alpha);
+    }
+
+    @Override
+    public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
+        CpuActivations.biasBackward(dz, dBias, dy, y, act, alpha);
+    }
+
     @Override
     public void add(Tensor y, Tensor a, Tensor b) {
         CpuGemm.add(y, a, b);

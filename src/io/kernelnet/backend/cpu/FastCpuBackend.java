@@ -7,6 +7,7 @@ import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Pool2dGeometry;
+import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
 import java.util.concurrent.ForkJoinPool;
 
@@ -14,9 +15,9 @@ import java.util.concurrent.ForkJoinPool;
  * The CPU backend for training: the reference {@link CpuBackend} for every op except the few that dominate a CNN
  * training step. gemm, gemmBatched ({@link FastGemm}) and the three conv2d passes ({@link FastConv}) run in
  * float32 with SIMD-friendly loops on all cores, tested against the reference with a stated error bound
- * (FastCpuBackendTest). Max-pool forward and the elementwise activations run the reference itself on slices of
- * the batch in parallel ({@link ParallelSlices}), so their results are the reference's bit for bit; so are those
- * of every other op, which the reference runs as is.
+ * (FastCpuBackendTest). Max-pool forward, the elementwise activations and the fused bias-activation run the
+ * reference itself on slices of the batch in parallel ({@link ParallelSlices}), so their results are the
+ * reference's bit for bit; so are those of every other op, which the reference runs as is.
  */
 public final class FastCpuBackend extends ForwardingBackend {
     private final CpuBackend reference;
@@ -74,6 +75,43 @@ public final class FastCpuBackend extends ForwardingBackend {
                     samples(argmax, from, count), samples(x, from, count), g.withBatch(count)));
         } else {
             reference.maxPool2dForward(y, argmax, x, g);
+        }
+    }
+
+    @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        ShapeChecks.gemmBiasActivation("gemmBiasActivation", c, a, b, bias, act, alpha);
+        gemm(c, a, false, b, false, 1f, 0f);
+        if (act != null) {
+            biasActivationForward(c, c, bias, act, alpha);
+        } else if (bias != null) {
+            reference.biasAdd(c, bias);
+        }
+    }
+
+    @Override
+    public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
+        // checked whole first: a slice's refusal would name the slice's shape
+        ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);
+        if (z.size() >= ParallelSlices.MIN_ELEMENTS) {
+            ParallelSlices.run(z.dim(0), (from, count) -> reference.biasActivationForward(samples(y, from, count),
+                    samples(z, from, count), bias, act, alpha));
+        } else {
+            reference.biasActivationForward(y, z, bias, act, alpha);
+        }
+    }
+
+    /**
+     * The parallel activation backward with y standing in for z (the ReLUs' y > 0 exactly when z > 0), then the
+     * reference bias gradient: the reference's bits.
+     */
+    @Override
+    public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
+        ShapeChecks.sameShape("biasActivationBackward", "dz", dz, "dy", dy);
+        ShapeChecks.biasActivation("biasActivationBackward", "dy", dy, "y", y, dBias, act, alpha);
+        activationBackward(dz, dy, y, y, act, alpha);
+        if (dBias != null) {
+            reference.biasGrad(dBias, dz);
         }
     }
 

@@ -96,6 +96,13 @@ final class CublasGemm implements GemmEngine {
         }
     }
 
+    /** cuBLAS GEMM has no epilogue here: the backend runs the GEMM, then kn_bias_activation_forward. */
+    @Override
+    public boolean gemmBiasActivation(String op, DevicePointer c, DevicePointer a, DevicePointer b, DevicePointer bias,
+                                      int m, int n, int k, int act, float actAlpha) {
+        return false;
+    }
+
     @Override
     public String description() {
         return "vendor (cuBLAS " + version + ") " + (tf32 ? "tf32" : "fp32");

@@ -348,6 +348,79 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * Our FP32 engine: one kernel, bias and activation in the GEMM's epilogue. TF32 or cuBLAS: the GEMM, then the
+     * fused bias-activation kernel (or kn_bias_add without an activation).
+     */
+    @Override
+    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
+        String op = "gemmBiasActivation";
+        open(op);
+        int[] mnk = ShapeChecks.gemmBiasActivation(op, c, a, b, bias, act, alpha);
+        if (mnk[0] == 0 || mnk[1] == 0) {
+            return;
+        }
+        DevicePointer biasPtr = bias == null ? null : ptr(op, "bias", bias);
+        if (mnk[2] > 0 && gemm.gemmBiasActivation(op, ptr(op, "c", c), ptr(op, "a", a), ptr(op, "b", b), biasPtr,
+                mnk[0], mnk[1], mnk[2], act == null ? -1 : code(act), alpha)) {
+            return;
+        }
+        gemm.gemm(op, ptr(op, "c", c), ptr(op, "a", a), false, ptr(op, "b", b), false, 1, mnk[0], mnk[1], mnk[2], 1f,
+                0f);
+        if (act != null) {
+            biasActivationForward(c, c, bias, act, alpha);
+        } else if (bias != null) {
+            biasAdd(c, bias);
+        }
+    }
+
+    @Override
+    public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
+        String op = "biasActivationForward";
+        open(op);
+        int[] nci = ShapeChecks.biasActivation(op, "y", y, "z", z, bias, act, alpha);
+        Pointer biasArg = bias == null ? nullArg() : arg(ptr(op, "bias", bias));
+        elementwise(op, Kernel.BIAS_ACTIVATION_FORWARD, count(op, y), arg(ptr(op, "y", y)), arg(ptr(op, "z", z)),
+                biasArg, arg(nci[0]), arg(nci[1]), arg(nci[2]), arg(code(act)), arg(alpha));
+    }
+
+    /**
+     * Without a bias, the activation backward alone (y standing in for z: the ReLUs' y > 0 exactly when z > 0).
+     * With one, kn_bias_activation_backward over (channels, splits), the splits' partial sums in the reducer's
+     * scratch and added in order by kn_conv2d_sum_splits (kernels/CONTRACT.md).
+     */
+    @Override
+    public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
+        String op = "biasActivationBackward";
+        open(op);
+        ShapeChecks.sameShape(op, "dz", dz, "dy", dy);
+        int[] nci = ShapeChecks.biasActivation(op, "dy", dy, "y", y, dBias, act, alpha);
+        int n = count(op, dy);
+        if (dBias == null) {
+            elementwise(op, Kernel.ACTIVATION_BACKWARD, n, arg(ptr(op, "dz", dz)), arg(ptr(op, "dy", dy)),
+                    arg(ptr(op, "y", y)), arg(ptr(op, "y", y)), arg(n), arg(code(act)), arg(alpha));
+            return;
+        }
+        if (nci[1] == 0) {
+            return;
+        }
+        if (nci[0] == 0) {
+            fill(dBias, 0f);
+            return;
+        }
+        LaunchConfig.BiasSplit split = LaunchConfig.biasSplit(nci[0], nci[1], nci[2], multiprocessors,
+                ScalarReducer.MAX_PARTIALS);
+        DevicePointer out = split.splits() == 1 ? ptr(op, "dBias", dBias)
+                : reducer.partials(op, (long) split.splits() * nci[1], "the bias gradient's splits");
+        kernels.launch(op, Kernel.BIAS_ACTIVATION_BACKWARD, nci[1], split.splits(), 1, arg(ptr(op, "dz", dz)), arg(out),
+                arg(ptr(op, "dy", dy)), arg(ptr(op, "y", y)), arg(nci[0]), arg(nci[1]), arg(nci[2]), arg(code(act)),
+                arg(alpha), arg(split.samplesPerSplit()));
+        if (split.splits() > 1) {
+            kernels.launch(op, Kernel.CONV2D_SUM_SPLITS, LaunchConfig.elementwiseGrid(nci[1], multiprocessors),
+                    arg(ptr(op, "dBias", dBias)), arg(out), arg(nci[1]), arg(split.splits()));
+        }
+    }
+
     @Override
     public void add(Tensor y, Tensor a, Tensor b) {
         String op = "add";

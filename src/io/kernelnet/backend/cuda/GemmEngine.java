@@ -9,6 +9,14 @@ interface GemmEngine extends AutoCloseable {
     void gemm(String op, DevicePointer c, DevicePointer a, boolean transA, DevicePointer b, boolean transB,
               int batch, int m, int n, int k, float alpha, float beta);
 
+    /**
+     * C [m, n] = act(A [m, k] B [k, n] + bias[n]) with bias and activation (code as the kernels'; -1: none; bias
+     * NULL: none) in the GEMM's epilogue, if this engine has such kernels (our FP32 ones); false when it has not,
+     * and did nothing. m, n, k > 0.
+     */
+    boolean gemmBiasActivation(String op, DevicePointer c, DevicePointer a, DevicePointer b, DevicePointer bias,
+                               int m, int n, int k, int act, float actAlpha);
+
     /** "kernels fp32" or "vendor (cuBLAS 13.1.0) tf32", for logs and the bench. */
     String description();
 

@@ -1,6 +1,7 @@
 package io.kernelnet.backend.cuda;
 
 import static io.kernelnet.backend.cuda.KernelModule.arg;
+import static io.kernelnet.backend.cuda.KernelModule.nullArg;
 
 /** GEMM by our kernels, tile chosen per call by {@link LaunchConfig#gemmTile}. */
 final class KernelGemm implements GemmEngine {
@@ -8,7 +9,7 @@ final class KernelGemm implements GemmEngine {
     private final int multiprocessors;
     private final boolean tf32;
     private long calls;
-    private LaunchConfig.GemmTile lastTile;
+    private String lastKernel = "none";
 
     KernelGemm(KernelModule kernels, int multiprocessors, boolean tf32) {
         this.kernels = kernels;
@@ -28,12 +29,29 @@ final class KernelGemm implements GemmEngine {
                 arg(transA ? 1 : 0), arg(transB ? 1 : 0), arg(alpha), arg(beta), arg((long) m * k),
                 arg((long) k * n), arg((long) m * n));
         calls++;
-        lastTile = tile;
+        lastKernel = tile.kernel.symbol;
+    }
+
+    @Override
+    public boolean gemmBiasActivation(String op, DevicePointer c, DevicePointer a, DevicePointer b, DevicePointer bias,
+                                      int m, int n, int k, int act, float actAlpha) {
+        if (tf32) {
+            return false;
+        }
+        LaunchConfig.GemmTile tile = LaunchConfig.gemmTile(m, n, 1, multiprocessors, false);
+        int[] grid = LaunchConfig.gemmGrid(tile, m, n, 1);
+        Kernel kernel = tile == LaunchConfig.GemmTile.FP32_128 ? Kernel.SGEMM_BIAS_ACT_128X128
+                : Kernel.SGEMM_BIAS_ACT_64X64;
+        kernels.launch(op, kernel, grid[0], grid[1], grid[2], arg(c), arg(a), arg(b),
+                bias == null ? nullArg() : arg(bias), arg(m), arg(n), arg(k), arg(act), arg(actAlpha));
+        calls++;
+        lastKernel = kernel.symbol;
+        return true;
     }
 
     @Override
     public String lastKernel() {
-        return lastTile == null ? "none" : lastTile.kernel.symbol;
+        return lastKernel;
     }
 
     @Override

@@ -80,6 +80,34 @@ final class LaunchConfig {
         return new int[] {(int) ceilDiv(n, tile.size), (int) rows, batch};
     }
 
+    // ---- fused bias-activation backward (kernels/bias.cu) ----------------------------------------------------------
+
+    /** A bias-activation backward split covers at least this many elements of its channel. */
+    static final int BIAS_MIN_SPLIT = 4096;
+    /** Bias-activation backward splits aim at this many blocks per SM. */
+    static final int BIAS_BLOCKS_PER_SM = 4;
+
+    /**
+     * kn_bias_activation_backward's grid {c, splits}: block (ch, s) takes {@code samplesPerSplit} samples of channel
+     * ch. Enough splits for {@link #BIAS_BLOCKS_PER_SM} blocks per SM when the channels alone are too few (a conv
+     * layer's 32 channels would leave most SMs idle), each at least {@link #BIAS_MIN_SPLIT} elements, at most
+     * {@code maxPartials} / c of them (the partial sums kn_conv2d_sum_splits adds); n > 0 and c > 0.
+     */
+    record BiasSplit(int splits, int samplesPerSplit) {
+    }
+
+    static BiasSplit biasSplit(int n, int c, int inner, int multiprocessors, long maxPartials) {
+        long splits = ceilDiv((long) BIAS_BLOCKS_PER_SM * multiprocessors, c);
+        splits = Math.min(splits, (long) n * inner / BIAS_MIN_SPLIT);
+        splits = Math.min(splits, maxPartials / c);
+        splits = Math.min(splits, MAX_GRID_YZ);
+        if (splits < 2) {
+            return new BiasSplit(1, n);
+        }
+        int perSplit = (int) ceilDiv(n, splits);
+        return new BiasSplit((int) ceilDiv(n, perSplit), perSplit);
+    }
+
     // ---- convolution (kernels/conv2d.cu) and pooling (kernels/pool2d.cu) -----------------------------------------
 
     /** Output tile (rows and columns) of a conv2d block, and its K-tile. */

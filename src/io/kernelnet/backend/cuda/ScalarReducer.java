@@ -8,7 +8,8 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
  * the input into at most 1024 block sums, again over those into one value, written into a tensor of the caller's
  * (the training step: nothing waited for) or into {@link #result()}, then a single 8-byte download of that value
  * and the bad-row flag, the one synchronization a returned scalar costs.
- * Its scratch buffer is allocated once, with the backend.
+ * Its scratch buffer is allocated once, with the backend; the fused bias-activation backward borrows its partial
+ * sums ({@link #partials}) for the bias gradient's splits, which kn_conv2d_sum_splits adds within the same op.
  */
 final class ScalarReducer {
     /** Partial sums one loss call may produce: a row kernel writes one per 8 rows, so up to 8M rows. */
@@ -27,7 +28,7 @@ final class ScalarReducer {
         this.context = context;
         this.kernels = kernels;
         this.staging = staging;
-        this.scratch = memory.allocate(SCRATCH_FLOATS, "scratch: partial sums of losses and reductions");
+        this.scratch = memory.allocate(SCRATCH_FLOATS, "scratch: partial sums of losses, reductions and bias-gradient splits");
     }
 
     /** Where a kernel writes {@code count} partial sums. */

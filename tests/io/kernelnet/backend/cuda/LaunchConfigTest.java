@@ -2,6 +2,7 @@ package io.kernelnet.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.kernelnet.backend.cuda.LaunchConfig.GemmTile;
@@ -47,6 +48,27 @@ class LaunchConfigTest {
         assertEquals(1, LaunchConfig.dropoutThreads(4));
         assertEquals(2, LaunchConfig.dropoutThreads(5));
         assertEquals(625_001, LaunchConfig.dropoutThreads(2_500_003));
+    }
+
+    @Test
+    void biasSplitFillsTheSmsWhenTheChannelsAreFewAndEverySplitCoversItsSamples() {
+        // the cnn's conv1 at batch 512: 32 channels of 512 x 676: 528 / 32 = 17 splits of 31 samples (the last 16)
+        assertEquals(new LaunchConfig.BiasSplit(17, 31), LaunchConfig.biasSplit(512, 32, 676, H100_SMS, 1 << 20));
+        // conv2 at batch 128: 64 channels of 128 x 121 = 15,488: at most 3 splits of 4,096 elements
+        assertEquals(new LaunchConfig.BiasSplit(3, 43), LaunchConfig.biasSplit(128, 64, 121, H100_SMS, 1 << 20));
+        // a Dense of 128 units at batch 512, or any channel under 2 x 4,096 elements: one split, no partial sums
+        assertEquals(new LaunchConfig.BiasSplit(1, 512), LaunchConfig.biasSplit(512, 128, 1, H100_SMS, 1 << 20));
+        assertEquals(new LaunchConfig.BiasSplit(1, 3), LaunchConfig.biasSplit(3, 1, 2730, H100_SMS, 1 << 20));
+        assertEquals(new LaunchConfig.BiasSplit(3, 1), LaunchConfig.biasSplit(3, 1, 8192, H100_SMS, 1 << 20));
+        // the partial sums must fit: 64 of them for 32 channels allow 2 splits
+        assertEquals(new LaunchConfig.BiasSplit(2, 256), LaunchConfig.biasSplit(512, 32, 676, H100_SMS, 64));
+        for (int n : new int[] {1, 2, 7, 100, 513, 4096}) {
+            for (int c : new int[] {1, 3, 32, 200}) {
+                LaunchConfig.BiasSplit s = LaunchConfig.biasSplit(n, c, 97, H100_SMS, 1 << 20);
+                assertTrue(s.splits() >= 1 && (long) s.splits() * s.samplesPerSplit() >= n
+                        && (long) (s.splits() - 1) * s.samplesPerSplit() < n, n + " x " + c + ": " + s);
+            }
+        }
     }
 
     @Test
