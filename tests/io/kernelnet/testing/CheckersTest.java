@@ -37,6 +37,40 @@ class CheckersTest {
         assertThrows(AssertionFailedError.class, () -> GradientChecker.check("cubic", x, grad, () -> cubicLoss(x, w)));
     }
 
+    @Test
+    void gradientCheckerLooksAgainWithSmallerStepsPastAKinkButNotPastAWrongValue() {
+        double step = GradientChecker.DEFAULT_STEP;
+        float[] x = rng.uniform(16, 1, 2);
+        float[] w = rng.uniform(16, 1, 2);
+        float[] grad = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            grad[i] = w[i];
+        }
+        // |x| at x = step/2: the full step crosses the kink at 0 (central slope w/2), step/4 does not
+        int k = rng.nextInt(x.length);
+        x[k] = (float) (step / 2);
+        GradientChecker.check("abs beside a kink", x, grad, () -> absLoss(x, w));
+        // closer than step/16: the right side's slope is accepted, a subgradient of neither side is not
+        x[k] = (float) (step / 40);
+        GradientChecker.check("abs at a kink", x, grad, () -> absLoss(x, w));
+        grad[k] = 0;
+        assertThrows(AssertionFailedError.class, () -> GradientChecker.check("abs at a kink", x, grad,
+                () -> absLoss(x, w)));
+        grad[k] = w[k];
+        // a wrong value where the loss is smooth fails at every step
+        x[k] = 1.5f;
+        grad[k] *= 1.1f;
+        assertThrows(AssertionFailedError.class, () -> GradientChecker.check("abs", x, grad, () -> absLoss(x, w)));
+    }
+
+    private static double absLoss(float[] x, float[] w) {
+        double s = 0;
+        for (int i = 0; i < x.length; i++) {
+            s += (double) w[i] * Math.abs(x[i]);
+        }
+        return s;
+    }
+
     private static double cubicLoss(float[] x, float[] w) {
         double s = 0;
         for (int i = 0; i < x.length; i++) {
