@@ -30,7 +30,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Reliability on the device: after a failure mid-step or out of memory at build, the backend closes and a new
  * {@link CudaBackend} in the same JVM trains; with {@code deterministic}, two identical runs agree bit for bit.
- * Dense models only: convolution on CUDA is not there yet. Skips (assumption, with the reason) without a GPU.
+ * Skips (assumption, with the reason) without a GPU.
  */
 @Tag("gpu")
 class CudaReliabilityGpuTest {
@@ -44,7 +44,8 @@ class CudaReliabilityGpuTest {
         assumeTrue(CUDA.usable(), CUDA.reason());
     }
 
-    private static Model mlp() {
+    /** Dense 128 relu, Dropout, Dense 10 softmax on 64 inputs, Adam: the small model the device tests train. */
+    static Model mlp() {
         Model m = new Sequential(64).add(new Dense(128, "relu")).add(new Dropout(0.25)).add(new Dense(10, "softmax"));
         m.seed(3).compile(new Adam(0.002f), Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
         return m;

@@ -54,12 +54,6 @@ class CudaStepGraphGpuTest {
         assumeTrue(CUDA.usable(), CUDA.reason());
     }
 
-    private static Model mlp() {
-        Model m = new Sequential(64).add(new Dense(128, "relu")).add(new Dropout(0.25)).add(new Dense(10, "softmax"));
-        m.seed(3).compile(new Adam(0.002f), Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
-        return m;
-    }
-
     private static Model cnn() {
         Model m = new Sequential(1, 12, 12).add(new Conv2D(8, 3).activation("relu")).add(new MaxPooling2D(2))
                 .add(new Flatten()).add(new Dropout(0.1)).add(new Dense(10, "softmax"));
@@ -107,7 +101,7 @@ class CudaStepGraphGpuTest {
 
     @Test
     void mlpWithDropoutAndAdamTrainsBitIdenticallyWithGraphs() {
-        assertGraphsChangeNothing(new CudaOptions(Engine.KERNELS, false, true), CudaStepGraphGpuTest::mlp,
+        assertGraphsChangeNothing(new CudaOptions(Engine.KERNELS, false, true), CudaReliabilityGpuTest::mlp,
                 data(BATCH * 7 + 5, Shape.of(64)));
     }
 
