@@ -100,8 +100,18 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * The scratch buffer that the planned convolutions share (at least the largest {@link #planConv2d} asked
-     * for; null: none), so that no op allocates. The caller owns it and keeps it alive while it is in use.
+     * Scratch floats that this backend's libraries want for the whole run, whatever the model (cuBLAS's workspace:
+     * without one it allocates its own while a CUDA graph is captured). The graph layer plans the shared workspace
+     * at least this large. The default (the CPU backends): none.
+     */
+    default long libraryWorkspaceFloats() {
+        return 0;
+    }
+
+    /**
+     * The scratch buffer that the planned convolutions and the libraries share, one op at a time (at least the
+     * largest {@link #planConv2d} or {@link #libraryWorkspaceFloats} asked for; null: none, and a library goes back
+     * to its own), so that no op allocates. The caller owns it and keeps it alive while it is in use.
      */
     default void useWorkspace(Tensor workspace) {
     }

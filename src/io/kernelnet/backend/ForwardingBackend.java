@@ -106,6 +106,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public long libraryWorkspaceFloats() {
+        return delegate.libraryWorkspaceFloats();
+    }
+
+    @Override
     public void useWorkspace(Tensor workspace) {
         delegate.useWorkspace(workspace);
     }

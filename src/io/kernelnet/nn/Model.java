@@ -220,8 +220,9 @@ public class Model implements AutoCloseable {
         if (largestFanOut > 0) {
             accumulator = pb.add(Region.SCRATCH, "gradient accumulator", Shape.of(batchSize, Math.toIntExact(largestFanOut)));
         }
-        // each convolution planned once here (engine, algorithms); one workspace, the largest any asks for
-        long workspaceFloats = 0;
+        // each convolution planned once here (engine, algorithms); one workspace, the largest any convolution or
+        // the backend's libraries ask for: the ops that use it run one after another on one stream
+        long workspaceFloats = onBackend.libraryWorkspaceFloats();
         for (GraphNode g : graph) {
             if (g.isInput()) {
                 continue;
@@ -235,7 +236,7 @@ public class Model implements AutoCloseable {
             g.convPlans = List.copyOf(plans);
         }
         if (workspaceFloats > 0) {
-            convWorkspace = pb.add(Region.SCRATCH, "conv workspace", Shape.of(Math.toIntExact(workspaceFloats)));
+            convWorkspace = pb.add(Region.SCRATCH, "workspace", Shape.of(Math.toIntExact(workspaceFloats)));
         }
         int stepScalars = pb.add(Region.METRICS, "step loss, gradient sum, correct, halt", StepMetrics.currentShape());
         int stepRecord = pb.add(Region.METRICS, "step record", StepMetrics.recordShape());

@@ -22,6 +22,7 @@ final class CublasGemm implements GemmEngine {
     private final cublasContext handle;
     private final FloatPointer alphaHost;
     private final FloatPointer betaHost;
+    private final long recommendedWorkspaceBytes;
     private boolean created;
     private long calls;
     private String lastCall = "none";
@@ -46,6 +47,8 @@ final class CublasGemm implements GemmEngine {
         this.context = context;
         this.tf32 = tf32;
         this.version = status.detail();
+        // cuBLAS's recommended workspace: 32 MiB on Hopper and newer, 4 MiB before (cublasSetWorkspace)
+        this.recommendedWorkspaceBytes = (context.info().computeMajor() >= 9 ? 32L : 4L) << 20;
         // created only now: touching a cuBLAS class before the probe would throw the raw link error
         this.handle = new cublasContext();
         this.alphaHost = new FloatPointer(1);
@@ -54,8 +57,7 @@ final class CublasGemm implements GemmEngine {
         try {
             check("open cuBLAS", "cublasCreate_v2", cublas.cublasCreate_v2(handle));
             created = true;
-            check("open cuBLAS", "cublasSetStream_v2",
-                    cublas.cublasSetStream_v2(handle, new RawPointers.Stream(context.stream().address())));
+            useStream("open cuBLAS");
             check("open cuBLAS", "cublasSetMathMode",
                     cublas.cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
         } catch (RuntimeException e) {
@@ -87,6 +89,31 @@ final class CublasGemm implements GemmEngine {
                     g.ldSecond(), (long) m * k, betaHost, out, g.ldc(), (long) m * n, batch));
         }
         calls++;
+    }
+
+    /** Our stream; cuBLAS also goes back to its own default workspace pool with it. */
+    private void useStream(String op) {
+        check(op, "cublasSetStream_v2",
+                cublas.cublasSetStream_v2(handle, new RawPointers.Stream(context.stream().address())));
+    }
+
+    @Override
+    public long workspaceBytes() {
+        return recommendedWorkspaceBytes;
+    }
+
+    /**
+     * cuBLAS works in the plan's workspace from now on, so that it allocates nothing of its own, not even while a
+     * CUDA graph is captured; null gives it back (cublasSetStream returns cuBLAS to its default pool).
+     */
+    @Override
+    public void useWorkspace(DevicePointer workspace, long bytes) {
+        if (workspace == null) {
+            useStream("useWorkspace");
+        } else {
+            check("useWorkspace", "cublasSetWorkspace_v2",
+                    cublas.cublasSetWorkspace_v2(handle, new RawPointers.Bytes(workspace.address()), bytes));
+        }
     }
 
     private static void check(String op, String call, int status) {

@@ -446,6 +446,13 @@ public final class CudaBackend implements Backend {
         return new ConvPlan(LaunchConfig.ceilDiv(route.workspaceBytes(), Float.BYTES), route.description());
     }
 
+    /** cuBLAS's workspace under the vendor GEMM engine; our kernels need none. */
+    @Override
+    public long libraryWorkspaceFloats() {
+        open("libraryWorkspaceFloats");
+        return LaunchConfig.ceilDiv(gemm.workspaceBytes(), Float.BYTES);
+    }
+
     @Override
     public void useWorkspace(Tensor ws) {
         String op = "useWorkspace";
@@ -457,6 +464,7 @@ public final class CudaBackend implements Backend {
             workspace = ptr(op, "workspace", ws);
             workspaceBytes = ws.size() * Float.BYTES;
         }
+        gemm.useWorkspace(workspace, workspaceBytes);
     }
 
     @Override

@@ -17,6 +17,15 @@ interface GemmEngine extends AutoCloseable {
     boolean gemmBiasActivation(String op, DevicePointer c, DevicePointer a, DevicePointer b, DevicePointer bias,
                                int m, int n, int k, int act, float actAlpha);
 
+    /** Bytes of workspace this engine wants from the plan (cuBLAS's recommended size); 0: none. */
+    default long workspaceBytes() {
+        return 0;
+    }
+
+    /** The planned workspace ({@link #workspaceBytes} or more), or null (0 bytes): give it back. */
+    default void useWorkspace(DevicePointer workspace, long bytes) {
+    }
+
     /** "kernels fp32" or "vendor (cuBLAS 13.1.0) tf32", for logs and the bench. */
     String description();
 

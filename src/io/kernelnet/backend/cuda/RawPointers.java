@@ -2,6 +2,7 @@ package io.kernelnet.backend.cuda;
 
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * JavaCPP views of addresses that JCuda owns (device memory, the stream), so that cuBLAS works on our buffers and
@@ -13,6 +14,12 @@ final class RawPointers {
 
     static final class Floats extends FloatPointer {
         Floats(long address) {
+            this.address = address;
+        }
+    }
+
+    static final class Bytes extends Pointer {
+        Bytes(long address) {
             this.address = address;
         }
     }
