@@ -4,6 +4,7 @@ import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
+import static jcuda.driver.JCudaDriver.cuStreamIsCapturing;
 
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -11,6 +12,7 @@ import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
+import jcuda.driver.CUstreamCaptureStatus;
 
 /**
  * The fatbin loaded once, every {@link Kernel} looked up once (a missing one is named at construction, not at
@@ -62,9 +64,16 @@ final class KernelModule implements AutoCloseable {
                     + LaunchConfig.BLOCK + ">>>", e);
         }
         launches++;
-        if (syncEachLaunch) {
+        if (syncEachLaunch && !capturing()) {
             context.synchronize(op + " (" + kernel.symbol + ")");
         }
+    }
+
+    /** Whether the stream is being captured into a CUDA graph, where a synchronization would end the capture. */
+    private boolean capturing() {
+        int[] status = new int[1];
+        cuStreamIsCapturing(context.stream(), status);
+        return status[0] != CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_NONE;
     }
 
     void launch(String op, Kernel kernel, int grid, Pointer... args) {
