@@ -36,6 +36,14 @@ public interface Backend extends AutoCloseable {
         upload(dst, src, srcOffset);
     }
 
+    /**
+     * Called by the graph layer at build with the largest {@link #uploadAsync} a step will make, so that a device
+     * backend can set aside, then and not during training, what lets the copy of the next batch overlap the step
+     * before it (CUDA: device landing buffers for a second stream). The default (the CPU backends): nothing.
+     */
+    default void reserveAsyncUploads(long floats) {
+    }
+
     /** Copies all of {@code src} into {@code dst[dstOffset..]}. */
     void download(float[] dst, int dstOffset, Tensor src);
 

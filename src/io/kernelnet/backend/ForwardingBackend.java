@@ -106,6 +106,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void reserveAsyncUploads(long floats) {
+        delegate.reserveAsyncUploads(floats);
+    }
+
+    @Override
     public long libraryWorkspaceFloats() {
         return delegate.libraryWorkspaceFloats();
     }

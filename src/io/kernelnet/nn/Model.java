@@ -243,6 +243,9 @@ public class Model implements AutoCloseable {
         MemoryPlan laidOut = pb.layOut();
         try {
             laidOut.allocate(onBackend, "model");
+            // the batch goes up with uploadAsync: what the backend needs to overlap it, set aside now
+            onBackend.reserveAsyncUploads(Math.max(in.shape.size() * batchSize,
+                    laidOut.entries().get(targetBuffer).shape().size()));
         } catch (RuntimeException e) {
             laidOut.release();
             // the backend says what it could not give (CUDA: the free memory); the plan says what it was for

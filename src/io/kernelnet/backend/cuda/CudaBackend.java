@@ -95,7 +95,7 @@ public final class CudaBackend implements Backend {
         try {
             memory = new DeviceMemory(context);
             staging = new PinnedStaging(context);
-            queuedUploads = new QueuedUploads(context);
+            queuedUploads = new QueuedUploads(context, memory);
             kernels = new KernelModule(context, CudaRuntime.kernelImage());
             reducer = new ScalarReducer(context, kernels, staging, memory);
             if (options.graphs()) {
@@ -170,6 +170,18 @@ public final class CudaBackend implements Backend {
     }
 
     /** Page-locked host bytes of the staging buffers (waiting and queued uploads). */
+    /** Uploads whose host-to-device copy ran on the second stream, overlapping the computation. */
+    public long overlappedUploads() {
+        return queuedUploads.overlapped();
+    }
+
+    /** Device landing buffers for {@link #uploadAsync}, so that a batch's copy overlaps the step before it. */
+    @Override
+    public void reserveAsyncUploads(long floats) {
+        open("reserveAsyncUploads");
+        queuedUploads.reserve(floats);
+    }
+
     public long pinnedBytes() {
         return staging.pinnedBytes() + queuedUploads.pinnedBytes();
     }

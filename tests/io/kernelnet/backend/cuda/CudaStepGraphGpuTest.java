@@ -33,6 +33,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Training steps captured into CUDA graphs and replayed (CudaOptions.graphs) against the same training with plain
@@ -146,11 +148,15 @@ class CudaStepGraphGpuTest {
         }
     }
 
-    @Test
-    void queuedUploadsLandInOrderThoughTheHostReusesItsArrayAtOnce() {
+    @ParameterizedTest(name = "landing buffers reserved: {0}")
+    @ValueSource(booleans = {false, true})
+    void queuedUploadsLandInOrderThoughTheHostReusesItsArrayAtOnce(boolean reserved) {
         int count = QueuedUploads.SLOTS * 3 + 1;
         int n = 100_003;
         try (CudaBackend cuda = new CudaBackend(0, CudaOptions.DEFAULT)) {
+            if (reserved) {
+                cuda.reserveAsyncUploads(n);  // copies on the second stream, then moved on the backend's
+            }
             Storage storage = cuda.allocate((long) count * n, "queued uploads");
             float[] host = new float[n];
             float[][] sent = new float[count][];
@@ -176,6 +182,44 @@ class CudaStepGraphGpuTest {
                     assertEquals(pinnedAfterFirstRound, cuda.pinnedBytes(), "the second round reuses the pinned buffers");
                 }
             }
+            assertEquals(reserved ? 2L * count : 0L, cuda.overlappedUploads());
+            storage.close();
+        }
+    }
+
+    /**
+     * The step before reads the destination while the next batch is on its way: with landing buffers the ops queued
+     * between two uploads still see the first one's data, and the ops after the second see the second's.
+     */
+    @Test
+    void anOverlappedUploadLandsAfterTheOpsQueuedBeforeIt() {
+        int n = 300_001;
+        try (CudaBackend cuda = new CudaBackend(0, CudaOptions.DEFAULT)) {
+            cuda.reserveAsyncUploads(n);
+            Storage storage = cuda.allocate(3L * n, "overlap");
+            Tensor dst = new Tensor(storage, 0, Shape.of(n), "dst");
+            Tensor first = new Tensor(storage, n, Shape.of(n), "first");
+            Tensor second = new Tensor(storage, 2L * n, Shape.of(n), "second");
+            float[] a = rng.uniform(n, -1, 1);
+            float[] b = rng.uniform(n, -1, 1);
+            for (int round = 0; round < 3; round++) {
+                cuda.uploadAsync(dst, a, 0);
+                for (int k = 0; k < 20; k++) {
+                    cuda.add(first, dst, dst);  // keeps the stream busy reading dst
+                }
+                cuda.uploadAsync(dst, b, 0);
+                cuda.add(second, dst, dst);
+                float[] back = new float[n];
+                cuda.download(back, 0, first);
+                for (int j = 0; j < n; j++) {
+                    assertEquals(a[j] + a[j], back[j], "round " + round + ": first, element " + j);
+                }
+                cuda.download(back, 0, second);
+                for (int j = 0; j < n; j++) {
+                    assertEquals(b[j] + b[j], back[j], "round " + round + ": second, element " + j);
+                }
+            }
+            assertEquals(6, cuda.overlappedUploads());
             storage.close();
         }
     }

@@ -14,14 +14,16 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A backend whose libraries want scratch for the whole run (cuBLAS under CUDA graphs) gets it from the model's
- * plan, even when no layer convolves, shared with the convolutions' workspace; and gets it back at close.
+ * What a backend sets aside at build, so that training allocates nothing: a backend whose libraries want scratch
+ * for the whole run (cuBLAS under CUDA graphs) gets it from the model's plan, even when no layer convolves, shared
+ * with the convolutions' workspace, and gets it back at close; and it hears the size of the largest batch upload.
  */
-class LibraryWorkspaceTest {
+class BuildReservationsTest {
     /** Asks for {@code floats} of library workspace and records what useWorkspace is given. */
     private static final class WorkspaceWanting extends ForwardingBackend {
         final long floats;
         final List<Tensor> given = new ArrayList<>();
+        final List<Long> reservedUploads = new ArrayList<>();
 
         WorkspaceWanting(long floats) {
             super(new CpuBackend());
@@ -31,6 +33,11 @@ class LibraryWorkspaceTest {
         @Override
         public long libraryWorkspaceFloats() {
             return floats;
+        }
+
+        @Override
+        public void reserveAsyncUploads(long floats) {
+            reservedUploads.add(floats);
         }
 
         @Override
@@ -73,6 +80,21 @@ class LibraryWorkspaceTest {
             m.build(4, plain);
             assertTrue(!m.memoryPlan().toString().contains("workspace"), "no workspace when nothing asks for one");
             m.close();
+        }
+    }
+
+    @Test
+    void theLargestBatchUploadIsReservedAtBuild() {
+        try (WorkspaceWanting backend = new WorkspaceWanting(0)) {
+            Model images = compiled(new Sequential(1, 6, 6).add(new Flatten()).add(new Dense(3, "softmax")));
+            images.build(4, backend);
+            assertEquals(List.of(4L * 36), backend.reservedUploads, "inputs [4, 1, 6, 6] outweigh labels [4]");
+            images.close();
+            Model regression = new Sequential(2).add(new Dense(50));
+            regression.compile(new Adam(), Loss.MSE);
+            regression.build(8, backend);
+            assertEquals(8L * 50, backend.reservedUploads.get(1), "targets [8, 50] outweigh inputs [8, 2]");
+            regression.close();
         }
     }
 }
