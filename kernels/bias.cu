@@ -32,32 +32,41 @@ extern "C" __global__ void kn_bias_add(float* y, const float* bias, int n, int c
         [=](unsigned i) { y[i] += bias[(i / plane) % channels]; });
 }
 
-// grid = c blocks, block 256: block ch sums dy[:, ch, :] (n*inner values) into dbias[ch] (overwritten). Thread
-// t takes the flat indices t, t + B, t + 2B, ... (B = blockDim.x) into four partial sums (four loads in flight),
-// then the block sums the partials in a fixed tree. No atomics: the result does not depend on scheduling.
+namespace bias {
+// The sum of term(f) over this block's flat indices f < count: thread t takes t, t + B, t + 2B, ... (B =
+// blockDim.x) into four partial sums (four loads in flight), then the block sums the partials in a fixed tree.
+// No atomics: the result does not depend on scheduling. term is called once per index (it may store).
+template <class Term>
+__device__ __forceinline__ float channel_sum(unsigned count, Term term) {
+    const unsigned step = blockDim.x;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    unsigned f = threadIdx.x;
+    for (; f + 3 * step < count; f += 4 * step) {
+        s0 += term(f);
+        s1 += term(f + step);
+        s2 += term(f + 2 * step);
+        s3 += term(f + 3 * step);
+    }
+    for (; f < count; f += step) {
+        s0 += term(f);
+    }
+    return kn::block_sum((s0 + s1) + (s2 + s3));
+}
+}  // namespace bias
+
+// grid = c blocks, block 256: block ch sums dy[:, ch, :] (n*inner values) into dbias[ch] (overwritten), in
+// channel_sum's fixed order.
 extern "C" __global__ void kn_bias_grad(float* dbias, const float* dy, int n, int c, int inner) {
     const unsigned ch = blockIdx.x;
     const unsigned channels = static_cast<unsigned>(c);
     const unsigned plane = static_cast<unsigned>(inner);
     const unsigned count = static_cast<unsigned>(n) * plane;
-    const unsigned step = blockDim.x;
     // flat index f = i*inner + j of this channel -> dy[(i*c + ch)*inner + j]
     auto at = [=](unsigned f) {
         const unsigned i = f / plane;
         return dy[(i * channels + ch) * plane + (f - i * plane)];
     };
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    unsigned f = threadIdx.x;
-    for (; f + 3 * step < count; f += 4 * step) {
-        s0 += at(f);
-        s1 += at(f + step);
-        s2 += at(f + 2 * step);
-        s3 += at(f + 3 * step);
-    }
-    for (; f < count; f += step) {
-        s0 += at(f);
-    }
-    const float sum = kn::block_sum((s0 + s1) + (s2 + s3));
+    const float sum = bias::channel_sum(count, at);
     if (threadIdx.x == 0) {
         dbias[ch] = sum;
     }
@@ -108,7 +117,6 @@ __device__ __forceinline__ void activation_backward(float* dz, float* out, const
     const unsigned first = blockIdx.y * static_cast<unsigned>(per_split);
     const unsigned samples = min(static_cast<unsigned>(per_split), static_cast<unsigned>(n) - first);
     const unsigned count = samples * plane;
-    const unsigned step = blockDim.x;
     // flat index f = i*inner + j of this block's part of the channel -> element ((first + i)*c + ch)*inner + j
     auto grad = [=](unsigned f) {
         const unsigned i = f / plane;
@@ -117,18 +125,7 @@ __device__ __forceinline__ void activation_backward(float* dz, float* out, const
         dz[e] = d;
         return d;
     };
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    unsigned f = threadIdx.x;
-    for (; f + 3 * step < count; f += 4 * step) {
-        s0 += grad(f);
-        s1 += grad(f + step);
-        s2 += grad(f + 2 * step);
-        s3 += grad(f + 3 * step);
-    }
-    for (; f < count; f += step) {
-        s0 += grad(f);
-    }
-    const float sum = kn::block_sum((s0 + s1) + (s2 + s3));
+    const float sum = channel_sum(count, grad);
     if (threadIdx.x == 0) {
         out[blockIdx.y * channels + ch] = sum;
     }

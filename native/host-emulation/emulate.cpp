@@ -292,6 +292,24 @@ static void flag_and_step_input_cases() {
     expect("dropout: offset_base adds to the offset", same_bits(y1, y2) && same_bits(mask1, mask2));
 }
 
+// kn_bias_grad (one block per channel, bias::channel_sum's order) against a double sum over the channel,
+// bounded relative to the sum of |dy| by the float rounding of count additions
+static void bias_grad_case(int n, int c, int inner) {
+    std::printf("bias_grad n=%d c=%d inner=%d\n", n, c, inner);
+    std::vector<float> dy = random((size_t)n * c * inner), dbias(c, NAN);
+    std::vector<double> want(c, 0.0), scale(c, 0.0);
+    for (int i = 0; i < n; ++i)
+        for (int ch = 0; ch < c; ++ch)
+            for (int j = 0; j < inner; ++j) {
+                const float v = dy[((size_t)i * c + ch) * inner + j];
+                want[ch] += v;
+                scale[ch] += std::fabs(v);
+            }
+    launch(c, 1, 1, [&] { kn_bias_grad(dbias.data(), dy.data(), n, c, inner); });
+    const double u = std::ldexp(1.0, -24), terms = (double)n * inner;
+    check("dbias", dbias, want, scale, terms * u / (1 - terms * u));
+}
+
 // CpuActivations.apply / chain, transcribed (sigmoid and tanh in double, as the CPU)
 static double act_ref(int act, float v, float alpha) {
     switch (act) {
@@ -425,6 +443,9 @@ int main() {
     pool_case({3, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1}, true);                      // overlapping, padded, ties
     pool_case({1, 2, 8, 7, 3, 2, 1, 2, 1, 1, 0, 1}, true);                      // stride 1, asymmetric padding
     pool_case({7, 1, 5, 5, 2, 2, 2, 2, 0, 1, 0, 1}, false);                     // 'same' on odd size
+    bias_grad_case(5, 7, 1);                                                     // a Dense gradient [5, 7]
+    bias_grad_case(3, 4, 333);                                                   // tails of the 4-way unroll
+    bias_grad_case(2, 32, 26 * 26);                                              // conv1-like
     // n, c, inner, activation, bias, misaligned, splits
     for (int act = 0; act < 4; ++act) {
         bias_activation_case(5, 7, 1, act, true, false, 1);                     // a Dense output [5, 7]
