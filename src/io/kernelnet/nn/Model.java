@@ -58,8 +58,8 @@ public class Model implements AutoCloseable {
     private int targetBuffer;
     private int accumulator = -1;
     private StepMetrics metrics;
-    /** The convolutions' shared workspace in the plan, or -1 when no layer's plan needs one. */
-    private int convWorkspace = -1;
+    /** The workspace the convolutions and the backend's libraries share, in the plan; -1 when none asks for one. */
+    private int workspaceBuffer = -1;
     /** Index of the node whose output the loss reads: the logits before a fused softmax, else the output. */
     private int lossNode;
     private boolean fusedSoftmax;
@@ -236,7 +236,7 @@ public class Model implements AutoCloseable {
             g.convPlans = List.copyOf(plans);
         }
         if (workspaceFloats > 0) {
-            convWorkspace = pb.add(Region.SCRATCH, "workspace", Shape.of(Math.toIntExact(workspaceFloats)));
+            workspaceBuffer = pb.add(Region.SCRATCH, "workspace", Shape.of(Math.toIntExact(workspaceFloats)));
         }
         int stepScalars = pb.add(Region.METRICS, "step loss, gradient sum, correct, halt", StepMetrics.currentShape());
         int stepRecord = pb.add(Region.METRICS, "step record", StepMetrics.recordShape());
@@ -253,8 +253,8 @@ public class Model implements AutoCloseable {
                     laidOut.totalBytes()) + " for batch " + batchSize + " on " + onBackend.name() + ": "
                     + e.getMessage() + "\n" + laidOut, e);
         }
-        if (convWorkspace >= 0) {
-            onBackend.useWorkspace(laidOut.tensor(convWorkspace));
+        if (workspaceBuffer >= 0) {
+            onBackend.useWorkspace(laidOut.tensor(workspaceBuffer));
         }
         this.plan = laidOut;
         this.backend = onBackend;
@@ -532,6 +532,10 @@ public class Model implements AutoCloseable {
     }
 
     private void loadBatch(Examples data, int[] order, int from, int n) {
+        if (workspaceBuffer >= 0) {
+            // another model on the same backend may have set its own since: every batch claims this model's
+            backend.useWorkspace(plan.tensor(workspaceBuffer));
+        }
         int inSize = Math.toIntExact(data.inputShape().size());
         int targetSize = Math.toIntExact(data.targetShape().size());
         for (int i = 0; i < n; i++) {
@@ -1163,7 +1167,7 @@ public class Model implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            if (convWorkspace >= 0 && backend != null) {
+            if (workspaceBuffer >= 0 && backend != null) {
                 try {
                     backend.useWorkspace(null);  // the backend must not keep a pointer into freed memory
                 } catch (IllegalStateException e) {

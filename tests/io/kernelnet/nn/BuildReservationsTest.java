@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.train.Adam;
+import io.kernelnet.train.Examples;
+import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.Loss;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,6 +98,28 @@ class BuildReservationsTest {
             regression.build(8, backend);
             assertEquals(8L * 50, backend.reservedUploads.get(1), "targets [8, 50] outweigh inputs [8, 2]");
             regression.close();
+        }
+    }
+
+    @Test
+    void twoModelsOnOneBackendEachClaimTheirOwnWorkspaceBeforeEachBatch() {
+        try (WorkspaceWanting backend = new WorkspaceWanting(100)) {
+            Model a = compiled(new Sequential(6).add(new Dense(4, "relu")).add(new Dense(3, "softmax")));
+            Model b = compiled(new Sequential(6).add(new Dense(3, "softmax")));
+            a.build(8, backend);
+            Tensor mine = backend.given.get(0);
+            b.build(8, backend);
+            assertTrue(backend.given.get(1).storage() != mine.storage(), "b set its own");
+            Examples data = Examples.of(new float[16 * 6], Shape.of(6), new float[16], Shape.of());
+            a.fit(data, FitOptions.defaults().epochs(1).batchSize(8).verbose(0));
+            Tensor last = backend.given.get(backend.given.size() - 1);
+            assertTrue(last.storage() == mine.storage() && last.offset() == mine.offset(), "a claimed its own back");
+            b.close();
+            assertNull(backend.given.get(backend.given.size() - 1), "b let its own go");
+            a.evaluate(data, 8);
+            last = backend.given.get(backend.given.size() - 1);
+            assertTrue(last != null && last.storage() == mine.storage(), "a runs in its own workspace again");
+            a.close();
         }
     }
 }

@@ -469,13 +469,14 @@ public final class CudaBackend implements Backend {
     public void useWorkspace(Tensor ws) {
         String op = "useWorkspace";
         open(op);
-        if (ws == null) {
-            workspace = null;
-            workspaceBytes = 0;
-        } else {
-            workspace = ptr(op, "workspace", ws);
-            workspaceBytes = ws.size() * Float.BYTES;
+        DevicePointer at = ws == null ? null : ptr(op, "workspace", ws);
+        long bytes = ws == null ? 0 : ws.size() * Float.BYTES;
+        if (bytes == workspaceBytes && (at == null ? workspace == null
+                : workspace != null && at.address() == workspace.address())) {
+            return;  // a model claims its workspace before each step: usually the one already in use
         }
+        workspace = at;
+        workspaceBytes = bytes;
         gemm.useWorkspace(workspace, workspaceBytes);
     }
 
@@ -1146,6 +1147,12 @@ public final class CudaBackend implements Backend {
                     }
                 },
                 () -> {
+                    // its second stream is waited for before the memory its copies land in goes
+                    if (queuedUploads != null) {
+                        queuedUploads.close();
+                    }
+                },
+                () -> {
                     if (memory != null) {
                         int left = memory.freeAll();
                         log.debug("closing {}: freed {} allocation(s) still open", device, left);
@@ -1169,11 +1176,6 @@ public final class CudaBackend implements Backend {
                 () -> {
                     if (staging != null) {
                         staging.close();
-                    }
-                },
-                () -> {
-                    if (queuedUploads != null) {
-                        queuedUploads.close();
                     }
                 },
                 context::close)) {

@@ -138,26 +138,46 @@ final class QueuedUploads implements AutoCloseable {
     }
 
     /**
-     * Frees the stream, buffers and events; the backend has waited for its stream first, and its memory frees the
-     * landing buffers with everything else (CudaBackend.close).
+     * Waits for the second stream, then frees it, the buffers and the events, each whatever happened to the others;
+     * the backend has waited for its own stream first, and frees the landing buffers after this (CudaBackend.close).
      */
     @Override
     public void close() {
+        RuntimeException first = null;
         if (copyStreamCreated) {
             copyStreamCreated = false;
-            cuStreamSynchronize(copyStream);
-            cuStreamDestroy(copyStream);
+            try {
+                cuStreamSynchronize(copyStream);
+            } catch (RuntimeException e) {
+                first = e;  // a sticky error: free the rest all the same
+            }
+            try {
+                cuStreamDestroy(copyStream);
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
         }
         for (int s = 0; s < SLOTS; s++) {
             for (CUevent[] events : new CUevent[][] {copied, moved}) {
                 if (events[s] != null) {
-                    cuEventDestroy(events[s]);
+                    try {
+                        cuEventDestroy(events[s]);
+                    } catch (RuntimeException e) {
+                        first = first == null ? e : first;
+                    }
                     events[s] = null;
                 }
             }
             if (buffers[s] != null) {
-                buffers[s].close();
+                try {
+                    buffers[s].close();
+                } catch (RuntimeException e) {
+                    first = first == null ? e : first;
+                }
             }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 }

@@ -102,6 +102,15 @@ final class StepGraphs implements AutoCloseable {
             work.run();
         } catch (RuntimeException e) {
             failure = e;
+        } catch (Error e) {
+            // the stream must not stay capturing behind an error that goes on up: later ops would only be recorded
+            try {
+                cuStreamEndCapture(context.stream(), graph);
+                cuGraphDestroy(graph);
+            } catch (jcuda.CudaException ended) {
+                e.addSuppressed(ended);
+            }
+            throw e;
         } finally {
             capturing = null;
             capturingInto = null;
