@@ -2,34 +2,43 @@
 // activation that follows it (the epilogue of a Dense or Conv2D layer).
 #include "common.cuh"
 
-// Elementwise launch over n*c*inner: y[(i*c + ch)*inner + j] += bias[ch]. The float4 path divides once per
-// group and steps (j, ch) through its four elements, since inner and c need not be multiples of 4.
-extern "C" __global__ void kn_bias_add(float* y, const float* bias, int n, int c, int inner) {
+namespace bias {
+// y[e] = at(z[e], ch) over y[n, c, inner...], ch = (e / inner) % c, elementwise launch; y may alias z element for
+// element. The float4 path divides once per group and steps (j, ch) through its four elements, since inner and c
+// need not be multiples of 4.
+template <class At>
+__device__ __forceinline__ void per_channel(float* y, const float* z, int n, int c, int inner, At at) {
     const unsigned channels = static_cast<unsigned>(c);
     const unsigned plane = static_cast<unsigned>(inner);
     const int total = static_cast<int>(static_cast<unsigned>(n) * channels * plane);
     kn::for_each_vec4(
-        total, kn::aligned16(y),
+        total, kn::aligned16(y) && kn::aligned16(z),
         [=](unsigned g) {
             const unsigned e = g * 4u;
             const unsigned q = e / plane;
             unsigned j = e - q * plane;
             unsigned ch = q % channels;
-            auto add_next = [&](float& element) {
-                element += bias[ch];
+            auto next = [&](float& element) {
+                element = at(element, ch);
                 if (++j == plane) {
                     j = 0;
                     if (++ch == channels) ch = 0;
                 }
             };
-            float4 v = kn::load4(y, g);
-            add_next(v.x);
-            add_next(v.y);
-            add_next(v.z);
-            add_next(v.w);
+            float4 v = kn::load4(z, g);
+            next(v.x);
+            next(v.y);
+            next(v.z);
+            next(v.w);
             kn::store4(y, g, v);
         },
-        [=](unsigned i) { y[i] += bias[(i / plane) % channels]; });
+        [=](unsigned i) { y[i] = at(z[i], (i / plane) % channels); });
+}
+}  // namespace bias
+
+// Elementwise launch over n*c*inner: y[(i*c + ch)*inner + j] += bias[ch].
+extern "C" __global__ void kn_bias_add(float* y, const float* bias, int n, int c, int inner) {
+    bias::per_channel(y, y, n, c, inner, [=](float v, unsigned ch) { return v + bias[ch]; });
 }
 
 namespace bias {
@@ -74,36 +83,12 @@ extern "C" __global__ void kn_bias_grad(float* dbias, const float* dy, int n, in
 
 namespace bias {
 
-// y = act(z + bias[ch]) (bias NULL: act(z)), kn_bias_add's indexing; y may alias z element for element.
+// y = act(z + bias[ch]) (bias NULL: act(z)); y may alias z element for element.
 template <int ACT>
 __device__ __forceinline__ void activation_forward(float* y, const float* z, const float* bias, int n, int c,
                                                    int inner, float alpha) {
-    const unsigned channels = static_cast<unsigned>(c);
-    const unsigned plane = static_cast<unsigned>(inner);
-    const int total = static_cast<int>(static_cast<unsigned>(n) * channels * plane);
-    auto at = [=](float v, unsigned ch) { return kn::act_forward<ACT>(bias ? v + bias[ch] : v, alpha); };
-    kn::for_each_vec4(
-        total, kn::aligned16(y) && kn::aligned16(z),
-        [=](unsigned g) {
-            const unsigned e = g * 4u;
-            const unsigned q = e / plane;
-            unsigned j = e - q * plane;
-            unsigned ch = q % channels;
-            auto next = [&](float& element) {
-                element = at(element, ch);
-                if (++j == plane) {
-                    j = 0;
-                    if (++ch == channels) ch = 0;
-                }
-            };
-            float4 v = kn::load4(z, g);
-            next(v.x);
-            next(v.y);
-            next(v.z);
-            next(v.w);
-            kn::store4(y, g, v);
-        },
-        [=](unsigned i) { y[i] = at(z[i], (i / plane) % channels); });
+    per_channel(y, z, n, c, inner,
+                [=](float v, unsigned ch) { return kn::act_forward<ACT>(bias ? v + bias[ch] : v, alpha); });
 }
 
 // Block (ch, s) of grid (c, splits): dz = dy * act'(y) over samples [s*per_split, min(n, (s+1)*per_split)) of

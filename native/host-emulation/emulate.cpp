@@ -292,6 +292,18 @@ static void flag_and_step_input_cases() {
     expect("dropout: offset_base adds to the offset", same_bits(y1, y2) && same_bits(mask1, mask2));
 }
 
+// kn_bias_add on the float4 path and, one float off alignment, the scalar path: exactly y + bias[ch] in float
+static void bias_add_case(int n, int c, int inner, bool misalign) {
+    std::printf("bias_add n=%d c=%d inner=%d%s\n", n, c, inner, misalign ? " misaligned" : "");
+    const size_t total = (size_t)n * c * inner;
+    std::vector<float> storage = random(total + 1), bias = random(c);
+    float* y = storage.data() + (misalign ? 1 : 0);
+    std::vector<double> want(total), scale(total, 1.0);
+    for (size_t e = 0; e < total; ++e) want[e] = (float)(y[e] + bias[(e / inner) % c]);
+    launch(cdiv((long)total, 256), 1, 1, [&] { kn_bias_add(y, bias.data(), n, c, inner); });
+    check("y", std::vector<float>(y, y + total), want, scale, 0);
+}
+
 // kn_bias_grad (one block per channel, bias::channel_sum's order) against a double sum over the channel,
 // bounded relative to the sum of |dy| by the float rounding of count additions
 static void bias_grad_case(int n, int c, int inner) {
@@ -443,6 +455,8 @@ int main() {
     pool_case({3, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1}, true);                      // overlapping, padded, ties
     pool_case({1, 2, 8, 7, 3, 2, 1, 2, 1, 1, 0, 1}, true);                      // stride 1, asymmetric padding
     pool_case({7, 1, 5, 5, 2, 2, 2, 2, 0, 1, 0, 1}, false);                     // 'same' on odd size
+    bias_add_case(5, 7, 1, false);                                               // a Dense output, float4 groups across rows
+    bias_add_case(3, 5, 13, true);                                               // NCHW, odd plane, scalar path
     bias_grad_case(5, 7, 1);                                                     // a Dense gradient [5, 7]
     bias_grad_case(3, 4, 333);                                                   // tails of the 4-way unroll
     bias_grad_case(2, 32, 26 * 26);                                              // conv1-like
