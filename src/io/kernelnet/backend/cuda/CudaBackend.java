@@ -1138,8 +1138,7 @@ public final class CudaBackend implements Backend {
             return;
         }
         closed = true;
-        RuntimeException first = null;
-        for (Runnable step : Arrays.<Runnable>asList(
+        List<Runnable> steps = List.of(
                 () -> context.synchronize("close"),
                 () -> {
                     if (stepGraphs != null) {
@@ -1178,20 +1177,10 @@ public final class CudaBackend implements Backend {
                         staging.close();
                     }
                 },
-                context::close)) {
-            try {
-                context.bind();
-                step.run();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+                context::close);
+        Cleanup.runAll(steps.stream().<Runnable>map(step -> () -> {
+            context.bind();
+            step.run();
+        }).toList());
     }
 }

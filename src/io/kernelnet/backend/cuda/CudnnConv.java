@@ -605,43 +605,23 @@ final class CudnnConv implements ConvEngine {
             return;
         }
         closed = true;
-        RuntimeException first = null;
-        try {
-            context.bind();
-        } catch (RuntimeException e) {
-            first = e;
-        }
+        List<Runnable> steps = new ArrayList<>();
+        steps.add(context::bind);
         while (!destroyers.isEmpty()) {
-            try {
-                destroyers.pop().run();
-            } catch (RuntimeException e) {
-                first = suppress(first, e);
-            }
+            steps.add(destroyers.pop());
         }
         if (created) {
             created = false;
-            try {
-                check("close cuDNN", null, "cudnnDestroy", cudnn.cudnnDestroy(handle));
-            } catch (RuntimeException e) {
-                first = suppress(first, e);
-            }
+            steps.add(() -> check("close cuDNN", null, "cudnnDestroy", cudnn.cudnnDestroy(handle)));
         }
-        convPlans.clear();
-        poolPlans.clear();
-        biasPlans.clear();
-        one.close();
-        zero.close();
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    private static RuntimeException suppress(RuntimeException first, RuntimeException next) {
-        if (first == null) {
-            return next;
-        }
-        first.addSuppressed(next);
-        return first;
+        steps.add(() -> {
+            convPlans.clear();
+            poolPlans.clear();
+            biasPlans.clear();
+            one.close();
+            zero.close();
+        });
+        Cleanup.runAll(steps);
     }
 
     /** What cuDNN reported for one pass and, fastest first, what we may run (FMA, deterministic when asked). */

@@ -11,6 +11,8 @@ import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
+import java.util.ArrayList;
+import java.util.List;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUstream;
@@ -143,41 +145,24 @@ final class QueuedUploads implements AutoCloseable {
      */
     @Override
     public void close() {
-        RuntimeException first = null;
+        List<Runnable> steps = new ArrayList<>();
         if (copyStreamCreated) {
             copyStreamCreated = false;
-            try {
-                cuStreamSynchronize(copyStream);
-            } catch (RuntimeException e) {
-                first = e;  // a sticky error: free the rest all the same
-            }
-            try {
-                cuStreamDestroy(copyStream);
-            } catch (RuntimeException e) {
-                first = first == null ? e : first;
-            }
+            steps.add(() -> cuStreamSynchronize(copyStream));
+            steps.add(() -> cuStreamDestroy(copyStream));
         }
         for (int s = 0; s < SLOTS; s++) {
-            for (CUevent[] events : new CUevent[][] {copied, moved}) {
-                if (events[s] != null) {
-                    try {
-                        cuEventDestroy(events[s]);
-                    } catch (RuntimeException e) {
-                        first = first == null ? e : first;
-                    }
-                    events[s] = null;
+            for (CUevent event : new CUevent[] {copied[s], moved[s]}) {
+                if (event != null) {
+                    steps.add(() -> cuEventDestroy(event));
                 }
             }
+            copied[s] = null;
+            moved[s] = null;
             if (buffers[s] != null) {
-                try {
-                    buffers[s].close();
-                } catch (RuntimeException e) {
-                    first = first == null ? e : first;
-                }
+                steps.add(buffers[s]::close);
             }
         }
-        if (first != null) {
-            throw first;
-        }
+        Cleanup.runAll(steps);
     }
 }
