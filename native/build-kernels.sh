@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Compiles kernels/*.cu into ONE fatbin, OUTDIR/kernelnet.fatbin (SASS for sm_80, sm_86, sm_89, sm_90 and PTX for
-# compute_90), which the CUDA backend loads with cuModuleLoadData, and copies kernels/KERNELS.txt beside it.
+# compute_90), which the CUDA backend loads with cuModuleLoadData.
 # The Maven build calls this on every build (generate-resources, OUTDIR = target/classes/kernels), so it:
-#   - skips the compile when the fatbin is newer than every kernels/*.cu, *.cuh, KERNELS.txt and this script;
+#   - skips the compile when the fatbin is newer than every kernels/*.cu, *.cuh, the kernel spec and this script;
 #   - without nvcc (CUDA_HOME/bin, PATH, /usr/local/cuda/bin) says so in one line and exits 0;
 #   - prints ptxas' resource usage as one line per kernel per architecture, warns about spills on sm_90;
-#   - fails when nvcc fails or when the compiled kernels differ from kernels/KERNELS.txt (the contract's names).
+#   - fails when nvcc fails or when the compiled kernels differ from the extern "C" __global__ declarations (the
+#     names native/kernel-spec/KernelSpec.java reads, as the Java launches and the emulated driver do).
 # All .cu files form one translation unit (a generated file that #includes them), since cuModuleLoadData takes
 # one image per architecture. No --use_fast_math: results are compared with the CPU backend to 1e-5.
 set -euo pipefail
@@ -16,7 +17,7 @@ if [[ $# -ne 1 ]]; then
 fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KERNELS="$ROOT/kernels"
-NAMES="$KERNELS/KERNELS.txt"
+SPEC="$ROOT/native/kernel-spec/KernelSpec.java"
 OUTDIR="$1"
 FATBIN="$OUTDIR/kernelnet.fatbin"
 SASS_ARCHS=(80 86 89 90)
@@ -26,9 +27,9 @@ CHECK_ARCH=90  # spills here are warned about
 say() { echo "[kernels] $*"; }
 
 up_to_date() {
-    [[ -f "$FATBIN" && -f "$OUTDIR/KERNELS.txt" ]] || return 1
+    [[ -f "$FATBIN" ]] || return 1
     local input
-    for input in "$KERNELS"/*.cu "$KERNELS"/*.cuh "$NAMES" "${BASH_SOURCE[0]}"; do
+    for input in "$KERNELS"/*.cu "$KERNELS"/*.cuh "$SPEC" "${BASH_SOURCE[0]}"; do
         [[ "$input" -nt "$FATBIN" ]] && return 1
     done
     return 0
@@ -51,7 +52,7 @@ if up_to_date; then
     exit 0
 fi
 if ! NVCC="$(find_nvcc)"; then
-    rm -f "$FATBIN" "$OUTDIR/KERNELS.txt"  # a stale fatbin would not match the sources
+    rm -f "$FATBIN"  # a stale fatbin would not match the sources
     say "nvcc not found (looked in CUDA_HOME, PATH, /usr/local/cuda): GPU kernels not built"
     exit 0
 fi
@@ -107,20 +108,22 @@ while read -r arch name regs smem stack spill_st spill_ld; do
     fi
 done < <(sort -k2,2 -k1,1 "$WORK/usage.txt")
 
-# The compiled kernels must be exactly the contract's names, in every SASS image and in the fatbin.
-mapfile -t EXPECTED < <(grep -v '^[[:space:]]*$' "$NAMES")
+# The compiled kernels must be exactly the declared ones, in every SASS image and in the fatbin.
+NAMES="$WORK/names.txt"
+"${JAVA_HOME:+$JAVA_HOME/bin/}java" "$SPEC" "$KERNELS" --names "$NAMES"
+mapfile -t EXPECTED <"$NAMES"
 PROBLEMS=0
 for arch in "${SASS_ARCHS[@]}"; do
     for name in "${EXPECTED[@]}"; do
         if ! grep -q "^sm_$arch $name " "$WORK/usage.txt"; then
-            say "ERROR: kernel $name (kernels/KERNELS.txt) was not compiled for sm_$arch" >&2
+            say "ERROR: kernel $name (declared extern \"C\" __global__) was not compiled for sm_$arch" >&2
             PROBLEMS=1
         fi
     done
 done
 for name in $(cut -d' ' -f2 "$WORK/usage.txt" | sort -u); do
     if ! grep -qxF "$name" "$NAMES"; then
-        say "ERROR: kernel $name is not listed in kernels/KERNELS.txt" >&2
+        say "ERROR: kernel $name was compiled but the kernel spec does not see its declaration" >&2
         PROBLEMS=1
     fi
 done
@@ -140,5 +143,4 @@ fi
 mkdir -p "$OUTDIR"
 cp "$WORK/kernelnet.fatbin" "$FATBIN.tmp"
 mv -f "$FATBIN.tmp" "$FATBIN"
-cp "$NAMES" "$OUTDIR/KERNELS.txt"  # beside the fatbin in the jar, for the loader to check every name
 say "built $FATBIN ($(($(stat -c %s "$FATBIN") / 1024)) KiB, ${#EXPECTED[@]} kernels) in ${SECONDS_TAKEN} s"

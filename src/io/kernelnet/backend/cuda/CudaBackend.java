@@ -1,7 +1,5 @@
 package io.kernelnet.backend.cuda;
 
-import static io.kernelnet.backend.cuda.KernelModule.arg;
-import static io.kernelnet.backend.cuda.KernelModule.nullArg;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 
 import io.kernelnet.backend.Activation;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
-import jcuda.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +45,9 @@ public final class CudaBackend implements Backend {
     private DeviceMemory memory;
     private PinnedStaging staging;
     private QueuedUploads queuedUploads;
-    private KernelModule kernels;
+    private KernelModule module;
+    /** Typed launches of every kernel in {@link #module}. */
+    private Kernels kernels;
     private ScalarReducer reducer;
     /** Training steps as CUDA graphs; null with graphs off. */
     private StepGraphs stepGraphs;
@@ -96,7 +95,8 @@ public final class CudaBackend implements Backend {
             memory = new DeviceMemory(context);
             staging = new PinnedStaging(context);
             queuedUploads = new QueuedUploads(context, memory);
-            kernels = new KernelModule(context, CudaRuntime.kernelImage());
+            module = new KernelModule(context, CudaRuntime.kernelImage());
+            kernels = new Kernels(module);
             reducer = new ScalarReducer(context, kernels, staging, memory);
             if (options.graphs()) {
                 stepGraphs = new StepGraphs(context, kernels, memory);
@@ -188,7 +188,7 @@ public final class CudaBackend implements Backend {
 
     /** Kernels launched so far, and GEMMs run by the engine: evidence that work ran on the GPU. */
     public long kernelLaunches() {
-        return kernels.launches();
+        return module.launches();
     }
 
     public long gemmCalls() {
@@ -290,7 +290,10 @@ public final class CudaBackend implements Backend {
     public void fill(Tensor dst, float value) {
         String op = "fill";
         open(op);
-        elementwise(op, Kernel.FILL, count(op, dst), arg(ptr(op, "dst", dst)), arg(value), arg(count(op, dst)));
+        int n = count(op, dst);
+        if (n > 0) {
+            kernels.fill(op, elementwiseGrid(n), ptr(op, "dst", dst), value, n);
+        }
     }
 
     /** With graphs on: plain the first time a shape is seen, then captured once and replayed (StepGraphs). */
@@ -343,8 +346,10 @@ public final class CudaBackend implements Backend {
         String op = "biasAdd";
         open(op);
         int[] nci = ShapeChecks.bias(op, y, bias);
-        elementwise(op, Kernel.BIAS_ADD, count(op, y), arg(ptr(op, "y", y)), arg(ptr(op, "bias", bias)),
-                arg(nci[0]), arg(nci[1]), arg(nci[2]));
+        int n = count(op, y);
+        if (n > 0) {
+            kernels.biasAdd(op, elementwiseGrid(n), ptr(op, "y", y), ptr(op, "bias", bias), nci[0], nci[1], nci[2]);
+        }
     }
 
     @Override
@@ -355,8 +360,7 @@ public final class CudaBackend implements Backend {
         count(op, dy);
         if (nci[1] > 0) {
             // one block per channel (kernels/CONTRACT.md): each reduces its n*inner values in a fixed order
-            kernels.launch(op, Kernel.BIAS_GRAD, nci[1], arg(ptr(op, "dBias", dBias)), arg(ptr(op, "dy", dy)),
-                    arg(nci[0]), arg(nci[1]), arg(nci[2]));
+            kernels.biasGrad(op, Grid.of(nci[1]), ptr(op, "dBias", dBias), ptr(op, "dy", dy), nci[0], nci[1], nci[2]);
         }
     }
 
@@ -391,9 +395,12 @@ public final class CudaBackend implements Backend {
         String op = "biasActivationForward";
         open(op);
         int[] nci = ShapeChecks.biasActivation(op, "y", y, "z", z, bias, act, alpha);
-        Pointer biasArg = bias == null ? nullArg() : arg(ptr(op, "bias", bias));
-        elementwise(op, Kernel.BIAS_ACTIVATION_FORWARD, count(op, y), arg(ptr(op, "y", y)), arg(ptr(op, "z", z)),
-                biasArg, arg(nci[0]), arg(nci[1]), arg(nci[2]), arg(code(act)), arg(alpha));
+        DevicePointer biasPtr = bias == null ? null : ptr(op, "bias", bias);
+        int n = count(op, y);
+        if (n > 0) {
+            kernels.biasActivationForward(op, elementwiseGrid(n), ptr(op, "y", y), ptr(op, "z", z), biasPtr, nci[0],
+                    nci[1], nci[2], code(act), alpha);
+        }
     }
 
     /**
@@ -409,8 +416,10 @@ public final class CudaBackend implements Backend {
         int[] nci = ShapeChecks.biasActivation(op, "dy", dy, "y", y, dBias, act, alpha);
         int n = count(op, dy);
         if (dBias == null) {
-            elementwise(op, Kernel.ACTIVATION_BACKWARD, n, arg(ptr(op, "dz", dz)), arg(ptr(op, "dy", dy)),
-                    arg(ptr(op, "y", y)), arg(ptr(op, "y", y)), arg(n), arg(code(act)), arg(alpha));
+            if (n > 0) {
+                kernels.activationBackward(op, elementwiseGrid(n), ptr(op, "dz", dz), ptr(op, "dy", dy),
+                        ptr(op, "y", y), ptr(op, "y", y), n, code(act), alpha);
+            }
             return;
         }
         if (nci[1] == 0) {
@@ -424,12 +433,11 @@ public final class CudaBackend implements Backend {
                 ScalarReducer.MAX_PARTIALS);
         DevicePointer out = split.splits() == 1 ? ptr(op, "dBias", dBias)
                 : reducer.partials(op, (long) split.splits() * nci[1], "the bias gradient's splits");
-        kernels.launch(op, Kernel.BIAS_ACTIVATION_BACKWARD, nci[1], split.splits(), 1, arg(ptr(op, "dz", dz)), arg(out),
-                arg(ptr(op, "dy", dy)), arg(ptr(op, "y", y)), arg(nci[0]), arg(nci[1]), arg(nci[2]), arg(code(act)),
-                arg(alpha), arg(split.samplesPerSplit()));
+        kernels.biasActivationBackward(op, new Grid(nci[1], split.splits(), 1), ptr(op, "dz", dz), out,
+                ptr(op, "dy", dy), ptr(op, "y", y), nci[0], nci[1], nci[2], code(act), alpha, split.samplesPerSplit());
         if (split.splits() > 1) {
-            kernels.launch(op, Kernel.CONV2D_SUM_SPLITS, LaunchConfig.elementwiseGrid(nci[1], multiprocessors),
-                    arg(ptr(op, "dBias", dBias)), arg(out), arg(nci[1]), arg(split.splits()));
+            kernels.conv2dSumSplits(op, elementwiseGrid(nci[1]), ptr(op, "dBias", dBias), out, nci[1],
+                    split.splits());
         }
     }
 
@@ -440,7 +448,9 @@ public final class CudaBackend implements Backend {
         ShapeChecks.sameShape(op, "a", a, "b", b);
         ShapeChecks.sameShape(op, "y", y, "a", a);
         int n = count(op, y);
-        elementwise(op, Kernel.ADD, n, arg(ptr(op, "y", y)), arg(ptr(op, "a", a)), arg(ptr(op, "b", b)), arg(n));
+        if (n > 0) {
+            kernels.add(op, elementwiseGrid(n), ptr(op, "y", y), ptr(op, "a", a), ptr(op, "b", b), n);
+        }
     }
 
     // ---- convolution and pooling: our kernels or cuDNN (Engine), chosen per shape at build time ------------------
@@ -692,8 +702,8 @@ public final class CudaBackend implements Backend {
             DevicePointer pdy = s.at(2 * x + 2 * w + y);
             DevicePointer pws = ws > 0 ? s.at(2 * (x + w + y)) : null;
             long total = 2 * (x + w + y) + ws;
-            kernels.launch("conv timing", Kernel.FILL, LaunchConfig.elementwiseGrid(total, multiprocessors),
-                    arg(s.at(0)), arg(0.5f), arg((int) Math.min(total, Integer.MAX_VALUE)));
+            kernels.fill("conv timing", elementwiseGrid(total), s.at(0), 0.5f,
+                    (int) Math.min(total, Integer.MAX_VALUE));
             double[] result = new double[2];
             ConvEngine[] engines = {ourConv, vendorConv};
             for (int e = 0; e < 2; e++) {
@@ -738,8 +748,9 @@ public final class CudaBackend implements Backend {
         open(op);
         ShapeChecks.sameShape(op, "y", y, "x", x);
         int n = count(op, x);
-        elementwise(op, Kernel.ACTIVATION_FORWARD, n, arg(ptr(op, "y", y)), arg(ptr(op, "x", x)), arg(n),
-                arg(code(act)), arg(alpha));
+        if (n > 0) {
+            kernels.activationForward(op, elementwiseGrid(n), ptr(op, "y", y), ptr(op, "x", x), n, code(act), alpha);
+        }
     }
 
     @Override
@@ -751,10 +762,12 @@ public final class CudaBackend implements Backend {
         ShapeChecks.sameShape(op, "dy", dy, fromInput ? "x" : "y", fromInput ? x : y);
         int n = count(op, dy);
         // the tensor this activation does not read may be null: the kernel gets NULL for it
-        Pointer xArg = fromInput ? arg(ptr(op, "x", x)) : nullArg();
-        Pointer yArg = fromInput ? nullArg() : arg(ptr(op, "y", y));
-        elementwise(op, Kernel.ACTIVATION_BACKWARD, n, arg(ptr(op, "dx", dx)), arg(ptr(op, "dy", dy)), xArg, yArg,
-                arg(n), arg(code(act)), arg(alpha));
+        DevicePointer xPtr = fromInput ? ptr(op, "x", x) : null;
+        DevicePointer yPtr = fromInput ? null : ptr(op, "y", y);
+        if (n > 0) {
+            kernels.activationBackward(op, elementwiseGrid(n), ptr(op, "dx", dx), ptr(op, "dy", dy), xPtr, yPtr, n,
+                    code(act), alpha);
+        }
     }
 
     /** The kernels' activation codes (kernels/CONTRACT.md), independent of the enum's declaration order. */
@@ -769,40 +782,55 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void softmaxForward(Tensor y, Tensor x) {
-        rowwiseForward("softmaxForward", Kernel.SOFTMAX_FORWARD, y, x);
+        rowwiseForward("softmaxForward", kernels::softmaxForward, y, x);
     }
 
     @Override
     public void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        rowwiseBackward("softmaxBackward", Kernel.SOFTMAX_BACKWARD, dx, dy, y);
+        rowwiseBackward("softmaxBackward", kernels::softmaxBackward, dx, dy, y);
     }
 
     @Override
     public void logSoftmaxForward(Tensor y, Tensor x) {
-        rowwiseForward("logSoftmaxForward", Kernel.LOG_SOFTMAX_FORWARD, y, x);
+        rowwiseForward("logSoftmaxForward", kernels::logSoftmaxForward, y, x);
     }
 
     @Override
     public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        rowwiseBackward("logSoftmaxBackward", Kernel.LOG_SOFTMAX_BACKWARD, dx, dy, y);
+        rowwiseBackward("logSoftmaxBackward", kernels::logSoftmaxBackward, dx, dy, y);
     }
 
-    private void rowwiseForward(String op, Kernel kernel, Tensor y, Tensor x) {
+    /** The signature kn_softmax_forward and kn_log_softmax_forward share (a reference to the typed launch). */
+    @FunctionalInterface
+    private interface RowForward {
+        void launch(String op, Grid grid, DevicePointer y, DevicePointer x, int rows, int k);
+    }
+
+    /** The signature of kn_softmax_backward and kn_log_softmax_backward. */
+    @FunctionalInterface
+    private interface RowBackward {
+        void launch(String op, Grid grid, DevicePointer dx, DevicePointer dy, DevicePointer y, int rows, int k);
+    }
+
+    private void rowwiseForward(String op, RowForward kernel, Tensor y, Tensor x) {
         open(op);
         int[] rk = ShapeChecks.rows(op, x);
         ShapeChecks.sameShape(op, "y", y, "x", x);
         count(op, x);
-        rows(op, kernel, rk[0], arg(ptr(op, "y", y)), arg(ptr(op, "x", x)), arg(rk[0]), arg(rk[1]));
+        if (rk[0] > 0) {
+            kernel.launch(op, rowGrid(rk[0]), ptr(op, "y", y), ptr(op, "x", x), rk[0], rk[1]);
+        }
     }
 
-    private void rowwiseBackward(String op, Kernel kernel, Tensor dx, Tensor dy, Tensor y) {
+    private void rowwiseBackward(String op, RowBackward kernel, Tensor dx, Tensor dy, Tensor y) {
         open(op);
         int[] rk = ShapeChecks.rows(op, y);
         ShapeChecks.sameShape(op, "dy", dy, "y", y);
         ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
         count(op, y);
-        rows(op, kernel, rk[0], arg(ptr(op, "dx", dx)), arg(ptr(op, "dy", dy)), arg(ptr(op, "y", y)), arg(rk[0]),
-                arg(rk[1]));
+        if (rk[0] > 0) {
+            kernel.launch(op, rowGrid(rk[0]), ptr(op, "dx", dx), ptr(op, "dy", dy), ptr(op, "y", y), rk[0], rk[1]);
+        }
     }
 
     // ---- dropout ------------------------------------------------------------------------------------------
@@ -821,10 +849,9 @@ public final class CudaBackend implements Backend {
             // in a captured step the offset is relative to the step's start, which each replay sets on the device
             boolean captured = stepGraphs != null && stepGraphs.isCapturing();
             long counter = captured ? stepGraphs.relativeOffset(offset) : offset;
-            Pointer base = captured ? arg(stepGraphs.offsetBase()) : nullArg();
-            kernels.launch(op, Kernel.DROPOUT_FORWARD, LaunchConfig.elementwiseGrid(threads, multiprocessors),
-                    arg(ptr(op, "y", y)), arg(ptr(op, "mask", mask)), arg(ptr(op, "x", x)), arg(n), arg(rate),
-                    arg(seed), arg(counter), base);
+            DevicePointer base = captured ? stepGraphs.offsetBase() : null;
+            kernels.dropoutForward(op, elementwiseGrid(threads), ptr(op, "y", y), ptr(op, "mask", mask),
+                    ptr(op, "x", x), n, rate, seed, counter, base);
         }
     }
 
@@ -835,8 +862,9 @@ public final class CudaBackend implements Backend {
         ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
         ShapeChecks.sameShape(op, "mask", mask, "dy", dy);
         int n = count(op, dy);
-        elementwise(op, Kernel.MUL, n, arg(ptr(op, "dx", dx)), arg(ptr(op, "dy", dy)), arg(ptr(op, "mask", mask)),
-                arg(n));
+        if (n > 0) {
+            kernels.mul(op, elementwiseGrid(n), ptr(op, "dx", dx), ptr(op, "dy", dy), ptr(op, "mask", mask), n);
+        }
     }
 
     // ---- losses: the returning variants reduce into the reducer's result and download it; the others write into
@@ -868,8 +896,8 @@ public final class CudaBackend implements Backend {
         }
         int blocks = LaunchConfig.mseGrid(n, multiprocessors);
         DevicePointer partials = reducer.partials(op, blocks, "the squared errors");
-        kernels.launch(op, Kernel.MSE, blocks, arg(ptr(op, "dPred", dPred)), arg(partials),
-                arg(ptr(op, "pred", pred)), arg(ptr(op, "target", target)), arg(n));
+        kernels.mse(op, Grid.of(blocks), ptr(op, "dPred", dPred), partials, ptr(op, "pred", pred),
+                ptr(op, "target", target), n);
         reducer.reduceInto(op, result, partials, blocks, n);
     }
 
@@ -878,7 +906,7 @@ public final class CudaBackend implements Backend {
         String op = "softmaxCrossEntropySparse";
         open(op);
         reducer.resetBadRow(op);
-        int k = crossEntropy(op, Kernel.SOFTMAX_XENT_SPARSE, () -> reducer.result(), probs, dLogits, logits, labels);
+        int k = crossEntropy(op, true, () -> reducer.result(), probs, dLogits, logits, labels);
         float[] meanAndFlag = reducer.downloadResult(op);
         int badRow = ScalarReducer.badRowOf(meanAndFlag);
         if (badRow != Integer.MAX_VALUE) {
@@ -893,7 +921,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void softmaxCrossEntropySparse(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
         String op = "softmaxCrossEntropySparse";
-        crossEntropy(op, Kernel.SOFTMAX_XENT_SPARSE, () -> scalarPtr(op, "loss", loss), probs, dLogits, logits, labels);
+        crossEntropy(op, true, () -> scalarPtr(op, "loss", loss), probs, dLogits, logits, labels);
     }
 
     /**
@@ -915,23 +943,24 @@ public final class CudaBackend implements Backend {
     @Override
     public float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
         String op = "softmaxCrossEntropy";
-        crossEntropy(op, Kernel.SOFTMAX_XENT_DENSE, () -> reducer.result(), probs, dLogits, logits, targets);
+        crossEntropy(op, false, () -> reducer.result(), probs, dLogits, logits, targets);
         return reducer.downloadResult(op)[0];
     }
 
     @Override
     public void softmaxCrossEntropy(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
         String op = "softmaxCrossEntropy";
-        crossEntropy(op, Kernel.SOFTMAX_XENT_DENSE, () -> scalarPtr(op, "loss", loss), probs, dLogits, logits,
-                targets);
+        crossEntropy(op, false, () -> scalarPtr(op, "loss", loss), probs, dLogits, logits, targets);
     }
 
-    /** Either cross-entropy kernel, its mean loss reduced into {@code out}; returns the number of classes. */
-    private int crossEntropy(String op, Kernel kernel, Supplier<DevicePointer> out, Tensor probs, Tensor dLogits, Tensor logits,
-                             Tensor targets) {
+    /**
+     * Either cross-entropy kernel (sparse: class-index labels), its mean loss reduced into {@code out}; returns the
+     * number of classes.
+     */
+    private int crossEntropy(String op, boolean sparse, Supplier<DevicePointer> out, Tensor probs, Tensor dLogits,
+                             Tensor logits, Tensor targets) {
         open(op);
         DevicePointer result = out.get();
-        boolean sparse = kernel == Kernel.SOFTMAX_XENT_SPARSE;
         int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, targets, sparse);
         int n = nk[0];
         count(op, logits);
@@ -941,13 +970,15 @@ public final class CudaBackend implements Backend {
         }
         int blocks = LaunchConfig.rowGrid(n);
         DevicePointer partials = reducer.partials(op, blocks, n + " rows");
-        Pointer target = arg(ptr(op, sparse ? "labels" : "targets", targets));
-        Pointer[] args = sparse
-                ? new Pointer[] {arg(ptr(op, "probs", probs)), arg(ptr(op, "dLogits", dLogits)), arg(partials),
-                        arg(reducer.badRow()), arg(ptr(op, "logits", logits)), target, arg(n), arg(nk[1])}
-                : new Pointer[] {arg(ptr(op, "probs", probs)), arg(ptr(op, "dLogits", dLogits)), arg(partials),
-                        arg(ptr(op, "logits", logits)), target, arg(n), arg(nk[1])};
-        kernels.launch(op, kernel, blocks, args);
+        DevicePointer p = ptr(op, "probs", probs);
+        DevicePointer d = ptr(op, "dLogits", dLogits);
+        DevicePointer z = ptr(op, "logits", logits);
+        if (sparse) {
+            kernels.softmaxXentSparse(op, Grid.of(blocks), p, d, partials, reducer.badRow(), z,
+                    ptr(op, "labels", targets), n, nk[1]);
+        } else {
+            kernels.softmaxXentDense(op, Grid.of(blocks), p, d, partials, z, ptr(op, "targets", targets), n, nk[1]);
+        }
         reducer.reduceInto(op, result, partials, blocks, n);
         return nk[1];
     }
@@ -959,13 +990,14 @@ public final class CudaBackend implements Backend {
         String op = "sgdUpdate";
         open(op);
         boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step);
-        Pointer haltArg = haltArg(op, halt);
+        DevicePointer haltPtr = haltPtr(op, halt);
         int n = count(op, param);
-        Pointer vel = withMomentum ? arg(ptr(op, "velocity", velocity)) : nullArg();
-        Pointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? arg(stepGraphs.sgdInputs(step)) : nullArg();
-        elementwise(op, Kernel.SGD, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)), vel, arg(n),
-                arg(step.lr()), arg(step.momentum()), arg(step.nesterov() ? 1 : 0), arg(step.weightDecay()), haltArg,
-                inputs);
+        DevicePointer vel = withMomentum ? ptr(op, "velocity", velocity) : null;
+        DevicePointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? stepGraphs.sgdInputs(step) : null;
+        if (n > 0) {
+            kernels.sgd(op, elementwiseGrid(n), ptr(op, "param", param), ptr(op, "grad", grad), vel, n, step.lr(),
+                    step.momentum(), step.nesterov() ? 1 : 0, step.weightDecay(), haltPtr, inputs);
+        }
     }
 
     @Override
@@ -973,20 +1005,21 @@ public final class CudaBackend implements Backend {
         String op = "adamUpdate";
         open(op);
         ShapeChecks.adam(param, grad, m, v);
-        Pointer haltArg = haltArg(op, halt);
+        DevicePointer haltPtr = haltPtr(op, halt);
         int n = count(op, param);
         // in a captured step lr and the bias corrections come from the device, set before each replay
-        Pointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? arg(stepGraphs.adamInputs(step)) : nullArg();
+        DevicePointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? stepGraphs.adamInputs(step) : null;
         float correction1 = (float) step.biasCorrection1();
         float correction2 = (float) step.biasCorrection2();
-        elementwise(op, Kernel.ADAM, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)),
-                arg(ptr(op, "m", m)), arg(ptr(op, "v", v)), arg(n), arg(step.lr()), arg(step.beta1()),
-                arg(step.beta2()), arg(step.epsilon()), arg(step.weightDecay()), arg(step.decoupled() ? 1 : 0),
-                arg(correction1), arg(correction2), haltArg, inputs);
+        if (n > 0) {
+            kernels.adam(op, elementwiseGrid(n), ptr(op, "param", param), ptr(op, "grad", grad), ptr(op, "m", m),
+                    ptr(op, "v", v), n, step.lr(), step.beta1(), step.beta2(), step.epsilon(), step.weightDecay(),
+                    step.decoupled() ? 1 : 0, correction1, correction2, haltPtr, inputs);
+        }
     }
 
-    private Pointer haltArg(String op, Tensor halt) {
-        return halt == null ? nullArg() : arg(scalarPtr(op, "halt", halt));
+    private DevicePointer haltPtr(String op, Tensor halt) {
+        return halt == null ? null : scalarPtr(op, "halt", halt);
     }
 
     // ---- reductions and metrics ---------------------------------------------------------------------------
@@ -1028,8 +1061,9 @@ public final class CudaBackend implements Backend {
         int[] nk = ShapeChecks.rows(op, x);
         ShapeChecks.shapeIs(op, "indices", indices, Shape.of(nk[0]));
         count(op, x);
-        rows(op, Kernel.ARGMAX_ROWS, nk[0], arg(ptr(op, "indices", indices)), arg(ptr(op, "x", x)), arg(nk[0]),
-                arg(nk[1]));
+        if (nk[0] > 0) {
+            kernels.argmaxRows(op, rowGrid(nk[0]), ptr(op, "indices", indices), ptr(op, "x", x), nk[0], nk[1]);
+        }
     }
 
     /**
@@ -1062,8 +1096,8 @@ public final class CudaBackend implements Backend {
         }
         int blocks = LaunchConfig.rowGrid(n);
         DevicePointer partials = reducer.partials(op, blocks, n + " rows");
-        kernels.launch(op, Kernel.ACCURACY, blocks, arg(partials), arg(ptr(op, "scores", scores)),
-                arg(ptr(op, "labels", labels)), arg(n), arg(scores.dim(1)), arg(oneHot ? 1 : 0));
+        kernels.accuracy(op, Grid.of(blocks), partials, ptr(op, "scores", scores), ptr(op, "labels", labels), n,
+                scores.dim(1), oneHot ? 1 : 0);
         reducer.reduceInto(op, result, partials, blocks, 1f);
     }
 
@@ -1074,7 +1108,9 @@ public final class CudaBackend implements Backend {
         DevicePointer flag = scalarPtr(op, "halt", halt);
         ShapeChecks.notNull(op, "x", x);
         int n = count(op, x);
-        elementwise(op, Kernel.FLAG_NONFINITE, n, arg(flag), arg(ptr(op, "x", x)), arg(n));
+        if (n > 0) {
+            kernels.flagNonfinite(op, elementwiseGrid(n), flag, ptr(op, "x", x), n);
+        }
     }
 
     // ---- plumbing -----------------------------------------------------------------------------------------
@@ -1104,7 +1140,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void fillScalar(String op, DevicePointer out, float value) {
-        kernels.launch(op, Kernel.FILL, 1, arg(out), arg(value), arg(1));
+        kernels.fill(op, Grid.of(1), out, value, 1);
     }
 
     /** Kernels index elements with int. */
@@ -1116,16 +1152,14 @@ public final class CudaBackend implements Backend {
         return (int) t.size();
     }
 
-    private void elementwise(String op, Kernel kernel, long n, Pointer... args) {
-        if (n > 0) {
-            kernels.launch(op, kernel, LaunchConfig.elementwiseGrid(n, multiprocessors), args);
-        }
+    /** The grid of an elementwise kernel over n > 0 elements (kernels/CONTRACT.md). */
+    private Grid elementwiseGrid(long n) {
+        return Grid.of(LaunchConfig.elementwiseGrid(n, multiprocessors));
     }
 
-    private void rows(String op, Kernel kernel, int rows, Pointer... args) {
-        if (rows > 0) {
-            kernels.launch(op, kernel, LaunchConfig.rowGrid(rows), args);
-        }
+    /** The grid of a row kernel over rows > 0 rows. */
+    private static Grid rowGrid(int rows) {
+        return Grid.of(LaunchConfig.rowGrid(rows));
     }
 
     /**
@@ -1168,8 +1202,8 @@ public final class CudaBackend implements Backend {
                     }
                 },
                 () -> {
-                    if (kernels != null) {
-                        kernels.close();
+                    if (module != null) {
+                        module.close();
                     }
                 },
                 () -> {

@@ -1,10 +1,7 @@
 package io.kernelnet.backend.cuda;
 
-import static io.kernelnet.backend.cuda.KernelModule.arg;
-
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Pool2dGeometry;
-import jcuda.Pointer;
 
 /**
  * Convolution and pooling by our kernels (kernels/conv2d.cu, kernels/pool2d.cu): implicit GEMM for the three
@@ -12,10 +9,10 @@ import jcuda.Pointer;
  * formulations for the pooling backward passes. Deterministic; no atomics. Grids by {@link LaunchConfig}.
  */
 final class KernelConv implements ConvEngine {
-    private final KernelModule kernels;
+    private final Kernels kernels;
     private final int multiprocessors;
 
-    KernelConv(KernelModule kernels, int multiprocessors) {
+    KernelConv(Kernels kernels, int multiprocessors) {
         this.kernels = kernels;
         this.multiprocessors = multiprocessors;
     }
@@ -37,9 +34,8 @@ final class KernelConv implements ConvEngine {
         if (g.n() == 0) {
             return;
         }
-        int[] grid = LaunchConfig.convForwardGrid(g);
-        kernels.launch("conv2dForward", Kernel.CONV2D_FORWARD, grid[0], grid[1], grid[2], arg(y), arg(x), arg(w),
-                shape(g, 0));
+        kernels.conv2dForward("conv2dForward", LaunchConfig.convForwardGrid(g), y, x, w,
+                LaunchConfig.convShape(g, 0));
     }
 
     @Override
@@ -48,9 +44,8 @@ final class KernelConv implements ConvEngine {
         if (g.n() == 0) {
             return;
         }
-        int[] grid = LaunchConfig.convBackwardDataGrid(g);
-        kernels.launch("conv2dBackwardData", Kernel.CONV2D_BACKWARD_DATA, grid[0], grid[1], grid[2], arg(dx),
-                arg(dy), arg(w), shape(g, 0));
+        kernels.conv2dBackwardData("conv2dBackwardData", LaunchConfig.convBackwardDataGrid(g), dx, dy, w,
+                LaunchConfig.convShape(g, 0));
     }
 
     @Override
@@ -60,19 +55,18 @@ final class KernelConv implements ConvEngine {
         int filterFloats = g.cOut() * g.cIn() * g.kh() * g.kw();
         if (g.n() == 0) {
             // an empty batch contributes nothing: dw = 0, as the CPU reference writes it
-            kernels.launch(op, Kernel.FILL, LaunchConfig.elementwiseGrid(filterFloats, multiprocessors), arg(dw),
-                    arg(0f), arg(filterFloats));
+            kernels.fill(op, Grid.of(LaunchConfig.elementwiseGrid(filterFloats, multiprocessors)), dw, 0f,
+                    filterFloats);
             return;
         }
         long available = workspace == null ? 0 : workspaceBytes / Float.BYTES;
         LaunchConfig.FilterSplit split = LaunchConfig.convFilterSplit(g, multiprocessors, available);
-        int[] grid = LaunchConfig.convBackwardFilterGrid(g, split);
         DevicePointer out = split.splits() > 1 ? workspace : dw;
-        kernels.launch(op, Kernel.CONV2D_BACKWARD_FILTER, grid[0], grid[1], grid[2], arg(out), arg(dy), arg(x),
-                shape(g, split.kPerSplit()));
+        kernels.conv2dBackwardFilter(op, LaunchConfig.convBackwardFilterGrid(g, split), out, dy, x,
+                LaunchConfig.convShape(g, split.kPerSplit()));
         if (split.splits() > 1) {
-            kernels.launch(op, Kernel.CONV2D_SUM_SPLITS, LaunchConfig.elementwiseGrid(filterFloats, multiprocessors),
-                    arg(dw), arg(workspace), arg(filterFloats), arg(split.splits()));
+            kernels.conv2dSumSplits(op, Grid.of(LaunchConfig.elementwiseGrid(filterFloats, multiprocessors)), dw,
+                    workspace, filterFloats, split.splits());
         }
     }
 
@@ -80,8 +74,7 @@ final class KernelConv implements ConvEngine {
     public void maxPool2dForward(DevicePointer y, DevicePointer argmax, DevicePointer x, Pool2dGeometry g) {
         long n = g.outputShape().size();
         if (n > 0) {
-            kernels.launch("maxPool2dForward", Kernel.MAXPOOL2D_FORWARD,
-                    LaunchConfig.elementwiseGrid(n, multiprocessors), arg(y), arg(argmax), arg(x), shape(g));
+            kernels.maxpool2dForward("maxPool2dForward", poolGrid(n), y, argmax, x, LaunchConfig.poolShape(g));
         }
     }
 
@@ -90,8 +83,7 @@ final class KernelConv implements ConvEngine {
                                   DevicePointer argmax, Pool2dGeometry g) {
         long n = g.inputShape().size();
         if (n > 0) {
-            kernels.launch("maxPool2dBackward", Kernel.MAXPOOL2D_BACKWARD,
-                    LaunchConfig.elementwiseGrid(n, multiprocessors), arg(dx), arg(dy), arg(argmax), shape(g));
+            kernels.maxpool2dBackward("maxPool2dBackward", poolGrid(n), dx, dy, argmax, LaunchConfig.poolShape(g));
         }
     }
 
@@ -99,8 +91,7 @@ final class KernelConv implements ConvEngine {
     public void avgPool2dForward(DevicePointer y, DevicePointer x, Pool2dGeometry g) {
         long n = g.outputShape().size();
         if (n > 0) {
-            kernels.launch("avgPool2dForward", Kernel.AVGPOOL2D_FORWARD,
-                    LaunchConfig.elementwiseGrid(n, multiprocessors), arg(y), arg(x), shape(g));
+            kernels.avgpool2dForward("avgPool2dForward", poolGrid(n), y, x, LaunchConfig.poolShape(g));
         }
     }
 
@@ -108,18 +99,13 @@ final class KernelConv implements ConvEngine {
     public void avgPool2dBackward(DevicePointer dx, DevicePointer dy, Pool2dGeometry g) {
         long n = g.inputShape().size();
         if (n > 0) {
-            kernels.launch("avgPool2dBackward", Kernel.AVGPOOL2D_BACKWARD,
-                    LaunchConfig.elementwiseGrid(n, multiprocessors), arg(dx), arg(dy), shape(g));
+            kernels.avgpool2dBackward("avgPool2dBackward", poolGrid(n), dx, dy, LaunchConfig.poolShape(g));
         }
     }
 
-    /** KnConvShape by value: the kernel parameter is the struct's 16 ints. */
-    private static Pointer shape(Conv2dGeometry g, int kPerSplit) {
-        return Pointer.to(LaunchConfig.convShape(g, kPerSplit));
-    }
-
-    private static Pointer shape(Pool2dGeometry g) {
-        return Pointer.to(LaunchConfig.poolShape(g));
+    /** The pooling kernels are elementwise launches over n outputs (forward) or inputs (backward). */
+    private Grid poolGrid(long n) {
+        return Grid.of(LaunchConfig.elementwiseGrid(n, multiprocessors));
     }
 
     @Override

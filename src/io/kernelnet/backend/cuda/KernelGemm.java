@@ -1,17 +1,14 @@
 package io.kernelnet.backend.cuda;
 
-import static io.kernelnet.backend.cuda.KernelModule.arg;
-import static io.kernelnet.backend.cuda.KernelModule.nullArg;
-
 /** GEMM by our kernels, tile chosen per call by {@link LaunchConfig#gemmTile}. */
 final class KernelGemm implements GemmEngine {
-    private final KernelModule kernels;
+    private final Kernels kernels;
     private final int multiprocessors;
     private final boolean tf32;
     private long calls;
     private String lastKernel = "none";
 
-    KernelGemm(KernelModule kernels, int multiprocessors, boolean tf32) {
+    KernelGemm(Kernels kernels, int multiprocessors, boolean tf32) {
         this.kernels = kernels;
         this.multiprocessors = multiprocessors;
         this.tf32 = tf32;
@@ -24,10 +21,20 @@ final class KernelGemm implements GemmEngine {
             return;
         }
         LaunchConfig.GemmTile tile = LaunchConfig.gemmTile(m, n, batch, multiprocessors, tf32);
-        int[] grid = LaunchConfig.gemmGrid(tile, m, n, batch);
-        kernels.launch(op, tile.kernel, grid[0], grid[1], grid[2], arg(c), arg(a), arg(b), arg(m), arg(n), arg(k),
-                arg(transA ? 1 : 0), arg(transB ? 1 : 0), arg(alpha), arg(beta), arg((long) m * k),
-                arg((long) k * n), arg((long) m * n));
+        Grid grid = LaunchConfig.gemmGrid(tile, m, n, batch);
+        int ta = transA ? 1 : 0;
+        int tb = transB ? 1 : 0;
+        long strideA = (long) m * k;
+        long strideB = (long) k * n;
+        long strideC = (long) m * n;
+        switch (tile) {
+            case FP32_64 -> kernels.sgemm64x64(op, grid, c, a, b, m, n, k, ta, tb, alpha, beta, strideA, strideB,
+                    strideC);
+            case FP32_128 -> kernels.sgemm128x128(op, grid, c, a, b, m, n, k, ta, tb, alpha, beta, strideA, strideB,
+                    strideC);
+            case TF32_128 -> kernels.sgemmTf32128x128(op, grid, c, a, b, m, n, k, ta, tb, alpha, beta, strideA,
+                    strideB, strideC);
+        }
         calls++;
         lastKernel = tile.kernel.symbol;
     }
@@ -39,13 +46,15 @@ final class KernelGemm implements GemmEngine {
             return false;
         }
         LaunchConfig.GemmTile tile = LaunchConfig.gemmTile(m, n, 1, multiprocessors, false);
-        int[] grid = LaunchConfig.gemmGrid(tile, m, n, 1);
-        Kernel kernel = tile == LaunchConfig.GemmTile.FP32_128 ? Kernel.SGEMM_BIAS_ACT_128X128
-                : Kernel.SGEMM_BIAS_ACT_64X64;
-        kernels.launch(op, kernel, grid[0], grid[1], grid[2], arg(c), arg(a), arg(b),
-                bias == null ? nullArg() : arg(bias), arg(m), arg(n), arg(k), arg(act), arg(actAlpha));
+        Grid grid = LaunchConfig.gemmGrid(tile, m, n, 1);
+        boolean large = tile == LaunchConfig.GemmTile.FP32_128;
+        if (large) {
+            kernels.sgemmBiasAct128x128(op, grid, c, a, b, bias, m, n, k, act, actAlpha);
+        } else {
+            kernels.sgemmBiasAct64x64(op, grid, c, a, b, bias, m, n, k, act, actAlpha);
+        }
         calls++;
-        lastKernel = kernel.symbol;
+        lastKernel = (large ? Kernel.SGEMM_BIAS_ACT_128X128 : Kernel.SGEMM_BIAS_ACT_64X64).symbol;
         return true;
     }
 

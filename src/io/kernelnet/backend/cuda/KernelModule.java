@@ -16,8 +16,8 @@ import jcuda.driver.CUstreamCaptureStatus;
 
 /**
  * The fatbin loaded once, every {@link Kernel} looked up once (a missing one is named at construction, not at
- * first use), and the one place kernels are launched: on the backend's stream, block 256, errors naming the op
- * and the kernel.
+ * first use), and the one place kernels are launched (through the generated, typed {@link Kernels}): on the
+ * backend's stream, block 256, errors naming the op and the kernel.
  */
 final class KernelModule implements AutoCloseable {
     /** System property: synchronize after every launch so that a failing kernel is named by its own error. */
@@ -54,13 +54,16 @@ final class KernelModule implements AutoCloseable {
         }
     }
 
-    /** Launches {@code kernel} with a {@code gridX x gridY x gridZ} grid of 256-thread blocks. */
-    void launch(String op, Kernel kernel, int gridX, int gridY, int gridZ, Pointer... args) {
+    /**
+     * Launches {@code kernel} with 256-thread blocks on the backend's stream. Only the generated {@link Kernels}
+     * calls this: {@code params} is the kernel's parameter list, checked against its declaration there.
+     */
+    void launch(String op, Kernel kernel, Grid grid, Pointer params) {
         try {
-            cuLaunchKernel(functions.get(kernel), gridX, gridY, gridZ, LaunchConfig.BLOCK, 1, 1, 0,
-                    context.stream(), Pointer.to(args), null);
+            cuLaunchKernel(functions.get(kernel), grid.x(), grid.y(), grid.z(), LaunchConfig.BLOCK, 1, 1, 0,
+                    context.stream(), params, null);
         } catch (jcuda.CudaException e) {
-            throw CudaException.of(op, kernel.symbol + "<<<(" + gridX + "," + gridY + "," + gridZ + "), "
+            throw CudaException.of(op, kernel.symbol + "<<<(" + grid.x() + "," + grid.y() + "," + grid.z() + "), "
                     + LaunchConfig.BLOCK + ">>>", e);
         }
         launches++;
@@ -76,33 +79,8 @@ final class KernelModule implements AutoCloseable {
         return status[0] != CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_NONE;
     }
 
-    void launch(String op, Kernel kernel, int grid, Pointer... args) {
-        launch(op, kernel, grid, 1, 1, args);
-    }
-
     long launches() {
         return launches;
-    }
-
-    static Pointer arg(DevicePointer p) {
-        return Pointer.to(p);
-    }
-
-    /** A NULL device pointer (kn_sgd's velocity without momentum, the unused input of an activation backward). */
-    static Pointer nullArg() {
-        return Pointer.to(new long[] {0L});
-    }
-
-    static Pointer arg(int v) {
-        return Pointer.to(new int[] {v});
-    }
-
-    static Pointer arg(float v) {
-        return Pointer.to(new float[] {v});
-    }
-
-    static Pointer arg(long v) {
-        return Pointer.to(new long[] {v});
     }
 
     @Override

@@ -70,14 +70,14 @@ final class LaunchConfig {
         return tiles128 < multiprocessors ? GemmTile.FP32_64 : GemmTile.FP32_128;
     }
 
-    /** {gridX, gridY, gridZ} = {column tiles, row tiles, batch}. */
-    static int[] gemmGrid(GemmTile tile, int m, int n, int batch) {
+    /** (column tiles, row tiles, batch). */
+    static Grid gemmGrid(GemmTile tile, int m, int n, int batch) {
         long rows = ceilDiv(m, tile.size);
         if (rows > MAX_GRID_YZ || batch > MAX_GRID_YZ) {
             throw new IllegalArgumentException("gemm: " + m + " rows in " + tile.size + "-row tiles or a batch of "
                     + batch + " exceeds the grid limit of " + MAX_GRID_YZ);
         }
-        return new int[] {(int) ceilDiv(n, tile.size), (int) rows, batch};
+        return new Grid((int) ceilDiv(n, tile.size), (int) rows, batch);
     }
 
     // ---- fused bias-activation backward (kernels/bias.cu) ----------------------------------------------------------
@@ -119,28 +119,28 @@ final class LaunchConfig {
     static final int CONV_BLOCKS_PER_SM = 4;
 
     /** kn_conv2d_forward: {column tiles over n*outH*outW, row tiles over cOut, 1}. */
-    static int[] convForwardGrid(Conv2dGeometry g) {
+    static Grid convForwardGrid(Conv2dGeometry g) {
         return convGrid((long) g.n() * g.outH() * g.outW(), g.cOut(), 1);
     }
 
     /** kn_conv2d_backward_data: {column tiles over n*h*w, row tiles over cIn, 1}. */
-    static int[] convBackwardDataGrid(Conv2dGeometry g) {
+    static Grid convBackwardDataGrid(Conv2dGeometry g) {
         return convGrid((long) g.n() * g.h() * g.w(), g.cIn(), 1);
     }
 
     /** kn_conv2d_backward_filter: {column tiles over cIn*kh*kw, row tiles over cOut, splits}. */
-    static int[] convBackwardFilterGrid(Conv2dGeometry g, FilterSplit split) {
+    static Grid convBackwardFilterGrid(Conv2dGeometry g, FilterSplit split) {
         return convGrid((long) g.cIn() * g.kh() * g.kw(), g.cOut(), split.splits());
     }
 
-    private static int[] convGrid(long columns, long rows, int z) {
+    private static Grid convGrid(long columns, long rows, int z) {
         long x = ceilDiv(columns, CONV_TILE);
         long y = ceilDiv(rows, CONV_TILE);
         if (x > Integer.MAX_VALUE || y > MAX_GRID_YZ || z > MAX_GRID_YZ) {
             throw new IllegalArgumentException("conv2d: a grid of " + x + " x " + y + " x " + z
                     + " blocks exceeds CUDA's limits");
         }
-        return new int[] {(int) x, (int) y, z};
+        return new Grid((int) x, (int) y, z);
     }
 
     /**
@@ -175,16 +175,16 @@ final class LaunchConfig {
         return new FilterSplit((int) ceilDiv(k, perSplit), (int) perSplit);
     }
 
-    /** The kernels' KnConvShape, field by field (kernels/CONTRACT.md). */
-    static int[] convShape(Conv2dGeometry g, int kPerSplit) {
-        return new int[] {g.n(), g.cIn(), g.h(), g.w(), g.cOut(), g.kh(), g.kw(), g.strideH(), g.strideW(),
-            g.pad().top(), g.pad().left(), g.dilationH(), g.dilationW(), g.outH(), g.outW(), kPerSplit};
+    /** The kernels' KnConvShape (bottom and right padding enter through outH and outW). */
+    static KnConvShape convShape(Conv2dGeometry g, int kPerSplit) {
+        return new KnConvShape(g.n(), g.cIn(), g.h(), g.w(), g.cOut(), g.kh(), g.kw(), g.strideH(), g.strideW(),
+                g.pad().top(), g.pad().left(), g.dilationH(), g.dilationW(), g.outH(), g.outW(), kPerSplit);
     }
 
-    /** The kernels' KnPoolShape, field by field (kernels/CONTRACT.md). */
-    static int[] poolShape(Pool2dGeometry g) {
-        return new int[] {g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.pad().top(),
-            g.pad().left(), g.outH(), g.outW()};
+    /** The kernels' KnPoolShape. */
+    static KnPoolShape poolShape(Pool2dGeometry g) {
+        return new KnPoolShape(g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.strideH(), g.strideW(), g.pad().top(),
+                g.pad().left(), g.outH(), g.outW());
     }
 
     static long ceilDiv(long a, long b) {

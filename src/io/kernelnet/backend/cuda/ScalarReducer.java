@@ -1,6 +1,5 @@
 package io.kernelnet.backend.cuda;
 
-import static io.kernelnet.backend.cuda.KernelModule.arg;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
 /**
@@ -20,11 +19,11 @@ final class ScalarReducer {
     static final int SCRATCH_FLOATS = RESULT + 64;
 
     private final CudaContext context;
-    private final KernelModule kernels;
+    private final Kernels kernels;
     private final PinnedStaging staging;
     private final CudaStorage scratch;
 
-    ScalarReducer(CudaContext context, KernelModule kernels, PinnedStaging staging, DeviceMemory memory) {
+    ScalarReducer(CudaContext context, Kernels kernels, PinnedStaging staging, DeviceMemory memory) {
         this.context = context;
         this.kernels = kernels;
         this.staging = staging;
@@ -65,8 +64,8 @@ final class ScalarReducer {
     void reduceInto(String op, DevicePointer out, DevicePointer x, long n, float divisor) {
         int blocks = LaunchConfig.reduceGrid(n);
         DevicePointer pass1 = scratch.at(PASS1);
-        kernels.launch(op, Kernel.REDUCE_SUM, blocks, arg(pass1), arg(x), arg((int) n), arg(1f));
-        kernels.launch(op, Kernel.REDUCE_SUM, 1, arg(out), arg(pass1), arg(blocks), arg(divisor));
+        kernels.reduceSum(op, Grid.of(blocks), pass1, x, (int) n, 1f);
+        kernels.reduceSum(op, Grid.of(1), out, pass1, blocks, divisor);
     }
 
     /** {result, bad row as int bits}: the one synchronization a returned scalar costs. */

@@ -1,6 +1,5 @@
 package io.kernelnet.backend.cuda;
 
-import static io.kernelnet.backend.cuda.KernelModule.arg;
 import static jcuda.driver.JCudaDriver.cuGraphDestroy;
 import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
 import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
@@ -40,7 +39,7 @@ final class StepGraphs implements AutoCloseable {
     private static final int STEP_INPUTS = 2;
 
     private final CudaContext context;
-    private final KernelModule kernels;
+    private final Kernels kernels;
     private final CudaStorage inputs;
     private final Map<Object, Recorded> byShape = new HashMap<>();
     /** The step being captured, or null. */
@@ -63,7 +62,7 @@ final class StepGraphs implements AutoCloseable {
         }
     }
 
-    StepGraphs(CudaContext context, KernelModule kernels, DeviceMemory memory) {
+    StepGraphs(CudaContext context, Kernels kernels, DeviceMemory memory) {
         this.context = context;
         this.kernels = kernels;
         this.inputs = memory.allocate(INPUT_FLOATS, "scratch: inputs of replayed training steps");
@@ -156,8 +155,8 @@ final class StepGraphs implements AutoCloseable {
             correction2 = (float) now.biasCorrection2();
         }
         String op = "runStep";
-        kernels.launch(op, Kernel.SET_STEP_INPUTS, 1, arg(inputs.at(OFFSET_BASE)), arg(inputs.at(STEP_INPUTS)),
-                arg(step.generatorOffset()), arg(step.learningRate()), arg(correction1), arg(correction2));
+        kernels.setStepInputs(op, Grid.of(1), inputs.at(OFFSET_BASE), inputs.at(STEP_INPUTS), step.generatorOffset(),
+                step.learningRate(), correction1, correction2);
         try {
             cuGraphLaunch(r.exec, context.stream());
         } catch (jcuda.CudaException e) {

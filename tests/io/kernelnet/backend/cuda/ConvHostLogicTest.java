@@ -20,14 +20,14 @@ class ConvHostLogicTest {
     @Test
     void gridsCoverEveryOutputWith64x64Tiles() {
         // forward: columns n*26*26 = 86528 = 1352 tiles, 32 channels in one row tile
-        assertArrayEquals(new int[] {1352, 1, 1}, LaunchConfig.convForwardGrid(CNN1));
+        assertEquals(new Grid(1352, 1, 1), LaunchConfig.convForwardGrid(CNN1));
         // backward-data: columns n*13*13 = 21632 -> 338 tiles, 32 input channels
-        assertArrayEquals(new int[] {338, 1, 1}, LaunchConfig.convBackwardDataGrid(CNN2));
+        assertEquals(new Grid(338, 1, 1), LaunchConfig.convBackwardDataGrid(CNN2));
         Conv2dGeometry wide = new Conv2dGeometry(7, 3, 10, 9, 70, 3, 3, 2, 2, Padding.same(10, 9, 3, 3, 2, 2, 1, 1),
                 1, 1);
         // 7*5*5 = 175 columns -> 3 tiles; 70 output channels -> 2 row tiles
-        assertArrayEquals(new int[] {3, 2, 1}, LaunchConfig.convForwardGrid(wide));
-        assertArrayEquals(new int[] {1, 2, 4},
+        assertEquals(new Grid(3, 2, 1), LaunchConfig.convForwardGrid(wide));
+        assertEquals(new Grid(1, 2, 4),
                 LaunchConfig.convBackwardFilterGrid(wide, new LaunchConfig.FilterSplit(4, 48)));
     }
 
@@ -71,9 +71,10 @@ class ConvHostLogicTest {
     void shapesPassedByValueFollowTheKernelStructs() {
         Conv2dGeometry g = new Conv2dGeometry(2, 3, 10, 9, 5, 3, 2, 2, 1, new Padding(1, 2, 0, 1), 2, 1);
         assertArrayEquals(new int[] {2, 3, 10, 9, 5, 3, 2, 2, 1, 1, 0, 2, 1, g.outH(), g.outW(), 48},
-                LaunchConfig.convShape(g, 48));
+                LaunchConfig.convShape(g, 48).words());
         Pool2dGeometry p = new Pool2dGeometry(2, 3, 7, 9, 3, 2, 2, 1, new Padding(1, 1, 0, 1));
-        assertArrayEquals(new int[] {2, 3, 7, 9, 3, 2, 2, 1, 1, 0, p.outH(), p.outW()}, LaunchConfig.poolShape(p));
+        assertArrayEquals(new int[] {2, 3, 7, 9, 3, 2, 2, 1, 1, 0, p.outH(), p.outW()},
+                LaunchConfig.poolShape(p).words());
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.kernelnet.backend.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -90,9 +89,9 @@ class LaunchConfigTest {
 
     @Test
     void gemmGridIsColumnTilesByRowTilesByBatch() {
-        assertArrayEquals(new int[] {2, 1, 1}, LaunchConfig.gemmGrid(GemmTile.FP32_64, 7, 65, 1));
-        assertArrayEquals(new int[] {1, 3, 9}, LaunchConfig.gemmGrid(GemmTile.FP32_128, 257, 128, 9));
-        assertArrayEquals(new int[] {32, 32, 1}, LaunchConfig.gemmGrid(GemmTile.TF32_128, 4096, 4096, 1));
+        assertEquals(new Grid(2, 1, 1), LaunchConfig.gemmGrid(GemmTile.FP32_64, 7, 65, 1));
+        assertEquals(new Grid(1, 3, 9), LaunchConfig.gemmGrid(GemmTile.FP32_128, 257, 128, 9));
+        assertEquals(new Grid(32, 32, 1), LaunchConfig.gemmGrid(GemmTile.TF32_128, 4096, 4096, 1));
         assertThrows(IllegalArgumentException.class, () -> LaunchConfig.gemmGrid(GemmTile.FP32_64, 1, 1, 70_000));
     }
 }
