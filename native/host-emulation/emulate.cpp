@@ -1,4 +1,5 @@
-// Runs kernels/conv2d.cu, pool2d.cu, bias.cu and the GEMM epilogue kernels of gemm.cu on the host (cuda_shim.h)
+// Runs kernels/conv2d.cu, pool2d.cu, bias.cu and the GEMM epilogue kernels of gemm.cu on the host (the emulated
+// device's SIMT runtime, native/cuda-emulator/simt.h)
 // against a direct transcription of the CPU reference's definitions (CpuConv, CpuPool, CpuActivations.biasForward/
 // biasBackward, a double GEMM), for shapes that reach every edge: stride 2, dilation 2, asymmetric ('same')
 // padding, odd sizes, several 64-row and 64-column tiles, K not a multiple of 16, split-K; the fused
@@ -10,9 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "../../kernels/bias.cu"
@@ -24,24 +23,10 @@
 
 template <class F>
 void launch(unsigned gx, unsigned gy, unsigned gz, F kernel) {
-    blockDim = {256, 1, 1};
-    gridDim = {gx, gy, gz};
-    std::barrier<> bar(256);
-    emu_barrier = &bar;
-    std::vector<std::unique_ptr<std::barrier<>>> warps;
-    for (unsigned w = 0; w < 256 / 32; ++w) {
-        warps.push_back(std::make_unique<std::barrier<>>(32));
-        emu_warp_barriers[w] = warps.back().get();
+    if (!kn_emu::run_grid({gx, gy, gz}, {256, 1, 1}, kernel)) {
+        std::printf("launch failed: %s\n", kn_emu::why());
+        std::exit(1);
     }
-    for (unsigned z = 0; z < gz; ++z)
-        for (unsigned y = 0; y < gy; ++y)
-            for (unsigned x = 0; x < gx; ++x) {
-                blockIdx = {x, y, z};
-                std::vector<std::thread> threads;
-                for (unsigned t = 0; t < 256; ++t)
-                    threads.emplace_back([t, &kernel] { threadIdx = {t, 0, 0}; kernel(); });
-                for (auto& th : threads) th.join();
-            }
 }
 
 static unsigned cdiv(long a, long b) { return static_cast<unsigned>((a + b - 1) / b); }

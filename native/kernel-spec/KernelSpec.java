@@ -313,7 +313,7 @@ public final class KernelSpec {
         StringBuilder sb = new StringBuilder();
         sb.append("// ").append(GENERATED).append("\n// Included by native/cuda-emulator/kernels.cpp after every kernels/*.cu.\n\n");
         for (Kernel k : kernels) {
-            sb.append("static void kn_emu_run_").append(k.name()).append("(void* const* p) {\n");
+            sb.append("static bool kn_emu_run_").append(k.name()).append("(void* const* p, Dim3 grid, Dim3 block) {\n");
             List<Param> ps = k.params();
             for (int i = 0; i < ps.size(); i++) {
                 sb.append("    const auto a").append(i).append(" = kn_emu::param<").append(ps.get(i).cType())
@@ -321,9 +321,9 @@ public final class KernelSpec {
             }
             String args = java.util.stream.IntStream.range(0, ps.size()).mapToObj(i -> "a" + i)
                     .collect(Collectors.joining(", "));
-            sb.append("    kn_emu::run_grid([=] { ").append(k.name()).append("(").append(args).append("); });\n}\n\n");
+            sb.append("    return kn_emu::run_grid(grid, block, [=] { ").append(k.name()).append("(").append(args).append("); });\n}\n\n");
         }
-        sb.append("const kn_emu::KernelEntry kn_emu_kernels[] = {\n");
+        sb.append("const KernelEntry kn_emu_kernels[] = {\n");
         for (Kernel k : kernels) {
             sb.append("    {\"").append(k.name()).append("\", \"").append(k.file()).append("\", kn_emu_run_")
                     .append(k.name()).append(", ").append(k.params().size()).append(", {");

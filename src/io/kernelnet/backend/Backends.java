@@ -21,7 +21,7 @@ public final class Backends {
     }
 
     /**
-     * {@code auto}: CUDA when usable, else the CPU with the reason; {@code cpu}: the fast CPU path
+     * {@code auto}: CUDA when usable (never the emulated device), else the CPU with the reason; {@code cpu}: the fast CPU path
      * ({@link FastCpuBackend}, tested against the reference); {@code cpu-reference}: the plain reference
      * {@link CpuBackend}; {@code cuda} or {@code cuda:N}: that GPU or an IllegalStateException with the reason.
      * {@code options} apply to CUDA only.
@@ -39,6 +39,10 @@ public final class Backends {
             Availability a = CudaRuntime.availability();
             if (!a.usable()) {
                 return new Selection(new FastCpuBackend(), "cpu (" + a.reason() + ")");
+            }
+            if (a.emulated()) {
+                return new Selection(new FastCpuBackend(), "cpu (the " + CudaRuntime.EMULATED_DEVICE_NAME
+                        + " runs only when asked for: --device cuda)");
             }
             return cuda(0, options);
         }

@@ -28,10 +28,13 @@ class BackendsTest {
     }
 
     @Test
-    void autoTakesTheGpuWhenUsableElseTheCpuWithTheReason() {
+    void autoTakesTheGpuWhenUsableNeverTheEmulatedDeviceElseTheCpuWithTheReason() {
         Backends.Selection s = Backends.select("auto", CudaOptions.DEFAULT);
         try {
-            if (cuda.usable()) {
+            if (cuda.usable() && cuda.emulated()) {
+                assertInstanceOf(FastCpuBackend.class, s.backend());
+                assertTrue(s.description().contains("emulated device runs only when asked for"), s.description());
+            } else if (cuda.usable()) {
                 assertInstanceOf(CudaBackend.class, s.backend());
                 assertTrue(s.description().startsWith("cuda:0 ") && s.description().endsWith(", engine kernels"),
                         s.description());

@@ -3,12 +3,10 @@ package io.kernelnet.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.kernelnet.backend.cuda.Availability;
-import io.kernelnet.backend.cuda.CudaRuntime;
 import io.kernelnet.backend.cuda.VendorLibraries;
 import io.kernelnet.io.Json;
+import io.kernelnet.testing.GpuAssumptions;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -29,14 +27,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("gpu")
 class KernelBenchGpuTest {
-    private static final Availability CUDA = CudaRuntime.availability();
 
     @TempDir
     Path dir;
 
     @BeforeEach
     void needsAUsableGpu() {
-        assumeTrue(CUDA.usable(), CUDA.reason());
+        GpuAssumptions.gpu();
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.kernelnet.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.Backend;
@@ -15,6 +14,7 @@ import io.kernelnet.backend.cuda.CudaRuntime;
 import io.kernelnet.backend.cuda.Engine;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
+import io.kernelnet.testing.GpuAssumptions;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Examples;
 import io.kernelnet.train.Loss;
@@ -49,7 +49,7 @@ class FusedEpilogueGpuTest {
 
     @BeforeEach
     void needsAUsableGpu() {
-        assumeTrue(CUDA.usable(), CUDA.reason());
+        GpuAssumptions.usableDevice();
         cuda = new CudaBackend(0, CudaOptions.DEFAULT.withEngine(Engine.KERNELS));
     }
 

@@ -63,6 +63,7 @@ public final class ConvBench {
             System.out.println("conv-bench: no usable GPU: " + cuda.reason());
             System.exit(2);
         }
+        cuda.refuseTimingOnEmulatedDevice("conv-bench");
         Conv2dGeometry[] convs = {
             Conv2dGeometry.of(batch, 1, 28, 28, 32, 3, 3, Padding.NONE),
             Conv2dGeometry.of(batch, 32, 13, 13, 64, 3, 3, Padding.NONE),

@@ -68,6 +68,7 @@ public final class EpilogueBench {
             System.out.println("epilogue-bench: no usable GPU: " + cuda.reason());
             System.exit(2);
         }
+        cuda.refuseTimingOnEmulatedDevice("epilogue-bench");
         List<Result> results = new ArrayList<>();
         String device;
         try (CudaBackend b = new CudaBackend(0, CudaOptions.DEFAULT.withEngine(Engine.KERNELS))) {

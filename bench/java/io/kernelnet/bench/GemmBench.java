@@ -67,6 +67,7 @@ public final class GemmBench {
             System.err.println("gemm-bench: " + cuda.reason());
             System.exit(2);
         }
+        cuda.refuseTimingOnEmulatedDevice("gemm-bench");
         VendorLibraries.Status cublas = VendorLibraries.cublas();
         List<Config> configs = new ArrayList<>(List.of(new Config(Engine.KERNELS, false),
                 new Config(Engine.KERNELS, true)));

@@ -59,6 +59,7 @@ public final class KernelBench {
         if (!cuda.usable()) {
             throw new IllegalStateException("bench kernels: no usable GPU: " + cuda.reason());
         }
+        cuda.refuseTimingOnEmulatedDevice("bench kernels");
         if (o.ordinal() >= cuda.devices().size()) {
             throw new IllegalStateException("bench kernels: no device cuda:" + o.ordinal() + " (" + cuda.devices().size()
                     + " found)");

@@ -3,6 +3,7 @@ package io.kernelnet.bench;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Backends;
 import io.kernelnet.backend.cuda.CudaOptions;
+import io.kernelnet.backend.cuda.CudaRuntime;
 import io.kernelnet.data.Dataset;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.io.Json;
@@ -85,6 +86,9 @@ public final class TrainBench {
     public static int run(Options o, PrintStream out) throws IOException {
         // the peers' files are read before an hour of benchmarking, so that a bad one fails first
         PyTorchTimes pytorch = o.pytorch() == null ? null : PyTorchTimes.read(o.pytorch());
+        if (o.device().strip().toLowerCase(Locale.ROOT).startsWith("cuda")) {
+            CudaRuntime.availability().refuseTimingOnEmulatedDevice("bench train");
+        }
         Backends.Selection selection = Backends.select(o.device(), o.cuda());
         List<Result> results = new ArrayList<>();
         try (Backend backend = selection.backend()) {

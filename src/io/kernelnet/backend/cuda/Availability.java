@@ -23,6 +23,22 @@ public record Availability(boolean usable, String reason, int driverVersion, Lis
         return new Availability(false, reason, driverVersion, devices, kernels);
     }
 
+    /** Whether device 0 is the KernelNet emulated device (CudaRuntime.EMULATOR_PROPERTY). */
+    public boolean emulated() {
+        return !devices.isEmpty() && devices.get(0).emulated();
+    }
+
+    /**
+     * Refuses to time work on the emulated device: its event times measure the emulation on the CPU, never a GPU.
+     * {@code what} names the benchmark.
+     */
+    public void refuseTimingOnEmulatedDevice(String what) {
+        if (emulated()) {
+            throw new IllegalStateException(what + ": refused on the " + CudaRuntime.EMULATED_DEVICE_NAME
+                    + ": it runs the kernels on the CPU to check them, and its times are not GPU figures");
+        }
+    }
+
     /** "13.0" for 13000. */
     public static String versionString(int version) {
         return version / 1000 + "." + version % 1000 / 10;

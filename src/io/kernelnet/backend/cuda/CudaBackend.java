@@ -84,6 +84,9 @@ public final class CudaBackend implements Backend {
                     + " device(s) found");
         }
         CudaDeviceInfo info = availability.devices().get(ordinal);
+        if (info.emulated()) {
+            refuseWhatTheEmulatedDeviceCannotRun(options);
+        }
         this.engine = options.engine();
         this.tf32 = options.tf32();
         this.deterministic = options.deterministic();
@@ -104,7 +107,9 @@ public final class CudaBackend implements Backend {
             gemm = options.engine() == Engine.VENDOR ? new CublasGemm(context, tf32)
                     : new KernelGemm(kernels, multiprocessors, tf32);
             ourConv = new KernelConv(kernels, multiprocessors);
-            if (engine != Engine.KERNELS) {
+            if (info.emulated()) {
+                vendorConvUnavailable = "the " + CudaRuntime.EMULATED_DEVICE_NAME + " runs no vendor library";
+            } else if (engine != Engine.KERNELS) {
                 try {
                     vendorConv = new CudnnConv(context, deterministic);
                 } catch (IllegalStateException | CudaException e) {
@@ -118,6 +123,22 @@ public final class CudaBackend implements Backend {
             throw e;
         }
         log.info("opened {}", description());
+    }
+
+    /**
+     * cuBLAS, cuDNN and the TF32 GEMM (inline PTX mma) do not run on the emulated device: asking for them there is
+     * refused with the reason, as asking for a GPU where there is none is.
+     */
+    private static void refuseWhatTheEmulatedDeviceCannotRun(CudaOptions options) {
+        String device = "the " + CudaRuntime.EMULATED_DEVICE_NAME;
+        if (options.engine() == Engine.VENDOR) {
+            throw new IllegalStateException("cuda backend: engine vendor runs cuBLAS and cuDNN, which " + device
+                    + " does not emulate: use engine kernels");
+        }
+        if (options.tf32()) {
+            throw new IllegalStateException("cuda backend: tf32 runs tensor-core PTX (mma.sync), which " + device
+                    + " cannot run on the CPU");
+        }
     }
 
     /** "cuda:0 NVIDIA H100 80GB HBM3 (sm_90, 79 GiB), engine kernels" (", tf32" when on). */

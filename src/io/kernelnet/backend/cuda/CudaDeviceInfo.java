@@ -14,6 +14,11 @@ public record CudaDeviceInfo(int ordinal, String name, int computeMajor, int com
         return totalBytes >> 30;
     }
 
+    /** The KernelNet emulated device (native/cuda-emulator): the CPU running our kernels, not a GPU. */
+    public boolean emulated() {
+        return name.equals(CudaRuntime.EMULATED_DEVICE_NAME);
+    }
+
     /** "cuda:0 NVIDIA H100 80GB HBM3 (sm_90, 79 GiB)". */
     public String summary() {
         return "cuda:" + ordinal + " " + name + " (" + arch() + ", " + totalGiB() + " GiB)";

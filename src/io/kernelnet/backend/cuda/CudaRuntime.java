@@ -11,8 +11,11 @@ import static jcuda.driver.JCudaDriver.cuInit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import jcuda.driver.CUdevice;
@@ -31,6 +34,15 @@ public final class CudaRuntime {
     public static final int MIN_DRIVER_VERSION = 13000;
     /** The fatbin holds SASS for sm_80 and newer (and PTX for compute_90); TF32 mma needs sm_80. */
     public static final int MIN_COMPUTE_MAJOR = 8;
+    /**
+     * System property, or else environment variable {@link #EMULATOR_ENV}: load the emulated driver
+     * (native/cuda-emulator, README "The emulated device") in place of the GPU's: its path, or "1" for the one the
+     * build wrote beside the classes or jar ({@code target/cuda-emulator/libcuda.so.1}). Empty: off.
+     */
+    public static final String EMULATOR_PROPERTY = "kernelnet.cuda.emulator";
+    public static final String EMULATOR_ENV = "KERNELNET_CUDA_EMULATOR";
+    /** The one device of the emulated driver: its name says what it is wherever a device is named. */
+    public static final String EMULATED_DEVICE_NAME = "KernelNet emulated device";
 
     private static Availability cached;
 
@@ -49,6 +61,13 @@ public final class CudaRuntime {
         boolean kernels = CudaRuntime.class.getResource(KERNELS_RESOURCE) != null;
         int driver = 0;
         List<CudaDeviceInfo> devices = new ArrayList<>();
+        String emulator = emulatorRequest();
+        if (emulator != null) {
+            String failure = loadEmulator(emulator);
+            if (failure != null) {
+                return Availability.unusable("no GPU: " + failure, driver, devices, kernels);
+            }
+        }
         try {
             JCudaDriver.setExceptionsEnabled(true);
             int[] version = new int[1];
@@ -84,12 +103,50 @@ public final class CudaRuntime {
             return Availability.unusable("GPU not usable: " + first.summary() + " is older than the sm_"
                     + MIN_COMPUTE_MAJOR + "0 the kernels need", driver, devices, kernels);
         }
-        if (!kernels) {
+        if (!kernels && !first.emulated()) {
             return Availability.unusable("GPU not usable: kernels not built, " + KERNELS_RESOURCE
                     + " is not on the class path (build with nvcc, without -Dkernels.skip=true)", driver, devices,
                     kernels);
         }
-        return new Availability(true, "ok", driver, devices, true);
+        return new Availability(true, "ok", driver, devices, kernels);
+    }
+
+    /** The emulated driver asked for by {@link #EMULATOR_PROPERTY} or {@link #EMULATOR_ENV}, or null. */
+    private static String emulatorRequest() {
+        String value = System.getProperty(EMULATOR_PROPERTY);
+        if (value == null) {
+            value = System.getenv(EMULATOR_ENV);
+        }
+        return value == null || value.isBlank() ? null : value.strip();
+    }
+
+    /**
+     * Loads the emulated libcuda.so.1 before JCuda loads its own library, whose dependency on libcuda.so.1 the
+     * dynamic linker then resolves to it (by its soname). Null when loaded, else why not.
+     */
+    private static String loadEmulator(String request) {
+        Path library;
+        if (request.equals("1")) {
+            try {
+                Path code = Path.of(CudaRuntime.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+                library = code.getParent().resolve("cuda-emulator").resolve("libcuda.so.1");
+            } catch (URISyntaxException | SecurityException e) {
+                return "the emulated device was asked for (" + EMULATOR_ENV + "=1) but its library cannot be"
+                        + " located: " + e.getMessage();
+            }
+        } else {
+            library = Path.of(request);
+        }
+        if (!Files.isRegularFile(library)) {
+            return "the emulated device was asked for but " + library + " does not exist (the build makes it"
+                    + " when g++ is present: mvn -B package)";
+        }
+        try {
+            System.load(library.toAbsolutePath().toString());
+            return null;
+        } catch (UnsatisfiedLinkError e) {
+            return "the emulated device " + library + " did not load: " + LoadFailure.reason(e);
+        }
     }
 
     private static CudaDeviceInfo describe(int ordinal) {
@@ -120,8 +177,14 @@ public final class CudaRuntime {
         return new String(bytes, 0, end, StandardCharsets.UTF_8);
     }
 
-    /** The fatbin's bytes; call only when {@link Availability#kernelsBuilt()}. */
+    /**
+     * The fatbin's bytes; call only when {@link Availability#kernelsBuilt()}, or on the emulated device, whose
+     * driver runs the kernels it was built with and takes any image: then an empty one when the fatbin is absent.
+     */
     static byte[] kernelImage() {
+        if (CudaRuntime.class.getResource(KERNELS_RESOURCE) == null && availability().emulated()) {
+            return new byte[0];
+        }
         URL url = CudaRuntime.class.getResource(KERNELS_RESOURCE);
         if (url == null) {
             throw new IllegalStateException("kernels not built: " + KERNELS_RESOURCE + " is not on the class path");

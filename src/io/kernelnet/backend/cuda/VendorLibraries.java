@@ -30,6 +30,10 @@ public final class VendorLibraries {
      * failed to initialize, later attempts only say "Could not initialize class", not which library was missing.
      */
     public static synchronized Status cudaRuntime() {
+        if (cudartStatus == null && CudaRuntime.availability().emulated()) {
+            cudartStatus = new Status("CUDA runtime", false, "the " + CudaRuntime.EMULATED_DEVICE_NAME
+                    + " runs no vendor library");
+        }
         if (cudartStatus == null) {
             try {
                 Loader.load(cudart.class);

@@ -17,6 +17,7 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
+import io.kernelnet.testing.GpuAssumptions;
 import io.kernelnet.testing.TestRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +50,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Tag("gpu")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaBackendGpuTest {
-    private static final Availability CUDA = CudaRuntime.availability();
     private static final List<Backend> OPENED = new ArrayList<>();
 
     @RegisterExtension
@@ -60,7 +60,7 @@ class CudaBackendGpuTest {
     /** Per test, not per class, so that every test shows up as skipped with the reason. */
     @BeforeEach
     void needsAUsableGpu() {
-        assumeTrue(CUDA.usable(), CUDA.reason());
+        GpuAssumptions.usableDevice();
     }
 
     @AfterAll
@@ -70,7 +70,11 @@ class CudaBackendGpuTest {
     }
 
     private static CudaBackend open(Engine engine, boolean tf32) {
+        if (tf32) {
+            GpuAssumptions.tensorCores();
+        }
         if (engine == Engine.VENDOR) {
+            GpuAssumptions.vendorLibraries();
             VendorLibraries.Status cublas = VendorLibraries.cublas();
             assumeTrue(cublas.loaded(), "cuBLAS: " + cublas.detail());
         }

@@ -13,6 +13,7 @@ import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.data.MnistLoader;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
+import io.kernelnet.testing.GpuAssumptions;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
 import io.kernelnet.train.FitOptions;
@@ -45,7 +46,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Tag("gpu")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaConvGpuTest {
-    private static final Availability CUDA = CudaRuntime.availability();
     private static final List<Backend> OPENED = new ArrayList<>();
     /** One epoch of the cnn: the loss may differ by this fraction of the CPU's, the test accuracy by 0.5 points. */
     private static final double LOSS_RELATIVE = 0.03;
@@ -58,7 +58,7 @@ class CudaConvGpuTest {
 
     @BeforeEach
     void needsAUsableGpu() {
-        assumeTrue(CUDA.usable(), CUDA.reason());
+        GpuAssumptions.usableDevice();
     }
 
     @AfterAll
@@ -68,6 +68,9 @@ class CudaConvGpuTest {
     }
 
     private static CudaBackend open(Engine engine) {
+        if (engine == Engine.VENDOR) {
+            GpuAssumptions.vendorLibraries();
+        }
         CudaBackend backend = new CudaBackend(0, CudaOptions.DEFAULT.withEngine(engine));
         OPENED.add(backend);
         if (engine == Engine.VENDOR) {

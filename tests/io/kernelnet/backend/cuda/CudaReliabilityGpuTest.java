@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.kernelnet.nn.Dense;
 import io.kernelnet.nn.Dropout;
@@ -14,6 +13,7 @@ import io.kernelnet.nn.Model;
 import io.kernelnet.nn.Sequential;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.testing.FailingBackend;
+import io.kernelnet.testing.GpuAssumptions;
 import io.kernelnet.testing.ReproducibleTraining;
 import io.kernelnet.testing.ReproducibleTraining.Result;
 import io.kernelnet.testing.TestRandom;
@@ -34,14 +34,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Tag("gpu")
 class CudaReliabilityGpuTest {
-    private static final Availability CUDA = CudaRuntime.availability();
 
     @RegisterExtension
     final TestRandom rng = new TestRandom();
 
     @BeforeEach
     void needsAUsableGpu() {
-        assumeTrue(CUDA.usable(), CUDA.reason());
+        GpuAssumptions.usableDevice();
     }
 
     /** Dense 128 relu, Dropout, Dense 10 softmax on 64 inputs, Adam: the small model the device tests train. */

@@ -31,7 +31,7 @@ class CudaRuntimeTest {
         } else if (a.usable()) {
             assertTrue(a.driverVersion() >= CudaRuntime.MIN_DRIVER_VERSION);
             assertFalse(a.devices().isEmpty());
-            assertTrue(a.kernelsBuilt());
+            assertTrue(a.kernelsBuilt() || a.emulated(), "the emulated device needs no fatbin, a GPU does");
             assertTrue(a.devices().get(0).multiprocessors() > 0 && a.devices().get(0).totalBytes() > 0);
         } else {
             assertTrue(a.reason().startsWith("no GPU: ") || a.reason().startsWith("GPU not usable: "), a.reason());

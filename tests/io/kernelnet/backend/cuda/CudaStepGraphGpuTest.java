@@ -16,6 +16,7 @@ import io.kernelnet.nn.Sequential;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
+import io.kernelnet.testing.GpuAssumptions;
 import io.kernelnet.testing.ReproducibleTraining.Result;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
@@ -45,7 +46,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Tag("gpu")
 class CudaStepGraphGpuTest {
-    private static final Availability CUDA = CudaRuntime.availability();
     private static final int BATCH = 32;
 
     @RegisterExtension
@@ -53,7 +53,7 @@ class CudaStepGraphGpuTest {
 
     @BeforeEach
     void needsAUsableGpu() {
-        assumeTrue(CUDA.usable(), CUDA.reason());
+        GpuAssumptions.usableDevice();
     }
 
     private static Model cnn() {
@@ -115,6 +115,7 @@ class CudaStepGraphGpuTest {
 
     @Test
     void cnnTrainsBitIdenticallyWithGraphsOnCudnn() {
+        GpuAssumptions.vendorLibraries();
         CudaOptions vendor = new CudaOptions(Engine.VENDOR, false, true);
         try (CudaBackend probe = new CudaBackend(0, vendor)) {
             assumeTrue(probe.vendorConvAvailable(), "cuDNN: " + probe.vendorConvUnavailableReason());

@@ -15,6 +15,7 @@ import io.kernelnet.backend.cuda.ConvEngine.ConvChoice;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
+import io.kernelnet.testing.GpuAssumptions;
 import io.kernelnet.testing.TestRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,7 +69,7 @@ class CudnnConvGpuTest {
     /** Per test, so that every test shows up as skipped with the reason. */
     @BeforeEach
     void needsCudaAndCudnn() {
-        assumeTrue(CUDA.usable(), CUDA.reason());
+        GpuAssumptions.usableDevice();
         VendorLibraries.Status cudnn = VendorLibraries.cudnn();
         assumeTrue(cudnn.loaded(), "cuDNN: " + cudnn.detail());
         if (backend == null) {
