@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.function.Function;
 
@@ -47,6 +48,16 @@ public final class CrossCheck {
     /** Which GEMM bound applies to the backend under test. */
     public enum GemmPrecision { FP32, TF32 }
 
+    /**
+     * How the backend under test computes, which decides the bounds: its GEMM precision, and whether its pooling
+     * sums follow the CPU's order (the CPU backends and our kernels: exact) or an order of their own (cuDNN:
+     * derived bounds, see CrossCheckCases.pooling).
+     */
+    public record Numerics(GemmPrecision gemm, boolean poolSumsInCpuOrder) {
+        /** The CPU backends and our FP32 kernels. */
+        public static final Numerics FP32 = new Numerics(GemmPrecision.FP32, true);
+    }
+
     /** One compared output (or scalar) of one case; {@code note} says what went wrong, or is empty. */
     public record Row(String op, String output, String shape, double maxError, double bound, boolean pass,
                       String note) {
@@ -57,11 +68,22 @@ public final class CrossCheck {
         private final String op;
         private final String shape;
         private final Function<Random, Setup> setup;
+        private final Pool2dGeometry pool;
 
         Case(String op, String shape, Function<Random, Setup> setup) {
+            this(op, shape, null, setup);
+        }
+
+        Case(String op, String shape, Pool2dGeometry pool, Function<Random, Setup> setup) {
             this.op = op;
             this.shape = shape;
+            this.pool = pool;
             this.setup = setup;
+        }
+
+        /** The geometry of a pooling case (a test asserts which engine ran it); empty for the others. */
+        public Optional<Pool2dGeometry> pool() {
+            return Optional.ofNullable(pool);
         }
 
         public String op() {
@@ -81,20 +103,26 @@ public final class CrossCheck {
     private CrossCheck() {
     }
 
-    /** Every case, with GEMM bounds for {@code precision}. */
-    public static List<Case> cases(GemmPrecision precision) {
-        return CrossCheckCases.all(precision);
+    /** Every case, with bounds for {@code numerics}. */
+    public static List<Case> cases(Numerics numerics) {
+        return CrossCheckCases.all(numerics);
     }
 
-    /** The GEMM precision a backend computes in: TF32 for a CUDA backend opened with tf32, else FP32. */
-    public static GemmPrecision precisionOf(Backend backend) {
-        return backend instanceof CudaBackend c && c.tf32() ? GemmPrecision.TF32 : GemmPrecision.FP32;
+    /**
+     * How a backend computes: TF32 GEMMs for a CUDA backend opened with tf32, cuDNN's pooling for one with engine
+     * vendor where cuDNN loaded; otherwise {@link Numerics#FP32}.
+     */
+    public static Numerics numericsOf(Backend backend) {
+        if (backend instanceof CudaBackend c) {
+            return new Numerics(c.tf32() ? GemmPrecision.TF32 : GemmPrecision.FP32, !c.poolsWithCudnn());
+        }
+        return Numerics.FP32;
     }
 
     /** All cases, each with its own seed derived from {@code seed} (so one can be replayed alone). */
     public static List<Row> runAll(Backend reference, Backend underTest, long seed) {
         List<Row> rows = new ArrayList<>();
-        for (Case c : cases(precisionOf(underTest))) {
+        for (Case c : cases(numericsOf(underTest))) {
             rows.addAll(run(c, reference, underTest, seed));
         }
         return rows;

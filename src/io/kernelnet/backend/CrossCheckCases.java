@@ -2,6 +2,7 @@ package io.kernelnet.backend;
 
 import io.kernelnet.backend.CrossCheck.Case;
 import io.kernelnet.backend.CrossCheck.GemmPrecision;
+import io.kernelnet.backend.CrossCheck.Numerics;
 import io.kernelnet.backend.CrossCheck.Setup;
 import io.kernelnet.backend.CrossCheck.Tolerance;
 import io.kernelnet.backend.cpu.CpuBackend;
@@ -27,14 +28,15 @@ final class CrossCheckCases {
     private CrossCheckCases() {
     }
 
-    static List<Case> all(GemmPrecision precision) {
+    static List<Case> all(Numerics numerics) {
+        GemmPrecision precision = numerics.gemm();
         List<Case> cases = new ArrayList<>();
         memory(cases);
         gemm(cases, precision);
         gemmBiasActivation(cases, precision);
         bias(cases);
         convolution(cases);
-        pooling(cases);
+        pooling(cases, numerics.poolSumsInCpuOrder());
         activations(cases);
         biasActivation(cases);
         softmax(cases);
@@ -376,17 +378,33 @@ final class CrossCheckCases {
     }
 
     /**
-     * Pooling is exact: the same comparisons, the same additions in the same order (the CUDA kernels gather in the
-     * CPU's scatter order; averages sum in double). Inputs on a grid of halves make ties common, so the first
-     * maximum rule is tested too.
+     * Pooling in the CPU's order is exact: the same comparisons, the same additions in the same order (our kernels
+     * gather in the CPU's scatter order; averages sum in double). Inputs on a grid of halves make ties common, so
+     * the first-maximum rule is tested too. The max-pool backward draws distinct inputs: without ties every engine
+     * picks the same winner.
+     *
+     * <p>An engine that sums in its own order (cuDNN) is held to derived bounds where a sum is rounded in float,
+     * with u = 2^-24 and gamma(m) = m u / (1 - m u) (Higham): a sum of m terms in any order is within gamma(m - 1)
+     * of the sum of their magnitudes, a division (or a product with a rounded reciprocal) adds at most 2u, and the
+     * CPU's own rounding of its double result u:
+     * <ul>
+     * <li>average forward: y = sum of k window values / k, |y - y_cpu| <= gamma(k + 2) * (sum |x| / k) per output;
+     * <li>average backward: dx = sum over the m windows holding x of dy / count, each quotient rounded:
+     *     |dx - dx_cpu| <= gamma(m + 2) * sum |dy| / count;
+     * <li>max backward: dx = sum of the dy of the m windows x wins, |dx - dx_cpu| <= gamma(m) * sum |dy|; exact
+     *     when windows do not overlap (m = 1);
+     * <li>max forward: exact (a maximum is one of its inputs).
+     * </ul>
      */
-    private static void pooling(List<Case> cases) {
+    private static void pooling(List<Case> cases, boolean inCpuOrder) {
         for (Pool2dGeometry g : poolGeometries()) {
             String name = "x" + g.inputShape() + " " + g.kh() + "x" + g.kw() + " s" + g.strideH() + " pad "
                     + g.pad().top() + "/" + g.pad().bottom() + "/" + g.pad().left() + "/" + g.pad().right();
             int in = (int) g.inputShape().size();
             int out = (int) g.outputShape().size();
-            cases.add(new Case("maxPool2dForward", name + " ties", r -> new Setup()
+            // the most windows one input lies in
+            int m = ceilDiv(g.kh(), g.strideH()) * ceilDiv(g.kw(), g.strideW());
+            cases.add(new Case("maxPool2dForward", name + " ties", g, r -> new Setup()
                     .input("x", g.inputShape(), halves(uniform(r, in, -4, 4)))
                     .output("y", g.outputShape(), Tolerance.exact())
                     .output("argmax", g.outputShape(), Tolerance.exact())
@@ -394,38 +412,97 @@ final class CrossCheckCases {
                         b.maxPool2dForward(t.get("y"), t.get("argmax"), t.get("x"), g);
                         return NONE;
                     })));
-            cases.add(new Case("maxPool2dBackward", name, r -> {
-                float[] x = uniform(r, in, -1, 1);
+            cases.add(new Case("maxPool2dBackward", name, g, r -> {
+                float[] x = distinct(r, in);
                 Tensor y = Tensor.zeros(g.outputShape());
                 Tensor argmax = Tensor.zeros(g.outputShape());
                 try (CpuBackend cpu = new CpuBackend()) {
                     cpu.maxPool2dForward(y, argmax, Tensor.wrap(x, g.inputShape()), g);
                 }
+                float[] dy = uniform(r, out, -1, 1);
                 return new Setup()
-                        .input("dy", g.outputShape(), uniform(r, out, -1, 1))
+                        .input("dy", g.outputShape(), dy)
                         .input("x", g.inputShape(), x)
                         .input("y", g.outputShape(), y.toArray())
                         .input("argmax", g.outputShape(), argmax.toArray())
-                        .output("dx", g.inputShape(), Tolerance.exact())
+                        .output("dx", g.inputShape(), inCpuOrder ? Tolerance.exact()
+                                : Tolerance.scaled(gamma(m), windowSums(g, dy, false)))
                         .run((b, t) -> {
                             b.maxPool2dBackward(t.get("dx"), t.get("dy"), t.get("x"), t.get("y"), t.get("argmax"), g);
                             return NONE;
                         });
             }));
-            cases.add(new Case("avgPool2dForward", name, r -> new Setup()
-                    .input("x", g.inputShape(), uniform(r, in, -1, 1))
-                    .output("y", g.outputShape(), Tolerance.exact())
-                    .run((b, t) -> {
-                        b.avgPool2dForward(t.get("y"), t.get("x"), g);
-                        return NONE;
-                    })));
-            cases.add(new Case("avgPool2dBackward", name, r -> new Setup()
-                    .input("dy", g.outputShape(), uniform(r, out, -1, 1))
-                    .output("dx", g.inputShape(), Tolerance.exact())
-                    .run((b, t) -> {
-                        b.avgPool2dBackward(t.get("dx"), t.get("dy"), g);
-                        return NONE;
-                    })));
+            cases.add(new Case("avgPool2dForward", name, g, r -> {
+                float[] x = uniform(r, in, -1, 1);
+                return new Setup()
+                        .input("x", g.inputShape(), x)
+                        .output("y", g.outputShape(), inCpuOrder ? Tolerance.exact()
+                                : Tolerance.scaled(gamma(g.kh() * g.kw() + 2), windowMeans(g, x)))
+                        .run((b, t) -> {
+                            b.avgPool2dForward(t.get("y"), t.get("x"), g);
+                            return NONE;
+                        });
+            }));
+            cases.add(new Case("avgPool2dBackward", name, g, r -> {
+                float[] dy = uniform(r, out, -1, 1);
+                return new Setup()
+                        .input("dy", g.outputShape(), dy)
+                        .output("dx", g.inputShape(), inCpuOrder ? Tolerance.exact()
+                                : Tolerance.scaled(gamma(m + 2), windowSums(g, dy, true)))
+                        .run((b, t) -> {
+                            b.avgPool2dBackward(t.get("dx"), t.get("dy"), g);
+                            return NONE;
+                        });
+            }));
+        }
+    }
+
+    /** gamma(m) = m u / (1 - m u), u = 2^-24. */
+    private static double gamma(int m) {
+        double u = 0x1p-24;
+        return m * u / (1 - m * u);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /** Per output: the mean of |x| over its window (clipped to the input, as CpuPool counts it). */
+    private static double[] windowMeans(Pool2dGeometry g, float[] x) {
+        double[] scale = new double[(int) g.outputShape().size()];
+        forEachWindow(g, (o, i, count) -> scale[o] += Math.abs(x[i]) / count);
+        return scale;
+    }
+
+    /** Per input: the sum of |dy| (divided by the window's count when {@code perCount}) over its windows. */
+    private static double[] windowSums(Pool2dGeometry g, float[] dy, boolean perCount) {
+        double[] scale = new double[(int) g.inputShape().size()];
+        forEachWindow(g, (o, i, count) -> scale[i] += Math.abs(dy[o]) / (perCount ? count : 1));
+        return scale;
+    }
+
+    private interface WindowVisitor {
+        void visit(int output, int input, int count);
+    }
+
+    /** Every (output, input in its clipped window, window size) of the pooling, NCHW. */
+    private static void forEachWindow(Pool2dGeometry g, WindowVisitor v) {
+        for (int plane = 0; plane < g.n() * g.c(); plane++) {
+            for (int oh = 0; oh < g.outH(); oh++) {
+                int h0 = Math.max(oh * g.strideH() - g.pad().top(), 0);
+                int h1 = Math.min(oh * g.strideH() - g.pad().top() + g.kh(), g.h());
+                for (int ow = 0; ow < g.outW(); ow++) {
+                    int w0 = Math.max(ow * g.strideW() - g.pad().left(), 0);
+                    int w1 = Math.min(ow * g.strideW() - g.pad().left() + g.kw(), g.w());
+                    int o = (plane * g.outH() + oh) * g.outW() + ow;
+                    int count = (h1 - h0) * (w1 - w0);
+                    for (int ih = h0; ih < h1; ih++) {
+                        for (int iw = w0; iw < w1; iw++) {
+                            v.visit(o, (plane * g.h() + ih) * g.w() + iw, count);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -1102,6 +1179,21 @@ final class CrossCheckCases {
     }
 
     // ---- inputs -----------------------------------------------------------------------------------------------
+
+    /** n distinct values spread over [-1, 1), shuffled: no two equal, so no ties in a maximum. */
+    private static float[] distinct(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) ((i + 0.5) * 2 / n - 1);
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            float t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+        return a;
+    }
 
     static float[] uniform(Random r, int n, float lo, float hi) {
         float[] a = new float[n];

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.CrossCheck.Case;
 import io.kernelnet.backend.CrossCheck.GemmPrecision;
+import io.kernelnet.backend.CrossCheck.Numerics;
 import io.kernelnet.backend.CrossCheck.Row;
 import io.kernelnet.backend.CrossCheck.Tolerance;
 import io.kernelnet.backend.cpu.CpuBackend;
@@ -34,7 +35,7 @@ class CrossCheckTest {
 
     @Test
     void theCpuBackendAgreesWithItselfOnEveryCase() {
-        List<Case> cases = CrossCheck.cases(GemmPrecision.FP32);
+        List<Case> cases = CrossCheck.cases(Numerics.FP32);
         List<Row> rows = CrossCheck.runAll(reference, new CpuBackend(), rng.seed());
         List<Row> failed = rows.stream().filter(r -> !r.pass()).collect(Collectors.toList());
         assertTrue(failed.isEmpty(), () -> failed.size() + " rows failed, e.g. " + failed.get(0));
@@ -243,7 +244,7 @@ class CrossCheckTest {
     }
 
     private static List<Case> casesWhere(Predicate<Case> which) {
-        return CrossCheck.cases(GemmPrecision.FP32).stream().filter(which).collect(Collectors.toList());
+        return CrossCheck.cases(Numerics.FP32).stream().filter(which).collect(Collectors.toList());
     }
 
     @Test

@@ -601,6 +601,11 @@ public final class CudaBackend implements Backend {
         return which == Engine.VENDOR ? vendorPoolCalls : which == Engine.KERNELS ? ourPoolCalls : 0;
     }
 
+    /** Whether pooling runs on cuDNN where it can express the padding: engine vendor, and cuDNN loaded. */
+    public boolean poolsWithCudnn() {
+        return engine == Engine.VENDOR && vendorConv != null;
+    }
+
     /** Whether the cuDNN engine is open (engine vendor or auto, and it loaded). */
     public boolean vendorConvAvailable() {
         return vendorConv != null;
@@ -627,7 +632,7 @@ public final class CudaBackend implements Backend {
      * otherwise our kernels; a function of the geometry, so a max-pool's backward runs where its forward ran.
      */
     private ConvEngine poolEngine(Pool2dGeometry g) {
-        return engine == Engine.VENDOR && vendorConv != null && CudnnConv.supports(g) ? vendorConv : ourConv;
+        return poolsWithCudnn() && CudnnConv.supports(g) ? vendorConv : ourConv;
     }
 
     private void countConv(ConvEngine e) {
@@ -658,7 +663,8 @@ public final class CudaBackend implements Backend {
 
     /**
      * KERNELS: ours. VENDOR: cuDNN unless it did not load or refuses the shape (then ours, and the description says
-     * why). AUTO: both timed on this shape when {@code timed} (build time), the faster wins; untimed, ours.
+     * why). AUTO: both timed on this shape when {@code timed} (build time), the faster wins; untimed or
+     * deterministic, ours.
      */
     private ConvRoute decide(Conv2dGeometry g, boolean timed) {
         ConvEngine.ConvChoice ours = ourConv.plan(g, workspaceLimitBytes);
@@ -682,6 +688,10 @@ public final class CudaBackend implements Backend {
         }
         if (!timed || g.n() == 0) {
             return new ConvRoute(ourConv, ours.workspaceBytes(), oursText + " (not timed)");
+        }
+        if (deterministic) {
+            // a choice by timing could differ from run to run, and the bits with it
+            return new ConvRoute(ourConv, ours.workspaceBytes(), oursText + " (deterministic: not timed)");
         }
         double[] ms = timeBoth(g, ours, theirs);
         boolean vendorWins = ms[1] < ms[0];

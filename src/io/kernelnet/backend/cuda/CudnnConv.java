@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>{@link #plan} times every algorithm with cudnnFindConvolution*Algorithm (the variants without buffers: cuDNN
  * cudaMallocs its own x, w, y and workspace for the search and frees them, outside our memory accounting; host
- * blocking; build time only) and keeps those that succeeded in FMA math within the workspace limit and, when
- * deterministic, are reported deterministic.</li>
+ * blocking; build time only) and keeps those that succeeded in FMA math within the workspace limit. When
+ * deterministic it keeps cuDNN's heuristic order instead (as below), so that every run picks the same algorithms,
+ * and only those reported deterministic.</li>
  * <li>A geometry first seen by a conv call (not planned) is ranked by the heuristic
  * cudnnGetConvolution*Algorithm_v7 with cudnnGet*WorkspaceSize instead: no allocation, no kernel runs. Logged
  * once.</li>
@@ -141,11 +142,18 @@ final class CudnnConv implements ConvEngine {
             return new ConvChoice(0, "empty batch, nothing to compute");
         }
         ConvPlan p = convPlans.get(g);
-        if (p == null || !p.measured) {
-            // a geometry ranked by the heuristic at call time keeps its descriptors and is now timed
-            p = p != null ? p : describe("plan", g, a);
-            find(p);
+        if (p == null) {
+            p = describe("plan", g, a);
             convPlans.put(g, p);
+            if (deterministic) {
+                // cuDNN's heuristic order is the same on every run; timing could pick another algorithm when two
+                // are close, and with it other bits
+                rank(p);
+            }
+        }
+        if (!deterministic && !p.measured) {
+            // a geometry ranked by the heuristic at call time keeps its descriptors and is now timed
+            find(p);
         }
         Perf fwd = first(g, Pass.FORWARD, p.forward, workspaceLimitBytes);
         Perf bwdData = first(g, Pass.BACKWARD_DATA, p.backwardData, workspaceLimitBytes);

@@ -19,15 +19,16 @@ public final class SelfTest {
 
     /** Returns whether every check passed. */
     public static boolean run(Backend underTest, PrintStream out) {
-        return run(underTest, out, CrossCheck.cases(CrossCheck.precisionOf(underTest)));
+        return run(underTest, out, CrossCheck.cases(CrossCheck.numericsOf(underTest)));
     }
 
     /** {@link #run(Backend, PrintStream)} over a chosen list of cases. */
     public static boolean run(Backend underTest, PrintStream out, List<CrossCheck.Case> cases) {
         long seed = Long.getLong(SEED_PROPERTY, System.nanoTime());
-        CrossCheck.GemmPrecision precision = CrossCheck.precisionOf(underTest);
-        out.printf("selftest: %s (%s) against the cpu reference, seed %d (replay with -D%s=%d), gemm bounds %s%n",
-                underTest.name(), underTest.device(), seed, SEED_PROPERTY, seed, precision);
+        CrossCheck.Numerics numerics = CrossCheck.numericsOf(underTest);
+        out.printf("selftest: %s (%s) against the cpu reference, seed %d (replay with -D%s=%d), gemm bounds %s,"
+                + " pooling %s%n", underTest.name(), underTest.device(), seed, SEED_PROPERTY, seed, numerics.gemm(),
+                numerics.poolSumsInCpuOrder() ? "exact" : "in cuDNN's order");
         String format = "%-44s %-14s %-42s %11s %10s  %s%n";
         out.printf(format, "op", "output", "shape", "max error", "bound", "pass");
         int passed = 0;
