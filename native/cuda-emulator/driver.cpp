@@ -284,6 +284,21 @@ void release_all_memory() {
     context_.allocated = 0;
 }
 
+// A new handle: the object, remembered among the live ones of its kind.
+template <class T, class Handle>
+CUresult create(std::set<void*>& live, Handle* handle, T* object) {
+    live.insert(object);
+    *handle = reinterpret_cast<Handle>(object);
+    return CUDA_SUCCESS;
+}
+
+template <class T>
+CUresult destroy(std::set<void*>& live, void* handle) {
+    if (live.erase(handle) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    delete static_cast<T*>(handle);
+    return CUDA_SUCCESS;
+}
+
 }  // namespace
 
 #define LOCKED std::lock_guard<std::recursive_mutex> hold(lock_)
@@ -506,17 +521,12 @@ CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned value, size_t count) {
 CUresult cuStreamCreate(CUstream* stream, unsigned) {
     LOCKED;
     if (CUresult r = ready()) return r;
-    auto* s = new Stream();
-    streams.insert(s);
-    *stream = reinterpret_cast<CUstream>(s);
-    return CUDA_SUCCESS;
+    return create(streams, stream, new Stream());
 }
 
 CUresult cuStreamDestroy_v2(CUstream stream) {
     LOCKED;
-    if (streams.erase(stream) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete reinterpret_cast<Stream*>(stream);
-    return CUDA_SUCCESS;
+    return destroy<Stream>(streams, stream);
 }
 
 CUresult cuStreamSynchronize(CUstream stream) {
@@ -569,10 +579,7 @@ CUresult cuStreamEndCapture(CUstream stream, CUgraph* graph) {
         *graph = nullptr;
         return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
     }
-    auto* g = new Graph(*c->graph);
-    graphs.insert(g);
-    *graph = reinterpret_cast<CUgraph>(g);
-    return CUDA_SUCCESS;
+    return create(graphs, graph, new Graph(*c->graph));
 }
 
 CUresult cuStreamIsCapturing(CUstream stream, int* status) {
@@ -597,17 +604,12 @@ CUresult cuStreamWaitEvent(CUstream stream, CUevent event, unsigned) {
 CUresult cuEventCreate(CUevent* event, unsigned flags) {
     LOCKED;
     if (CUresult r = ready()) return r;
-    auto* e = new Event{flags};
-    events.insert(e);
-    *event = reinterpret_cast<CUevent>(e);
-    return CUDA_SUCCESS;
+    return create(events, event, new Event{flags});
 }
 
 CUresult cuEventDestroy_v2(CUevent event) {
     LOCKED;
-    if (events.erase(event) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete reinterpret_cast<Event*>(event);
-    return CUDA_SUCCESS;
+    return destroy<Event>(events, event);
 }
 
 CUresult cuEventRecord(CUevent event, CUstream stream) {
@@ -654,17 +656,12 @@ CUresult cuModuleLoadData(CUmodule* module, const void* image) {
     LOCKED;
     if (CUresult r = ready()) return r;
     if (image == nullptr) return CUDA_ERROR_INVALID_IMAGE;
-    auto* m = new int(0);
-    modules.insert(m);
-    *module = reinterpret_cast<CUmodule>(m);
-    return CUDA_SUCCESS;
+    return create(modules, module, new int(0));  // the image is ignored: kernels come from the table
 }
 
 CUresult cuModuleUnload(CUmodule module) {
     LOCKED;
-    if (modules.erase(module) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete reinterpret_cast<int*>(module);
-    return CUDA_SUCCESS;
+    return destroy<int>(modules, module);
 }
 
 CUresult cuModuleGetFunction(CUfunction* function, CUmodule module, const char* name) {
@@ -709,10 +706,7 @@ CUresult cuGraphInstantiateWithFlags(CUgraphExec* exec, CUgraph graph, unsigned 
     LOCKED;
     if (CUresult r = ready()) return r;
     if (graphs.count(graph) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    auto* e = new Graph(*reinterpret_cast<Graph*>(graph));
-    execs.insert(e);
-    *exec = reinterpret_cast<CUgraphExec>(e);
-    return CUDA_SUCCESS;
+    return create(execs, exec, new Graph(*reinterpret_cast<Graph*>(graph)));
 }
 
 CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
@@ -731,16 +725,12 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
 
 CUresult cuGraphDestroy(CUgraph graph) {
     LOCKED;
-    if (graphs.erase(graph) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete reinterpret_cast<Graph*>(graph);
-    return CUDA_SUCCESS;
+    return destroy<Graph>(graphs, graph);
 }
 
 CUresult cuGraphExecDestroy(CUgraphExec exec) {
     LOCKED;
-    if (execs.erase(exec) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete reinterpret_cast<Graph*>(exec);
-    return CUDA_SUCCESS;
+    return destroy<Graph>(execs, exec);
 }
 
 }  // extern "C"

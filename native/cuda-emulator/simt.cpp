@@ -102,9 +102,8 @@ Scheduler& scheduler() {
 // The scheduler of the running fiber.
 Scheduler& mine() { return *static_cast<Scheduler*>(here()->scheduler); }
 
-[[noreturn]] void fiber_main() {
-    Scheduler& s = mine();
-    s.body(s.context);
+// The running fiber is done (returned or trapped): back to the scheduler for good.
+[[noreturn]] void finish(Scheduler& s) {
     s.current->state = State::done;
 #if defined(__x86_64__)
     kn_emu_switch(&s.current->sp, s.sp);
@@ -112,6 +111,12 @@ Scheduler& mine() { return *static_cast<Scheduler*>(here()->scheduler); }
     setcontext(&s.saved);
 #endif
     std::abort();  // a finished fiber is never resumed
+}
+
+[[noreturn]] void fiber_main() {
+    Scheduler& s = mine();
+    s.body(s.context);
+    finish(s);
 }
 
 // Back to the scheduler; the fiber resumes here when its barrier opens.
@@ -366,13 +371,7 @@ unsigned long long exchange(unsigned long long value, unsigned from) {
 void trap() {
     Scheduler& s = mine();
     s.trapped = true;
-    s.current->state = State::done;
-#if defined(__x86_64__)
-    kn_emu_switch(&s.current->sp, s.sp);
-#else
-    setcontext(&s.saved);
-#endif
-    std::abort();  // never resumed
+    finish(s);
 }
 
 bool run_grid_erased(Dim3 grid, Dim3 block, void (*body)(void*), void* context) {
