@@ -4,21 +4,24 @@
 # The Maven build calls this on every build (generate-resources, OUTDIR = target/classes/kernels), so it:
 #   - skips the compile when the fatbin is newer than every kernels/*.cu, *.cuh, the kernel spec and this script;
 #   - without nvcc (CUDA_HOME/bin, PATH, /usr/local/cuda/bin) says so in one line and exits 0;
-#   - prints ptxas' resource usage as one line per kernel per architecture, warns about spills on sm_90;
+#   - writes ptxas' resource usage, one line per kernel per architecture, to RESOURCE_REPORT (default
+#     OUTDIR/kernel-resources.txt; printed too with KERNELS_VERBOSE=1), warns about spills on sm_90, and otherwise
+#     prints one line;
 #   - fails when nvcc fails or when the compiled kernels differ from the extern "C" __global__ declarations (the
 #     names native/kernel-spec/KernelSpec.java reads, as the Java launches and the emulated driver do).
 # All .cu files form one translation unit (a generated file that #includes them), since cuModuleLoadData takes
 # one image per architecture. No --use_fast_math: results are compared with the CPU backend to 1e-5.
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-    echo "usage: $0 OUTDIR" >&2
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+    echo "usage: $0 OUTDIR [RESOURCE_REPORT]" >&2
     exit 2
 fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KERNELS="$ROOT/kernels"
 SPEC="$ROOT/native/kernel-spec/KernelSpec.java"
 OUTDIR="$1"
+REPORT="${2:-$OUTDIR/kernel-resources.txt}"
 FATBIN="$OUTDIR/kernelnet.fatbin"
 SASS_ARCHS=(80 86 89 90)
 PTX_ARCH=90
@@ -101,12 +104,15 @@ awk '
 }' "$WORK/nvcc.log" >"$WORK/usage.txt"
 
 while read -r arch name regs smem stack spill_st spill_ld; do
-    printf '[kernels] %-6s %-26s %3s regs %6s B smem %4s B stack %4s/%s B spill st/ld\n' \
-        "$arch" "$name" "$regs" "$smem" "$stack" "$spill_st" "$spill_ld"
+    printf '%-6s %-26s %3s regs %6s B smem %4s B stack %4s/%s B spill st/ld\n' \
+        "$arch" "$name" "$regs" "$smem" "$stack" "$spill_st" "$spill_ld" >>"$WORK/kernel-resources.txt"
     if [[ "$arch" == "sm_$CHECK_ARCH" && ("$spill_st" != 0 || "$spill_ld" != 0 || "$stack" != 0) ]]; then
         say "WARNING: $name spills on sm_$CHECK_ARCH ($spill_st B stores, $spill_ld B loads, $stack B stack frame)"
     fi
 done < <(sort -k2,2 -k1,1 "$WORK/usage.txt")
+if [[ "${KERNELS_VERBOSE:-0}" == 1 ]]; then
+    sed 's/^/[kernels] /' "$WORK/kernel-resources.txt"
+fi
 
 # The compiled kernels must be exactly the declared ones, in every SASS image and in the fatbin.
 NAMES="$WORK/names.txt"
@@ -140,7 +146,9 @@ if ((PROBLEMS)); then
     exit 1
 fi
 
-mkdir -p "$OUTDIR"
+mkdir -p "$OUTDIR" "$(dirname "$REPORT")"
+cp "$WORK/kernel-resources.txt" "$REPORT"
 cp "$WORK/kernelnet.fatbin" "$FATBIN.tmp"
 mv -f "$FATBIN.tmp" "$FATBIN"
-say "built $FATBIN ($(($(stat -c %s "$FATBIN") / 1024)) KiB, ${#EXPECTED[@]} kernels) in ${SECONDS_TAKEN} s"
+say "built $FATBIN ($(($(stat -c %s "$FATBIN") / 1024)) KiB, ${#EXPECTED[@]} kernels) in ${SECONDS_TAKEN} s;" \
+    "registers and spills per kernel: $REPORT"
