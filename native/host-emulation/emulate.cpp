@@ -200,62 +200,79 @@ static bool same_bits(const std::vector<float>& a, const std::vector<float>& b) 
     });
 }
 
-// Adam (CpuOptimizers.adam, double) and SGD with momentum over n = 1003 (float4 groups and a scalar tail, grid 2 for
-// the grid stride): the kernel within 1e-6 of the reference; the same bits when lr and the bias corrections come
-// from step_inputs; nothing written while halt is set.
+// Adam with either epsilon placement (CpuOptimizers.adam, double) and SGD with momentum, L2 or decoupled weight decay
+// (CpuOptimizers.sgd) over n = 1003 (float4 groups and a scalar tail, grid 2 for the grid stride): the kernel within
+// 1e-6 of the reference; the same bits when lr and the bias corrections come from step_inputs; nothing written while
+// halt is set.
 static void optimizer_cases() {
     std::printf("optimizers, halt flag, step inputs\n");
     const int n = 1003;
-    const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
+    const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-3f;  // eps large enough that its placement shows
     const long step = 3;
     const double c1 = 1 - std::pow((double) b1, step), c2 = 1 - std::pow((double) b2, step);
     std::vector<float> p0 = random(n), g = random(n), m0 = random(n), v0(n);
     for (int i = 0; i < n; ++i) v0[i] = std::fabs(m0[i]) * 0.01f;
-    std::vector<double> want(n), scale(n, 1.0);
+    std::vector<double> want_pytorch(n), want_keras(n), scale(n, 1.0);
     for (int i = 0; i < n; ++i) {
         double mi = b1 * (double) m0[i] + (1 - b1) * (double) g[i];
         double vi = b2 * (double) v0[i] + (1 - b2) * (double) g[i] * g[i];
-        want[i] = p0[i] - lr * (mi / c1) / (std::sqrt(vi / c2) + eps);
+        want_pytorch[i] = p0[i] - lr * (mi / c1) / (std::sqrt(vi / c2) + eps);
+        want_keras[i] = p0[i] - lr * std::sqrt(c2) / c1 * mi / (std::sqrt(vi) + eps);
     }
-    auto adam = [&](std::vector<float>& p, std::vector<float>& m, std::vector<float>& v, const float* halt,
+    double placement_gap = 0;
+    for (int i = 0; i < n; ++i) placement_gap = std::max(placement_gap, std::fabs(want_keras[i] - want_pytorch[i]));
+    expect("adam: the placements differ by far more than the bound", placement_gap > 1e-4);
+    auto adam = [&](std::vector<float>& p, std::vector<float>& m, std::vector<float>& v, int keras, const float* halt,
                     const float* inputs, float lr_arg, float c1_arg, float c2_arg) {
         p = p0;
         m = m0;
         v = v0;
         launch(2, 1, 1, [&] {
-            kn_adam(p.data(), g.data(), m.data(), v.data(), n, lr_arg, b1, b2, eps, 0.0f, 0, c1_arg, c2_arg, halt,
-                    inputs);
+            kn_adam(p.data(), g.data(), m.data(), v.data(), n, lr_arg, b1, b2, eps, keras, 0.0f, 0, c1_arg, c2_arg,
+                    halt, inputs);
         });
     };
     std::vector<float> p, m, v, p2, m2, v2;
-    adam(p, m, v, nullptr, nullptr, lr, (float) c1, (float) c2);
-    check("adam", p, want, scale, 1e-6);
     std::vector<float> inputs = {lr, (float) c1, (float) c2};
-    adam(p2, m2, v2, nullptr, inputs.data(), 0.5f, 0.25f, 0.125f);
-    expect("adam: step_inputs replace lr and the bias corrections", same_bits(p, p2) && same_bits(m, m2) && same_bits(v, v2));
+    for (int keras = 0; keras < 2; ++keras) {
+        adam(p, m, v, keras, nullptr, nullptr, lr, (float) c1, (float) c2);
+        check(keras ? "adam, keras eps" : "adam, pytorch eps", p, keras ? want_keras : want_pytorch, scale, 1e-6);
+        adam(p2, m2, v2, keras, nullptr, inputs.data(), 0.5f, 0.25f, 0.125f);
+        expect("adam: step_inputs replace lr and the bias corrections",
+               same_bits(p, p2) && same_bits(m, m2) && same_bits(v, v2));
+    }
     float halt = 1.0f;
-    adam(p2, m2, v2, &halt, nullptr, lr, (float) c1, (float) c2);
+    adam(p2, m2, v2, 0, &halt, nullptr, lr, (float) c1, (float) c2);
     expect("adam: nothing written while halt is set", same_bits(p2, p0) && same_bits(m2, m0) && same_bits(v2, v0));
     float clear = 0.0f;
-    adam(p2, m2, v2, &clear, nullptr, lr, (float) c1, (float) c2);
+    adam(p, m, v, 0, nullptr, nullptr, lr, (float) c1, (float) c2);
+    adam(p2, m2, v2, 0, &clear, nullptr, lr, (float) c1, (float) c2);
     expect("adam: a clear halt changes nothing", same_bits(p, p2));
 
-    auto sgd = [&](std::vector<float>& q, std::vector<float>& vel, const float* halt_flag, const float* in, float lr_arg) {
+    const float wd = 0.1f;
+    auto sgd = [&](std::vector<float>& q, std::vector<float>& vel, int decoupled, const float* halt_flag,
+                   const float* in, float lr_arg) {
         q = p0;
         vel = m0;
-        launch(2, 1, 1, [&] { kn_sgd(q.data(), g.data(), vel.data(), n, lr_arg, 0.9f, 1, 0.0f, halt_flag, in); });
+        launch(2, 1, 1, [&] { kn_sgd(q.data(), g.data(), vel.data(), n, lr_arg, 0.9f, 1, wd, decoupled, halt_flag, in); });
     };
-    std::vector<double> want_sgd(n);
+    std::vector<double> want_l2(n), want_decoupled(n);
     for (int i = 0; i < n; ++i) {
-        double vi = 0.9 * (double) m0[i] + g[i];
-        want_sgd[i] = p0[i] - lr * (g[i] + 0.9 * vi);
+        double gi = g[i] + (double) wd * p0[i];
+        double vi = 0.9 * (double) m0[i] + gi;
+        want_l2[i] = p0[i] - lr * (gi + 0.9 * vi);
+        vi = 0.9 * (double) m0[i] + g[i];
+        want_decoupled[i] = p0[i] * (1 - (double) lr * wd) - lr * (g[i] + 0.9 * vi);
     }
     std::vector<float> q, vel, q2, vel2;
-    sgd(q, vel, nullptr, nullptr, lr);
-    check("sgd nesterov", q, want_sgd, scale, 1e-6);
-    sgd(q2, vel2, nullptr, inputs.data(), 0.5f);
-    expect("sgd: step_inputs replace lr", same_bits(q, q2) && same_bits(vel, vel2));
-    sgd(q2, vel2, &halt, nullptr, lr);
+    for (int decoupled = 0; decoupled < 2; ++decoupled) {
+        sgd(q, vel, decoupled, nullptr, nullptr, lr);
+        check(decoupled ? "sgd nesterov, decoupled decay" : "sgd nesterov, L2 decay", q,
+              decoupled ? want_decoupled : want_l2, scale, 1e-6);
+        sgd(q2, vel2, decoupled, nullptr, inputs.data(), 0.5f);
+        expect("sgd: step_inputs replace lr", same_bits(q, q2) && same_bits(vel, vel2));
+    }
+    sgd(q2, vel2, 1, &halt, nullptr, lr);
     expect("sgd: nothing written while halt is set", same_bits(q2, p0) && same_bits(vel2, m0));
 }
 

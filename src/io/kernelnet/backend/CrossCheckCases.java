@@ -850,13 +850,18 @@ final class CrossCheckCases {
     private static final int GRAD_STRIDE = 100_032;
 
     private static void optimizers(List<Case> cases) {
-        cases.add(sgd(new SgdStep(0.1f, 0, false, 0)));
-        cases.add(sgd(new SgdStep(0.05f, 0.9f, false, 0)));
-        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f)));
-        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f)));
-        cases.add(adam("adam from zero state", false, 0, 1, false));
-        cases.add(adam("adam + L2", false, 0.01f, 3, true));
-        cases.add(adam("adamw", true, 0.01f, 10, true));
+        cases.add(sgd(new SgdStep(0.1f, 0, false, 0, false)));
+        cases.add(sgd(new SgdStep(0.05f, 0.9f, false, 0, false)));
+        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f, false)));
+        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f, false)));
+        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f, true)));
+        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f, true)));
+        // epsilon 1e-3 in the warm cases: large enough against sqrt(v) that a kernel adding it in the other place fails
+        for (AdamEpsilon placement : AdamEpsilon.values()) {
+            cases.add(adam("adam from zero state", placement, 1e-8f, false, 0, 1, false));
+            cases.add(adam("adam + L2", placement, 1e-3f, false, 0.01f, 3, true));
+            cases.add(adam("adamw", placement, 1e-3f, true, 0.01f, 10, true));
+        }
         // the device's halt flag: set, the updates write nothing; clear, they run as without it
         for (float halt : new float[] {1f, 0f}) {
             cases.add(guarded(halt));
@@ -875,9 +880,9 @@ final class CrossCheckCases {
                 .input("halt", Shape.of(1), new float[] {halt})
                 .run((b, t) -> {
                     b.adamUpdate(t.get("param"), t.get("grad"), t.get("m"), t.get("v"),
-                            new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0, false, 4), t.get("halt"));
-                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), new SgdStep(0.05f, 0.9f, false, 0),
-                            t.get("halt"));
+                            new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false, 4), t.get("halt"));
+                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"),
+                            new SgdStep(0.05f, 0.9f, false, 0, false), t.get("halt"));
                     return NONE;
                 }));
     }
@@ -885,7 +890,8 @@ final class CrossCheckCases {
     private static Case sgd(SgdStep step) {
         int steps = 3;
         String shape = "[" + PARAMS + "] x" + steps + " lr=" + step.lr() + " momentum=" + step.momentum()
-                + (step.nesterov() ? " nesterov" : "") + " wd=" + step.weightDecay();
+                + (step.nesterov() ? " nesterov" : "") + " wd=" + step.weightDecay()
+                + (step.decoupled() ? " decoupled" : "");
         boolean withVelocity = step.momentum() != 0;
         return new Case("sgdUpdate", shape, r -> {
             Setup s = new Setup()
@@ -904,10 +910,11 @@ final class CrossCheckCases {
         });
     }
 
-    private static Case adam(String name, boolean decoupled, float weightDecay, int firstStep, boolean warmState) {
+    private static Case adam(String name, AdamEpsilon placement, float epsilon, boolean decoupled, float weightDecay,
+                             int firstStep, boolean warmState) {
         int steps = 5;
-        return new Case("adamUpdate", "[" + PARAMS + "] " + name + " steps " + firstStep + ".."
-                + (firstStep + steps - 1), r -> new Setup()
+        return new Case("adamUpdate", "[" + PARAMS + "] " + name + " eps " + epsilon + " (" + placement.configName()
+                + ") steps " + firstStep + ".." + (firstStep + steps - 1), r -> new Setup()
                 .inout("param", Shape.of(PARAMS), uniform(r, PARAMS, -1, 1), Tolerance.relative())
                 .input("grads", Shape.of(steps, GRAD_STRIDE), uniform(r, steps * GRAD_STRIDE, -1, 1))
                 .inout("m", Shape.of(PARAMS), warmState ? uniform(r, PARAMS, -0.1f, 0.1f) : new float[PARAMS],
@@ -917,7 +924,8 @@ final class CrossCheckCases {
                 .run((b, t) -> {
                     for (int i = 0; i < steps; i++) {
                         b.adamUpdate(t.get("param"), gradOfStep(t.get("grads"), i), t.get("m"), t.get("v"),
-                                new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, weightDecay, decoupled, firstStep + i));
+                                new AdamStep(1e-3f, 0.9f, 0.999f, epsilon, placement, weightDecay, decoupled,
+                                        firstStep + i));
                     }
                     return NONE;
                 }));
@@ -1062,8 +1070,8 @@ final class CrossCheckCases {
                     b.activationForward(t.get("y"), t.get("x"), Activation.SIGMOID, 0);
                     return NONE;
                 })));
-        SgdStep step = new SgdStep(0.05f, 0.9f, true, 1e-2f);
-        cases.add(new Case("sgdUpdate", at + " nesterov", r -> new Setup()
+        SgdStep step = new SgdStep(0.05f, 0.9f, true, 1e-2f, true);
+        cases.add(new Case("sgdUpdate", at + " nesterov, decoupled decay", r -> new Setup()
                 .inout("param", s, uniform(r, n, -1, 1), Tolerance.relative())
                 .input("grad", s, uniform(r, n, -1, 1))
                 .inout("velocity", s, uniform(r, n, -0.1f, 0.1f), Tolerance.relative())

@@ -5,6 +5,7 @@ import static io.kernelnet.backend.cuda.KernelModule.nullArg;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 
 import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
@@ -964,8 +965,8 @@ public final class CudaBackend implements Backend {
         Pointer vel = withMomentum ? arg(ptr(op, "velocity", velocity)) : nullArg();
         Pointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? arg(stepGraphs.sgdInputs(step)) : nullArg();
         elementwise(op, Kernel.SGD, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)), vel, arg(n),
-                arg(step.lr()), arg(step.momentum()), arg(step.nesterov() ? 1 : 0), arg(step.weightDecay()), haltArg,
-                inputs);
+                arg(step.lr()), arg(step.momentum()), arg(step.nesterov() ? 1 : 0), arg(step.weightDecay()),
+                arg(step.decoupled() ? 1 : 0), haltArg, inputs);
     }
 
     @Override
@@ -981,8 +982,9 @@ public final class CudaBackend implements Backend {
         float correction2 = (float) step.biasCorrection2();
         elementwise(op, Kernel.ADAM, n, arg(ptr(op, "param", param)), arg(ptr(op, "grad", grad)),
                 arg(ptr(op, "m", m)), arg(ptr(op, "v", v)), arg(n), arg(step.lr()), arg(step.beta1()),
-                arg(step.beta2()), arg(step.epsilon()), arg(step.weightDecay()), arg(step.decoupled() ? 1 : 0),
-                arg(correction1), arg(correction2), haltArg, inputs);
+                arg(step.beta2()), arg(step.epsilon()), arg(step.epsilonPlacement() == AdamEpsilon.KERAS ? 1 : 0),
+                arg(step.weightDecay()), arg(step.decoupled() ? 1 : 0), arg(correction1), arg(correction2), haltArg,
+                inputs);
     }
 
     private Pointer haltArg(String op, Tensor halt) {

@@ -261,7 +261,7 @@ class CudaBackendGpuTest {
                 Map.entry("softmax rank", t -> t.backend.softmaxForward(t.of(4), t.of(4))),
                 Map.entry("dropout rate", t -> t.backend.dropoutForward(t.of(4), t.of(4), t.of(4), 1f, 1, 0)),
                 Map.entry("sgd without velocity", t -> t.backend.sgdUpdate(t.of(4), t.of(4), null,
-                        new SgdStep(0.1f, 0.9f, false, 0))),
+                        new SgdStep(0.1f, 0.9f, false, 0, false))),
                 Map.entry("argmax indices", t -> t.backend.argmax(t.of(3), t.of(4, 5))),
                 Map.entry("sparse labels shape", t -> t.backend.softmaxCrossEntropySparse(t.of(4, 5), t.of(4, 5),
                         t.of(4, 5), t.of(5))),
