@@ -1,8 +1,9 @@
-// Just enough of CUDA to run kernels/conv2d.cu, pool2d.cu, bias.cu, gemm.cu's FP32 kernels, optim.cu, dropout.cu and reduce.cu on the host: every block runs as 256
+// Just enough of CUDA to run kernels/conv2d.cu, pool2d.cu, bias.cu, gemm.cu's FP32 kernels, optim.cu, dropout.cu, softmax.cu and reduce.cu on the host: every block runs as 256
 // std::threads (one block at a time), __shared__ is a static (shared by the block's threads), __syncthreads a
 // std::barrier, a warp shuffle a barrier of the warp's 32 threads around a shared array. Index math, bounds checks,
 // barriers and reduction trees are what this checks, not speed or the memory model.
 #pragma once
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstddef>
@@ -46,6 +47,13 @@ inline uint2 make_uint2(unsigned x, unsigned y) { return {x, y}; }
 inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return {x, y, z, w}; }
 inline unsigned __umulhi(unsigned a, unsigned b) { return static_cast<unsigned>((1ull * a * b) >> 32); }
 using std::isfinite;
+inline int atomicMin(int* address, int value) {
+    std::atomic_ref<int> a(*address);
+    int old = a.load();
+    while (value < old && !a.compare_exchange_weak(old, value)) {
+    }
+    return old;
+}
 // The 32 lanes of a warp call a shuffle together (as kn::warp_sum does, also inside warp 0 alone): each posts its
 // value, the warp waits, each reads its partner's, the warp waits again before the array is reused.
 inline float emu_lanes[1024];

@@ -6,6 +6,7 @@
 // splits; the GEMM with bias and activation in its epilogue on both tiles, partial tiles, float4 and scalar stores.
 // Then the training step's device-side pieces (optim.cu, dropout.cu): the optimizers against CpuOptimizers'
 // formulas, their halt flag and their device-read step inputs, kn_flag_nonfinite, and dropout's offset_base.
+// The softmax family over an axis other than the last (softmax.cu's axis kernels) against CpuActivations, in place too.
 // Build and run: native/host-emulation/run.sh
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include "../../kernels/pool2d.cu"
 #include "../../kernels/optim.cu"
 #include "../../kernels/dropout.cu"
+#include "../../kernels/softmax.cu"
 
 template <class F>
 void launch(unsigned gx, unsigned gy, unsigned gz, F kernel) {
@@ -309,6 +311,67 @@ static void flag_and_step_input_cases() {
     expect("dropout: offset_base adds to the offset", same_bits(y1, y2) && same_bits(mask1, mask2));
 }
 
+// kn_softmax_axis_forward/backward over [outer, k, inner] against CpuActivations (double sums, rounded once), with
+// the rounding bounds of the kernels' float arithmetic, u = 2^-24, expf and logf within 2 ulp:
+//   softmax y = expf(x - m) / s, s a sum of k terms, x - m rounded (u |x - m| in the exponent): relative
+//   (k + 4 + |x - m|) u;
+//   log-softmax y = (x - m) - logf(s): (k + 4) u of 1 + |x - m| + log s;
+//   softmax dx = y (dy - dot), dot a sum of k terms: (k + 2) u of |y| (sum |dy y| + |dy - dot|) + |dx|;
+//   log-softmax dx = dy - expf(y) sum(dy): (k + 3) u of exp(y) (sum |dy| + |sum dy|) + |dx|.
+// Grid 2 (512 threads): more lines than threads takes the grid stride.
+static void softmax_axis_case(int outer, int k, int inner) {
+    std::printf("softmax over axis: outer=%d k=%d inner=%d\n", outer, k, inner);
+    const size_t count = (size_t)outer * k * inner;
+    const double u = std::ldexp(1.0, -24);
+    std::vector<float> x = random(count), dy = random(count);
+    for (auto& v : x) v *= 3;
+    std::vector<float> y_host[2];
+    for (int log = 0; log < 2; ++log) {
+        std::vector<double> want(count), scale(count), dx_want(count), dx_scale(count);
+        y_host[log].resize(count);
+        for (int o = 0; o < outer; ++o)
+            for (int i = 0; i < inner; ++i) {
+                const size_t base = (size_t)o * k * inner + i;
+                float m = x[base];
+                for (int j = 1; j < k; ++j) m = std::max(m, x[base + (size_t)j * inner]);
+                double s = 0;
+                for (int j = 0; j < k; ++j) s += std::exp((double)x[base + (size_t)j * inner] - m);
+                const double lse = m + std::log(s);
+                for (int j = 0; j < k; ++j) {
+                    const size_t at = base + (size_t)j * inner;
+                    y_host[log][at] = (float)(log ? x[at] - lse : std::exp(x[at] - lse));
+                    want[at] = y_host[log][at];
+                    scale[at] = log ? (k + 4) * (1 + std::fabs((double)x[at] - m) + std::log(s))
+                                    : std::fabs(want[at]) * (k + 4 + std::fabs((double)x[at] - m));
+                }
+                double dot = 0, abs_dot = 0, sum = 0, abs_sum = 0;
+                for (int j = 0; j < k; ++j) {
+                    const size_t at = base + (size_t)j * inner;
+                    dot += (double)dy[at] * y_host[log][at];
+                    abs_dot += std::fabs((double)dy[at] * y_host[log][at]);
+                    sum += dy[at];
+                    abs_sum += std::fabs(dy[at]);
+                }
+                for (int j = 0; j < k; ++j) {
+                    const size_t at = base + (size_t)j * inner;
+                    const double yv = y_host[log][at];
+                    dx_want[at] = (float)(log ? dy[at] - std::exp(yv) * sum : yv * (dy[at] - dot));
+                    dx_scale[at] = (log ? (k + 3) * (std::exp(yv) * (abs_sum + std::fabs(sum)) + std::fabs(dx_want[at]))
+                                        : (k + 2) * (std::fabs(yv) * (abs_dot + std::fabs(dy[at] - dot))
+                                                     + std::fabs(dx_want[at])));
+                }
+            }
+        std::vector<float> y(count, NAN), dx(count, NAN);
+        launch(2, 1, 1, [&] { kn_softmax_axis_forward(y.data(), x.data(), outer, k, inner, log); });
+        check(log ? "log-softmax y" : "softmax y", y, want, scale, u);
+        std::vector<float> inplace = x;
+        launch(2, 1, 1, [&] { kn_softmax_axis_forward(inplace.data(), inplace.data(), outer, k, inner, log); });
+        expect("forward in place: the same bits", same_bits(inplace, y));
+        launch(2, 1, 1, [&] { kn_softmax_axis_backward(dx.data(), dy.data(), y_host[log].data(), outer, k, inner, log); });
+        check(log ? "log-softmax dx" : "softmax dx", dx, dx_want, dx_scale, u);
+    }
+}
+
 // kn_bias_add on the float4 path and, one float off alignment, the scalar path: exactly y + bias[ch] in float
 static void bias_add_case(int n, int c, int inner, bool misalign) {
     std::printf("bias_add n=%d c=%d inner=%d%s\n", n, c, inner, misalign ? " misaligned" : "");
@@ -493,6 +556,10 @@ int main() {
     gemm_bias_act_case(64, 129, 8, 128, -1, true);                              // bias only
     optimizer_cases();
     flag_and_step_input_cases();
+    // outer, k, inner
+    softmax_axis_case(2, 64, 35);                                                // the channels of [2, 64, 5, 7]
+    softmax_axis_case(4, 5, 300);                                                // 1200 lines: the grid stride
+    softmax_axis_case(1, 6, 5);                                                  // the first axis of [6, 5]
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
     return failures ? 1 : 0;
 }

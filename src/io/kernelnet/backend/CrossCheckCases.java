@@ -651,31 +651,54 @@ final class CrossCheckCases {
 
     // ---- softmax family ---------------------------------------------------------------------------------------
 
+    /** A shape and the axis a softmax-family case runs over. */
+    private record AxisCase(Shape shape, int axis) {
+        int k() {
+            return shape.dim(axis);
+        }
+
+        @Override
+        public String toString() {
+            return shape + " axis " + axis + (axis == shape.rank() - 1 ? " (last)" : "");
+        }
+    }
+
+    /**
+     * The last axis (the row kernels: rows of 1 to 4097 classes, none) and any other (the axis kernels: the
+     * channels of NCHW, a middle axis, the first axis, an empty trailing axis, and a size-1 trailing axis, which is
+     * a last axis again). The axis kernels sum a line in float in order, so their lines stay short (k <= 64) for the
+     * relative bound.
+     */
     private static void softmax(List<Case> cases) {
-        Shape[] shapes = {Shape.of(1, 1), Shape.of(7, 10), Shape.of(129, 1000), Shape.of(5, 4097), Shape.of(0, 10)};
-        for (Shape s : shapes) {
+        AxisCase[] shapes = {new AxisCase(Shape.of(1, 1), 1), new AxisCase(Shape.of(7, 10), 1),
+            new AxisCase(Shape.of(129, 1000), 1), new AxisCase(Shape.of(5, 4097), 1), new AxisCase(Shape.of(0, 10), 1),
+            new AxisCase(Shape.of(2, 64, 5, 7), 1), new AxisCase(Shape.of(3, 10, 33), 1),
+            new AxisCase(Shape.of(2, 3, 4, 5), 2), new AxisCase(Shape.of(6, 5), 0), new AxisCase(Shape.of(2, 3, 0), 1),
+            new AxisCase(Shape.of(4, 3, 1), 1), new AxisCase(Shape.of(64, 32, 26, 26), 1)};
+        for (AxisCase a : shapes) {
+            Shape s = a.shape();
             for (boolean log : new boolean[] {false, true}) {
                 String name = log ? "logSoftmax" : "softmax";
-                cases.add(new Case(name + "Forward", s.toString(), r -> new Setup()
+                cases.add(new Case(name + "Forward", a.toString(), r -> new Setup()
                         .input("x", s, uniform(r, (int) s.size(), -3, 3))
                         .output("y", s, Tolerance.relative())
                         .run((b, t) -> {
                             if (log) {
-                                b.logSoftmaxForward(t.get("y"), t.get("x"));
+                                b.logSoftmaxForward(t.get("y"), t.get("x"), a.axis());
                             } else {
-                                b.softmaxForward(t.get("y"), t.get("x"));
+                                b.softmaxForward(t.get("y"), t.get("x"), a.axis());
                             }
                             return NONE;
                         })));
-                cases.add(new Case(name + "Backward", s.toString(), r -> new Setup()
+                cases.add(new Case(name + "Backward", a.toString(), r -> new Setup()
                         .input("dy", s, uniform(r, (int) s.size(), -1, 1))
-                        .input("y", s, softmaxRows(uniform(r, (int) s.size(), -3, 3), s.dim(1), log))
+                        .input("y", s, softmaxLines(uniform(r, (int) s.size(), -3, 3), s, a.axis(), log))
                         .output("dx", s, Tolerance.relative())
                         .run((b, t) -> {
                             if (log) {
-                                b.logSoftmaxBackward(t.get("dx"), t.get("dy"), t.get("y"));
+                                b.logSoftmaxBackward(t.get("dx"), t.get("dy"), t.get("y"), a.axis());
                             } else {
-                                b.softmaxBackward(t.get("dx"), t.get("dy"), t.get("y"));
+                                b.softmaxBackward(t.get("dx"), t.get("dy"), t.get("y"), a.axis());
                             }
                             return NONE;
                         })));
@@ -686,26 +709,38 @@ final class CrossCheckCases {
                 .input("x", wide, uniform(r, (int) wide.size(), -40, 40))
                 .output("y", wide, Tolerance.relative())
                 .run((b, t) -> {
-                    b.softmaxForward(t.get("y"), t.get("x"));
+                    b.softmaxForward(t.get("y"), t.get("x"), 1);
+                    return NONE;
+                })));
+        Shape channels = Shape.of(4, 16, 9, 9);
+        cases.add(new Case("softmaxForward", channels + " axis 1, logits in [-40, 40)", r -> new Setup()
+                .input("x", channels, uniform(r, (int) channels.size(), -40, 40))
+                .output("y", channels, Tolerance.relative())
+                .run((b, t) -> {
+                    b.softmaxForward(t.get("y"), t.get("x"), 1);
                     return NONE;
                 })));
     }
 
-    /** Row-wise softmax (or log-softmax) in double, rounded once: realistic y for the backward cases. */
-    private static float[] softmaxRows(float[] x, int k, boolean log) {
+    /** Softmax (or log-softmax) over {@code axis} of x in double, rounded once: realistic y for the backward cases. */
+    private static float[] softmaxLines(float[] x, Shape shape, int axis, boolean log) {
+        int k = shape.dim(axis);
+        int inner = (int) shape.sizeFrom(axis + 1);
         float[] y = new float[x.length];
-        for (int base = 0; base < x.length; base += k) {
+        for (int line = 0; k > 0 && line < x.length / k; line++) {
+            int base = line / inner * k * inner + line % inner;
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < k; j++) {
-                max = Math.max(max, x[base + j]);
+                max = Math.max(max, x[base + j * inner]);
             }
             double sum = 0;
             for (int j = 0; j < k; j++) {
-                sum += Math.exp(x[base + j] - max);
+                sum += Math.exp(x[base + j * inner] - max);
             }
             double lse = max + Math.log(sum);
             for (int j = 0; j < k; j++) {
-                y[base + j] = (float) (log ? x[base + j] - lse : Math.exp(x[base + j] - lse));
+                int at = base + j * inner;
+                y[at] = (float) (log ? x[at] - lse : Math.exp(x[at] - lse));
             }
         }
         return y;
@@ -790,7 +825,7 @@ final class CrossCheckCases {
         return new Case("softmaxCrossEntropy", s + " " + targets, r -> {
             float[] t = switch (targets) {
                 case "one-hot" -> oneHot(labels(r, n, k), k);
-                case "probabilities" -> softmaxRows(uniform(r, n * k, -2, 2), k, false);
+                case "probabilities" -> softmaxLines(uniform(r, n * k, -2, 2), Shape.of(n, k), 1, false);
                 default -> uniform(r, n * k, 0.1f, 1);
             };
             return new Setup()
@@ -1096,7 +1131,17 @@ final class CrossCheckCases {
                 .output("y", rows, Tolerance.relative())
                 .misaligned()
                 .run((b, t) -> {
-                    b.softmaxForward(t.get("y"), t.get("x"));
+                    b.softmaxForward(t.get("y"), t.get("x"), 1);
+                    return NONE;
+                })));
+        Shape planes = Shape.of(3, 5, 11);
+        cases.add(new Case("logSoftmaxBackward", planes + " axis 1 at offset+1", r -> new Setup()
+                .input("dy", planes, uniform(r, (int) planes.size(), -1, 1))
+                .input("y", planes, softmaxLines(uniform(r, (int) planes.size(), -3, 3), planes, 1, true))
+                .output("dx", planes, Tolerance.relative())
+                .misaligned()
+                .run((b, t) -> {
+                    b.logSoftmaxBackward(t.get("dx"), t.get("dy"), t.get("y"), 1);
                     return NONE;
                 })));
         cases.add(new Case("sum", at, r -> {

@@ -224,6 +224,18 @@ class CrossCheckTest {
                 "dBias");
     }
 
+    @Test
+    void aSoftmaxOverTheLastAxisInsteadFailsEveryCaseOverAnotherAxis() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void softmaxForward(Tensor y, Tensor x, int axis) {
+                super.softmaxForward(y, x, x.rank() - 1);
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("softmaxForward") && c.shape().contains(" axis ")
+                && !c.shape().contains("(last)") && !c.shape().startsWith("[2, 3, 0]"), "y");
+    }
+
     /** The warm cases' epsilon (1e-3) is large enough that adding it in the other place is caught. */
     @Test
     void anAdamAddingEpsilonInTheOtherPlaceFailsEveryWarmAdamCase() {

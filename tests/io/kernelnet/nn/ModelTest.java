@@ -19,6 +19,7 @@ import io.kernelnet.train.Loss;
 import io.kernelnet.train.Sgd;
 import java.lang.reflect.Proxy;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -243,6 +244,44 @@ class ModelTest {
                 again.build(1, new CpuBackend());
                 assertEquals(cnn.parameterShapes(), again.parameterShapes());
             }
+        }
+    }
+
+    /** On [2, 3, 4] inputs: Softmax(1) normalizes the 2 channels of each of the 12 positions, Softmax() each row of 4. */
+    @Test
+    void aSoftmaxLayerNormalizesAlongItsAxis() {
+        Examples x = Examples.of(rng.uniform(2 * 24, -3, 3), Shape.of(2, 3, 4), new float[2 * 24], Shape.of(2, 3, 4));
+        for (int axis : new int[] {1, -1}) {
+            try (Model model = new Sequential(2, 3, 4).add(new Softmax(axis))) {
+                model.compile(new Sgd(), Loss.MSE);
+                float[] y = model.predict(x);
+                for (int example = 0; example < 2; example++) {
+                    for (int line = 0; line < (axis == 1 ? 12 : 6); line++) {
+                        double sum = 0;
+                        for (int j = 0; j < (axis == 1 ? 2 : 4); j++) {
+                            sum += y[example * 24 + (axis == 1 ? j * 12 + line : line * 4 + j)];
+                        }
+                        assertEquals(1, sum, 1e-6, "axis " + axis + ", example " + example + ", line " + line);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSoftmaxLayersAxisAndLogSurviveTheArchitectureRoundTrip() {
+        try (Model model = new Sequential(3, 4, 4).add(new Softmax(1)).add(Softmax.logSoftmax(-1))
+                .add(new Flatten()).add(new Dense(2, "softmax"))) {
+            model.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            model.build(1, new CpuBackend());
+            Map<String, Object> described = Architecture.describe(model);
+            try (Model again = Architecture.rebuild(described)) {
+                again.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+                again.build(1, new CpuBackend());
+                assertEquals(described, Architecture.describe(again));
+            }
+            assertTrue(described.toString().contains("{axis=1, log=false}")
+                    && described.toString().contains("{axis=-1, log=true}"), described.toString());
         }
     }
 }

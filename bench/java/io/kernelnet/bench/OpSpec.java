@@ -331,7 +331,7 @@ public sealed interface OpSpec {
         }
 
         public void launch(Backend b, Tensor[] t) {
-            b.softmaxForward(t[1], t[0]);
+            b.softmaxForward(t[1], t[0], 1);
         }
     }
 

@@ -769,41 +769,54 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void softmaxForward(Tensor y, Tensor x) {
-        rowwiseForward("softmaxForward", Kernel.SOFTMAX_FORWARD, y, x);
+    public void softmaxForward(Tensor y, Tensor x, int axis) {
+        softmaxFamilyForward("softmaxForward", false, y, x, axis);
     }
 
     @Override
-    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        rowwiseBackward("softmaxBackward", Kernel.SOFTMAX_BACKWARD, dx, dy, y);
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        softmaxFamilyBackward("softmaxBackward", false, dx, dy, y, axis);
     }
 
     @Override
-    public void logSoftmaxForward(Tensor y, Tensor x) {
-        rowwiseForward("logSoftmaxForward", Kernel.LOG_SOFTMAX_FORWARD, y, x);
+    public void logSoftmaxForward(Tensor y, Tensor x, int axis) {
+        softmaxFamilyForward("logSoftmaxForward", true, y, x, axis);
     }
 
     @Override
-    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        rowwiseBackward("logSoftmaxBackward", Kernel.LOG_SOFTMAX_BACKWARD, dx, dy, y);
+    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        softmaxFamilyBackward("logSoftmaxBackward", true, dx, dy, y, axis);
     }
 
-    private void rowwiseForward(String op, Kernel kernel, Tensor y, Tensor x) {
+    /** The last axis (inner 1) by the row kernels, a warp per line; any other by the axis kernels, a thread per line. */
+    private void softmaxFamilyForward(String op, boolean log, Tensor y, Tensor x, int axis) {
         open(op);
-        int[] rk = ShapeChecks.rows(op, x);
+        int[] oki = ShapeChecks.softmaxAxis(op, "x", x, axis);
         ShapeChecks.sameShape(op, "y", y, "x", x);
         count(op, x);
-        rows(op, kernel, rk[0], arg(ptr(op, "y", y)), arg(ptr(op, "x", x)), arg(rk[0]), arg(rk[1]));
+        if (oki[2] == 1) {
+            rows(op, log ? Kernel.LOG_SOFTMAX_FORWARD : Kernel.SOFTMAX_FORWARD, oki[0], arg(ptr(op, "y", y)),
+                    arg(ptr(op, "x", x)), arg(oki[0]), arg(oki[1]));
+        } else {
+            elementwise(op, Kernel.SOFTMAX_AXIS_FORWARD, (long) oki[0] * oki[2], arg(ptr(op, "y", y)),
+                    arg(ptr(op, "x", x)), arg(oki[0]), arg(oki[1]), arg(oki[2]), arg(log ? 1 : 0));
+        }
     }
 
-    private void rowwiseBackward(String op, Kernel kernel, Tensor dx, Tensor dy, Tensor y) {
+    private void softmaxFamilyBackward(String op, boolean log, Tensor dx, Tensor dy, Tensor y, int axis) {
         open(op);
-        int[] rk = ShapeChecks.rows(op, y);
+        int[] oki = ShapeChecks.softmaxAxis(op, "y", y, axis);
         ShapeChecks.sameShape(op, "dy", dy, "y", y);
         ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
         count(op, y);
-        rows(op, kernel, rk[0], arg(ptr(op, "dx", dx)), arg(ptr(op, "dy", dy)), arg(ptr(op, "y", y)), arg(rk[0]),
-                arg(rk[1]));
+        if (oki[2] == 1) {
+            rows(op, log ? Kernel.LOG_SOFTMAX_BACKWARD : Kernel.SOFTMAX_BACKWARD, oki[0], arg(ptr(op, "dx", dx)),
+                    arg(ptr(op, "dy", dy)), arg(ptr(op, "y", y)), arg(oki[0]), arg(oki[1]));
+        } else {
+            elementwise(op, Kernel.SOFTMAX_AXIS_BACKWARD, (long) oki[0] * oki[2], arg(ptr(op, "dx", dx)),
+                    arg(ptr(op, "dy", dy)), arg(ptr(op, "y", y)), arg(oki[0]), arg(oki[1]), arg(oki[2]),
+                    arg(log ? 1 : 0));
+        }
     }
 
     // ---- dropout ------------------------------------------------------------------------------------------

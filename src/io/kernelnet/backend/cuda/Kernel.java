@@ -15,6 +15,8 @@ enum Kernel {
     SOFTMAX_BACKWARD("kn_softmax_backward"),
     LOG_SOFTMAX_FORWARD("kn_log_softmax_forward"),
     LOG_SOFTMAX_BACKWARD("kn_log_softmax_backward"),
+    SOFTMAX_AXIS_FORWARD("kn_softmax_axis_forward"),
+    SOFTMAX_AXIS_BACKWARD("kn_softmax_axis_backward"),
     SOFTMAX_XENT_SPARSE("kn_softmax_xent_sparse"),
     SOFTMAX_XENT_DENSE("kn_softmax_xent_dense"),
     MSE("kn_mse"),
