@@ -60,7 +60,8 @@ public abstract class Optimizer {
         String name = String.valueOf(config.get("name"));
         float lr = number(config, "learning_rate");
         return switch (name) {
-            case "sgd" -> new Sgd(lr, number(config, "momentum"), flag(config, "nesterov"), number(config, "weight_decay"),
+            case "sgd" -> new Sgd(lr, number(config, "momentum"), flag(config, "nesterov"),
+                    number(config, "weight_decay"),
                     config.containsKey("decoupled_weight_decay") && flag(config, "decoupled_weight_decay"));
             case "adam", "adamw" -> new Adam(lr, number(config, "beta_1"), number(config, "beta_2"),
                     number(config, "epsilon"), number(config, "weight_decay"), name.equals("adamw"))

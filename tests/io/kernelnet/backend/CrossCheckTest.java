@@ -242,13 +242,15 @@ class CrossCheckTest {
         Backend wrong = new DelegatingBackend(new CpuBackend()) {
             @Override
             public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
-                AdamEpsilon other = step.epsilonPlacement() == AdamEpsilon.KERAS ? AdamEpsilon.PYTORCH : AdamEpsilon.KERAS;
+                AdamEpsilon other = step.epsilonPlacement() == AdamEpsilon.KERAS ? AdamEpsilon.PYTORCH
+                        : AdamEpsilon.KERAS;
                 super.adamUpdate(param, grad, m, v, new AdamStep(step.lr(), step.beta1(), step.beta2(), step.epsilon(),
                         other, step.weightDecay(), step.decoupled(), step.step()), halt);
             }
         };
         // the parameters go wrong, and over several steps with L2 decay so do the moments
-        assertEveryCaseFails(wrong, c -> c.op().equals("adamUpdate") && c.shape().contains("eps 0.001"), "param", false);
+        assertEveryCaseFails(wrong, c -> c.op().equals("adamUpdate") && c.shape().contains("eps 0.001"), "param",
+                false);
     }
 
     /** With momentum, decoupled decay and L2 decay differ (without it they are the same step). */

@@ -356,7 +356,8 @@ public sealed interface OpSpec {
         }
 
         public void launch(Backend b, Tensor[] t) {
-            b.adamUpdate(t[0], t[1], t[2], t[3], new AdamStep(0.001f, 0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0f, false, 10));
+            b.adamUpdate(t[0], t[1], t[2], t[3],
+                    new AdamStep(0.001f, 0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0f, false, 10));
         }
     }
 

@@ -120,11 +120,11 @@ final class CpuActivations {
     }
 
     /**
-     * The softmax family over axis {@code axis}, x seen as [outer, k, inner] (ShapeChecks.softmaxAxis): each of the
-     * outer * inner lines of k values, stride inner, is one softmax.
+     * Softmax ({@code log}: log-softmax) over axis {@code axis}, x seen as [outer, k, inner]
+     * (ShapeChecks.softmaxAxis): each of the outer * inner lines of k values, stride inner, is one softmax.
      */
-    static void softmaxForward(Tensor y, Tensor x, int axis) {
-        int[] oki = lines("softmaxForward", "y", y, "x", x, axis);
+    static void softmaxForward(Tensor y, Tensor x, int axis, boolean log) {
+        int[] oki = lines(log ? "logSoftmaxForward" : "softmaxForward", "y", y, "x", x, axis);
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
         int k = oki[1];
@@ -134,54 +134,15 @@ final class CpuActivations {
             int yb = (int) y.offset() + start;
             double lse = logSumExp(xa, xb, k, stride);
             for (int j = 0; j < k; j++) {
-                ya[yb + j * stride] = (float) Math.exp(xa[xb + j * stride] - lse);
+                double shifted = xa[xb + j * stride] - lse;
+                ya[yb + j * stride] = (float) (log ? shifted : Math.exp(shifted));
             }
         });
     }
 
-    /** dx = y * (dy - sum(dy * y)) along each line. */
-    static void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
-        String op = "softmaxBackward";
-        int[] oki = lines(op, "dy", dy, "y", y, axis);
-        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
-        float[] dxa = dx.hostArray();
-        float[] dya = dy.hostArray();
-        float[] ya = y.hostArray();
-        int k = oki[1];
-        int stride = oki[2];
-        forEachLine(oki, start -> {
-            int dxb = (int) dx.offset() + start;
-            int dyb = (int) dy.offset() + start;
-            int yb = (int) y.offset() + start;
-            double dot = 0;
-            for (int j = 0; j < k; j++) {
-                dot += (double) dya[dyb + j * stride] * ya[yb + j * stride];
-            }
-            for (int j = 0; j < k; j++) {
-                dxa[dxb + j * stride] = (float) (ya[yb + j * stride] * (dya[dyb + j * stride] - dot));
-            }
-        });
-    }
-
-    static void logSoftmaxForward(Tensor y, Tensor x, int axis) {
-        int[] oki = lines("logSoftmaxForward", "y", y, "x", x, axis);
-        float[] ya = y.hostArray();
-        float[] xa = x.hostArray();
-        int k = oki[1];
-        int stride = oki[2];
-        forEachLine(oki, start -> {
-            int xb = (int) x.offset() + start;
-            int yb = (int) y.offset() + start;
-            double lse = logSumExp(xa, xb, k, stride);
-            for (int j = 0; j < k; j++) {
-                ya[yb + j * stride] = (float) (xa[xb + j * stride] - lse);
-            }
-        });
-    }
-
-    /** dx = dy - exp(y) * sum(dy) along each line. */
-    static void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
-        String op = "logSoftmaxBackward";
+    /** Along each line: softmax dx = y * (dy - sum(dy * y)); log-softmax dx = dy - exp(y) * sum(dy). */
+    static void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) {
+        String op = log ? "logSoftmaxBackward" : "softmaxBackward";
         int[] oki = lines(op, "dy", dy, "y", y, axis);
         ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
         float[] dxa = dx.hostArray();
@@ -195,10 +156,12 @@ final class CpuActivations {
             int yb = (int) y.offset() + start;
             double sum = 0;
             for (int j = 0; j < k; j++) {
-                sum += dya[dyb + j * stride];
+                sum += log ? dya[dyb + j * stride] : (double) dya[dyb + j * stride] * ya[yb + j * stride];
             }
             for (int j = 0; j < k; j++) {
-                dxa[dxb + j * stride] = (float) (dya[dyb + j * stride] - Math.exp(ya[yb + j * stride]) * sum);
+                double g = dya[dyb + j * stride];
+                double v = ya[yb + j * stride];
+                dxa[dxb + j * stride] = (float) (log ? g - Math.exp(v) * sum : v * (g - sum));
             }
         });
     }

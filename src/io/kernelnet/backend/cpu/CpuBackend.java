@@ -156,22 +156,22 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void softmaxForward(Tensor y, Tensor x, int axis) {
-        CpuActivations.softmaxForward(y, x, axis);
+        CpuActivations.softmaxForward(y, x, axis, false);
     }
 
     @Override
     public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
-        CpuActivations.softmaxBackward(dx, dy, y, axis);
+        CpuActivations.softmaxBackward(dx, dy, y, axis, false);
     }
 
     @Override
     public void logSoftmaxForward(Tensor y, Tensor x, int axis) {
-        CpuActivations.logSoftmaxForward(y, x, axis);
+        CpuActivations.softmaxForward(y, x, axis, true);
     }
 
     @Override
     public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
-        CpuActivations.logSoftmaxBackward(dx, dy, y, axis);
+        CpuActivations.softmaxBackward(dx, dy, y, axis, true);
     }
 
     @Override

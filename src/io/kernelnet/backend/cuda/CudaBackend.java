@@ -788,7 +788,7 @@ public final class CudaBackend implements Backend {
         softmaxFamilyBackward("logSoftmaxBackward", true, dx, dy, y, axis);
     }
 
-    /** The last axis (inner 1) by the row kernels, a warp per line; any other by the axis kernels, a thread per line. */
+    /** The last axis (inner 1) by the row kernels, a warp per line; any other by the axis kernels, one thread each. */
     private void softmaxFamilyForward(String op, boolean log, Tensor y, Tensor x, int axis) {
         open(op);
         int[] oki = ShapeChecks.softmaxAxis(op, "x", x, axis);
