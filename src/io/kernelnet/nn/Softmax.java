@@ -42,6 +42,14 @@ public final class Softmax extends Layer {
         return log;
     }
 
+    /**
+     * Whether this is a softmax over the classes of a flat per-example {@code output} [classes]: then a
+     * cross-entropy loss fuses with it, as with a softmax activation.
+     */
+    boolean normalizesClasses(Shape output) {
+        return !log && output.rank() == 1 && (axis == -1 || axis == 1);
+    }
+
     @Override
     public String kind() {
         return "softmax";

@@ -1,6 +1,7 @@
 package io.kernelnet.nn;
 
 import static io.kernelnet.testing.Refusals.assertRefused;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -265,6 +266,27 @@ class ModelTest {
                     }
                 }
             }
+        }
+    }
+
+    /** Keras' Dense(3) then Softmax() is Dense(3, "softmax"): the cross-entropy fuses with it, bit for bit. */
+    @Test
+    void aCrossEntropyFusesWithASoftmaxLayerOverTheClasses() {
+        Examples data = Examples.of(rng.uniform(4 * 6, -1, 1), Shape.of(4), rng.labels(6, 3), Shape.of());
+        float[][] kernels = new float[2][];
+        Model[] models = {new Sequential(4).add(new Dense(3, "softmax")), new Sequential(4).add(new Dense(3)).add(
+                new Softmax())};
+        for (int i = 0; i < 2; i++) {
+            try (Model m = models[i]) {
+                m.seed(5).compile(new Adam(0.01f), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+                m.fit(data, FitOptions.defaults().epochs(3).batchSize(6).verbose(0));
+                kernels[i] = m.parameters().get("dense/kernel");
+            }
+        }
+        assertArrayEquals(kernels[0], kernels[1]);
+        try (Model overRows = new Sequential(2, 3).add(new Flatten()).add(new Dense(6)).add(Softmax.logSoftmax(-1))) {
+            overRows.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            assertRefused(() -> overRows.build(1, new CpuBackend()), "ends in a softmax activation");
         }
     }
 
