@@ -191,7 +191,7 @@ final class PyTorchGolden {
         float[] golden = tensor("sgd/" + name);
         double lr = setting("sgd", "lr");
         IntToDoubleFunction d = gradientError(name);
-        double moved = SGD_GAIN * lr * largest(tensor("gradient/" + name));
+        double moved = SGD_GAIN * lr * Compare.largestMagnitude(tensor("gradient/" + name));
         return () -> within(name + " after 3 SGD steps", golden, ours,
                 i -> SGD_GAIN * lr * d.applyAsDouble(i) + 4 * U * (Math.abs(golden[i]) + moved),
                 "5.61 lr d, " + boundText(name, "d") + ", + 4u");
@@ -219,7 +219,7 @@ final class PyTorchGolden {
 
     private String boundText(String name, String d) {
         return String.format("%s = %.0f sigma + A = %.3g + A (A <= %.3g)", d, CONFIDENCE,
-                CONFIDENCE * gradientSigma(name), largest(tensor("kink_allowance/" + name)));
+                CONFIDENCE * gradientSigma(name), Compare.largestMagnitude(tensor("kink_allowance/" + name)));
     }
 
     private double gradientSigma(String name) {
@@ -243,14 +243,6 @@ final class PyTorchGolden {
             }
         }
         return index;
-    }
-
-    private static double largest(float[] values) {
-        double m = 0;
-        for (float v : values) {
-            m = Math.max(m, Math.abs(v));
-        }
-        return m;
     }
 
     private static void within(String what, float[] golden, float[] ours, IntToDoubleFunction bound, String text) {

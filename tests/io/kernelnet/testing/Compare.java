@@ -59,6 +59,15 @@ public final class Compare {
         }
     }
 
+    /** The largest |v| of the values (0 for none). */
+    public static double largestMagnitude(float[] values) {
+        double m = 0;
+        for (float v : values) {
+            m = Math.max(m, Math.abs(v));
+        }
+        return m;
+    }
+
     /** Largest |a - b| / max(|b|, floor) over the elements: a relative error with a floor for tiny values. */
     public static double maxRelativeError(float[] actual, float[] reference, double floor) {
         double worst = 0;
