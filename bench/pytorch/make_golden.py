@@ -92,7 +92,7 @@ class FixedMask(nn.Module):
         return x * self.mask
 
 
-def our_names(name, model):
+def our_names(model):
     """KernelNet's parameter names for the twin's Linear and Conv2d layers, in order."""
     names, counts = [], {}
     for layer in model:
@@ -123,7 +123,7 @@ def twin(name, seed, mask):
     model = mnist_twins.build(name, "cpu")
     generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
-        for layer, _, _ in our_names(name, model):
+        for layer, _, _ in our_names(model):
             layer.bias.copy_(torch.rand(layer.bias.shape, generator=generator) * 0.2 - 0.1)
     model = model.double()
     with torch.no_grad():
@@ -153,7 +153,7 @@ def error_model(name, model, x, labels, images_u8):
     """The rounding-error model of a float32 implementation of the twin at its current parameters (see the module
     docstring): returns the logits' sigma, the loss's sigma, {our parameter name: its gradient's largest sigma}, the
     kinks within CONFIDENCE sigmas (kink_allowances takes them) and the smallest kink distance in sigmas."""
-    names = {layer: (kernel, bias) for layer, kernel, bias in our_names(name, model)}
+    names = {layer: (kernel, bias) for layer, kernel, bias in our_names(model)}
     fields = iter(RECEPTIVE_FIELDS[name])
     h, var, tape, margin, kinks = x, torch.zeros_like(x), [], float("inf"), []
     relus, pools = 0, 0
@@ -253,7 +253,7 @@ def pool_kinks(h, var, field, images_u8):
     return float(ratio.min()), near
 
 
-def kink_allowances(name, model, x, labels, kinks):
+def kink_allowances(model, x, labels, kinks):
     """Per parameter and output unit (a Dense kernel's column, a conv kernel's output channel, a bias element), the
     most that taking the other side of every kink within CONFIDENCE sigmas could change an element of its gradient:
     for each such kink one backward pass of the change it makes (a ReLU input's gradient switched on or off; a
@@ -275,7 +275,7 @@ def kink_allowances(name, model, x, labels, kinks):
     outputs = relu_out + pool_out
     dy = torch.autograd.grad(F.cross_entropy(h, labels), outputs, retain_graph=True)
     relu_dy, pool_dy = dy[:len(relu_out)], dy[len(relu_out):]
-    named = [(p, key, layer) for layer, kernel, bias in our_names(name, model)
+    named = [(p, key, layer) for layer, kernel, bias in our_names(model)
              for p, key in ((layer.weight, kernel), (layer.bias, bias))]
     allowance = {key: torch.zeros_like(p) for p, key, _ in named}
     for kink in kinks:
@@ -357,7 +357,7 @@ def golden(name, seed, images, labels, start, out):
 
     def observe(model):
         _, _, sigmas, kinks, margin = error_model(name, model, x, y, u8)
-        passes.append((sigmas, kink_allowances(name, model, x, y, kinks), len(kinks), margin))
+        passes.append((sigmas, kink_allowances(model, x, y, kinks), len(kinks), margin))
 
     adam_model, sgd_model = trajectories(name, seed, mask, x, y, observe)
     model = twin(name, seed, mask)
@@ -369,7 +369,7 @@ def golden(name, seed, images, labels, start, out):
     tensors = {"images": f32(x.float()), "labels": f32(y.double())}
     if name == "mlp":
         tensors["dropout_mask"] = f32(mask)
-    named = {m: our_names(name, m) for m in (model, adam_model, sgd_model)}
+    named = {m: our_names(m) for m in (model, adam_model, sgd_model)}
     for layer, kernel, bias in named[model]:
         for key, p in ((kernel, ours(layer, layer.weight)), (bias, layer.bias)):
             if p.numel() >= BF16_MIN_ELEMENTS:
