@@ -1,4 +1,4 @@
-// Optimizer steps over one flat run of parameters (SgdStep and AdamStep javadoc formulas, PyTorch's definitions).
+// Optimizer steps over one flat run of parameters (SgdStep and AdamStep javadoc formulas).
 // Elementwise launch, float4 path when every pointer used is 16-byte aligned. halt (NULL: none) is the device
 // flag of a step found bad (kn_flag_nonfinite): while *halt != 0 the kernel writes nothing. step_inputs (NULL: none)
 // is a replayed training step's {lr, bias_correction1, bias_correction2} (kn_set_step_inputs), read from the device
@@ -9,11 +9,16 @@ namespace optim {
 
 struct Sgd {
     float lr, momentum, weight_decay;
-    bool nesterov;
+    bool nesterov, decoupled;
 
-    // g += wd*p; v = momentum*v + g; p -= lr * (nesterov ? g + momentum*v : v); without momentum p -= lr*g
+    // decoupled: p *= 1 - lr*wd, else g += wd*p; v = momentum*v + g; p -= lr * (nesterov ? g + momentum*v : v);
+    // without momentum p -= lr*g
     __device__ __forceinline__ void step(float& p, float g, float* v) const {
-        g += weight_decay * p;
+        if (decoupled) {
+            p *= 1.0f - lr * weight_decay;
+        } else {
+            g += weight_decay * p;
+        }
         if (v != nullptr) {
             *v = momentum * *v + g;
             g = nesterov ? g + momentum * *v : *v;
@@ -24,10 +29,11 @@ struct Sgd {
 
 struct Adam {
     float lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2;
-    bool decoupled;
+    float keras_step_size;  // lr * sqrt(bc2) / bc1, once per thread
+    bool keras_epsilon, decoupled;
 
     // decoupled (AdamW): p *= 1 - lr*wd, else g += wd*p; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
-    // p -= lr * (m/bc1) / (sqrt(v/bc2) + eps)
+    // Keras: p -= lr * sqrt(bc2)/bc1 * m / (sqrt(v) + eps); PyTorch: p -= lr * (m/bc1) / (sqrt(v/bc2) + eps)
     __device__ __forceinline__ void step(float& p, float g, float& m, float& v) const {
         if (decoupled) {
             p *= 1.0f - lr * weight_decay;
@@ -36,7 +42,11 @@ struct Adam {
         }
         m = beta1 * m + (1.0f - beta1) * g;
         v = beta2 * v + (1.0f - beta2) * g * g;
-        p -= lr * (m / bias_correction1) / (sqrtf(v / bias_correction2) + eps);
+        if (keras_epsilon) {
+            p -= keras_step_size * m / (sqrtf(v) + eps);
+        } else {
+            p -= lr * (m / bias_correction1) / (sqrtf(v / bias_correction2) + eps);
+        }
     }
 };
 
@@ -44,10 +54,10 @@ struct Adam {
 
 // vel may be NULL when momentum == 0 (it is then neither read nor written).
 extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, float lr, float momentum, int nesterov,
-                                  float weight_decay, const float* halt, const float* step_inputs) {
+                                  float weight_decay, int decoupled, const float* halt, const float* step_inputs) {
     if (halt != nullptr && *halt != 0.0f) return;
     if (step_inputs != nullptr) lr = step_inputs[0];
-    const optim::Sgd sgd{lr, momentum, weight_decay, nesterov != 0};
+    const optim::Sgd sgd{lr, momentum, weight_decay, nesterov != 0, decoupled != 0};
     const bool with_velocity = momentum != 0.0f && vel != nullptr;
     kn::for_each_vec4(
         n, kn::aligned16(p) && kn::aligned16(g) && (!with_velocity || kn::aligned16(vel)),
@@ -72,17 +82,21 @@ extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, f
         [=](unsigned i) { sgd.step(p[i], g[i], with_velocity ? &vel[i] : nullptr); });
 }
 
-// bias_correctionX = 1 - betaX^t, computed on the host in double.
+// bias_correctionX = 1 - betaX^t, computed on the host in double. keras_epsilon: AdamEpsilon.KERAS (1) or
+// PYTORCH (0).
 extern "C" __global__ void kn_adam(float* p, const float* g, float* m, float* v, int n, float lr, float beta1,
-                                   float beta2, float eps, float weight_decay, int decoupled, float bias_correction1,
-                                   float bias_correction2, const float* halt, const float* step_inputs) {
+                                   float beta2, float eps, int keras_epsilon, float weight_decay, int decoupled,
+                                   float bias_correction1, float bias_correction2, const float* halt,
+                                   const float* step_inputs) {
     if (halt != nullptr && *halt != 0.0f) return;
     if (step_inputs != nullptr) {
         lr = step_inputs[0];
         bias_correction1 = step_inputs[1];
         bias_correction2 = step_inputs[2];
     }
-    const optim::Adam adam{lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2, decoupled != 0};
+    const float keras_step_size = lr * sqrtf(bias_correction2) / bias_correction1;
+    const optim::Adam adam{lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2, keras_step_size,
+                           keras_epsilon != 0, decoupled != 0};
     kn::for_each_vec4(
         n, kn::aligned16(p) && kn::aligned16(g) && kn::aligned16(m) && kn::aligned16(v),
         [=](unsigned i) {

@@ -1,8 +1,11 @@
-// Row-wise softmax family over [rows, k], and the softmax cross-entropy losses.
-// "Row" kernels: one warp per row, block 256 (8 rows), grid = ceil(rows / 8). Each lane walks columns
-// lane, lane + 32, ...; row maxima and sums are butterfly reductions, so every lane holds the same values.
-// Softmax is max-subtracted. An output may alias its input (each lane reads an element before writing it, and all
-// reads of a row finish in the reductions before the first write).
+// The softmax family over one axis, and the softmax cross-entropy losses. A tensor is seen as [outer, k, inner]
+// around the axis (k values per line, stride inner); softmax is max-subtracted.
+// The last axis (inner = 1, rows = outer) and the losses: "row" kernels, one warp per row, block 256 (8 rows),
+// grid = ceil(rows / 8). Each lane walks columns lane, lane + 32, ...; row maxima and sums are butterfly reductions,
+// so every lane holds the same values. Any other axis (inner > 1, e.g. the channels of NCHW): the "axis" kernels,
+// an elementwise launch over the outer * inner lines, each thread walking its line (neighbouring threads read
+// neighbouring addresses) and summing in float in index order. An output may alias its input (each lane or thread
+// reads an element before writing it, and all reads of a line finish before its first write).
 #include <math_constants.h>
 
 #include "common.cuh"
@@ -26,6 +29,13 @@ __device__ __forceinline__ float row_sum(const float* x, int k, int lane) {
     float s = 0.0f;
     for (int j = lane; j < k; j += 32) s += x[j];
     return kn::warp_sum(s);
+}
+
+// The first element of line `line` of [outer, k, inner], lines numbered outer-major.
+__device__ __forceinline__ size_t line_start(unsigned line, int k, int inner) {
+    const unsigned o = line / static_cast<unsigned>(inner);
+    const unsigned i = line - o * static_cast<unsigned>(inner);
+    return static_cast<size_t>(o) * k * inner + i;
 }
 
 }  // namespace softmax
@@ -73,6 +83,43 @@ extern "C" __global__ void kn_log_softmax_backward(float* dx, const float* dy, c
     const size_t base = static_cast<size_t>(row) * k;
     const float s = softmax::row_sum(dy + base, k, lane);
     for (int j = lane; j < k; j += 32) dx[base + j] = dy[base + j] - expf(y[base + j]) * s;
+}
+
+// y = softmax (log_softmax != 0: log-softmax) of each line of [outer, k, inner], as the row kernels above.
+extern "C" __global__ void kn_softmax_axis_forward(float* y, const float* x, int outer, int k, int inner,
+                                                   int log_softmax) {
+    const unsigned lines = static_cast<unsigned>(outer) * static_cast<unsigned>(inner);
+    for (unsigned line = blockIdx.x * blockDim.x + threadIdx.x; line < lines; line += gridDim.x * blockDim.x) {
+        const float* xl = x + softmax::line_start(line, k, inner);
+        float* yl = y + softmax::line_start(line, k, inner);
+        float m = -CUDART_INF_F;
+        for (int j = 0; j < k; ++j) m = fmaxf(m, xl[static_cast<size_t>(j) * inner]);
+        float s = 0.0f;
+        for (int j = 0; j < k; ++j) s += expf(xl[static_cast<size_t>(j) * inner] - m);
+        const float log_s = logf(s);
+        for (int j = 0; j < k; ++j) {
+            const size_t at = static_cast<size_t>(j) * inner;
+            yl[at] = log_softmax ? (xl[at] - m) - log_s : expf(xl[at] - m) / s;
+        }
+    }
+}
+
+// Softmax: dx = y * (dy - sum(dy * y)); log-softmax: dx = dy - exp(y) * sum(dy); along each line.
+extern "C" __global__ void kn_softmax_axis_backward(float* dx, const float* dy, const float* y, int outer, int k,
+                                                    int inner, int log_softmax) {
+    const unsigned lines = static_cast<unsigned>(outer) * static_cast<unsigned>(inner);
+    for (unsigned line = blockIdx.x * blockDim.x + threadIdx.x; line < lines; line += gridDim.x * blockDim.x) {
+        const size_t base = softmax::line_start(line, k, inner);
+        float s = 0.0f;
+        for (int j = 0; j < k; ++j) {
+            const size_t at = base + static_cast<size_t>(j) * inner;
+            s += log_softmax ? dy[at] : dy[at] * y[at];
+        }
+        for (int j = 0; j < k; ++j) {
+            const size_t at = base + static_cast<size_t>(j) * inner;
+            dx[at] = log_softmax ? dy[at] - expf(y[at]) * s : y[at] * (dy[at] - s);
+        }
+    }
 }
 
 // Integer labels. Row loss = logsumexp(z) - z[label], taken as (max - z[label]) + log(sum) so that large logits do

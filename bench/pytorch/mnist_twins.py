@@ -73,7 +73,7 @@ def build(name, device):
 
 
 def adam(model, lr=1e-3):
-    """Adam as KernelNet's (Keras') defaults: eps 1e-7."""
+    """Adam with Keras' epsilon value 1e-7 (and torch's placement of it, which KernelNet's bench train selects)."""
     return torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7)
 
 

@@ -7,6 +7,7 @@
 // splits; the GEMM with bias and activation in its epilogue on both tiles, partial tiles, float4 and scalar stores.
 // Then the training step's device-side pieces (optim.cu, dropout.cu): the optimizers against CpuOptimizers'
 // formulas, their halt flag and their device-read step inputs, kn_flag_nonfinite, and dropout's offset_base.
+// The softmax family over an axis other than the last (softmax.cu's axis kernels) against CpuActivations, in place too.
 // Build and run: native/host-emulation/run.sh
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include "../../kernels/pool2d.cu"
 #include "../../kernels/optim.cu"
 #include "../../kernels/dropout.cu"
+#include "../../kernels/softmax.cu"
 
 template <class F>
 void launch(unsigned gx, unsigned gy, unsigned gz, F kernel) {
@@ -185,62 +187,79 @@ static bool same_bits(const std::vector<float>& a, const std::vector<float>& b) 
     });
 }
 
-// Adam (CpuOptimizers.adam, double) and SGD with momentum over n = 1003 (float4 groups and a scalar tail, grid 2 for
-// the grid stride): the kernel within 1e-6 of the reference; the same bits when lr and the bias corrections come
-// from step_inputs; nothing written while halt is set.
+// Adam with either epsilon placement (CpuOptimizers.adam, double) and SGD with momentum, L2 or decoupled weight decay
+// (CpuOptimizers.sgd) over n = 1003 (float4 groups and a scalar tail, grid 2 for the grid stride): the kernel within
+// 1e-6 of the reference; the same bits when lr and the bias corrections come from step_inputs; nothing written while
+// halt is set.
 static void optimizer_cases() {
     std::printf("optimizers, halt flag, step inputs\n");
     const int n = 1003;
-    const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
+    const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-3f;  // eps large enough that its placement shows
     const long step = 3;
     const double c1 = 1 - std::pow((double) b1, step), c2 = 1 - std::pow((double) b2, step);
     std::vector<float> p0 = random(n), g = random(n), m0 = random(n), v0(n);
     for (int i = 0; i < n; ++i) v0[i] = std::fabs(m0[i]) * 0.01f;
-    std::vector<double> want(n), scale(n, 1.0);
+    std::vector<double> want_pytorch(n), want_keras(n), scale(n, 1.0);
     for (int i = 0; i < n; ++i) {
         double mi = b1 * (double) m0[i] + (1 - b1) * (double) g[i];
         double vi = b2 * (double) v0[i] + (1 - b2) * (double) g[i] * g[i];
-        want[i] = p0[i] - lr * (mi / c1) / (std::sqrt(vi / c2) + eps);
+        want_pytorch[i] = p0[i] - lr * (mi / c1) / (std::sqrt(vi / c2) + eps);
+        want_keras[i] = p0[i] - lr * std::sqrt(c2) / c1 * mi / (std::sqrt(vi) + eps);
     }
-    auto adam = [&](std::vector<float>& p, std::vector<float>& m, std::vector<float>& v, const float* halt,
+    double placement_gap = 0;
+    for (int i = 0; i < n; ++i) placement_gap = std::max(placement_gap, std::fabs(want_keras[i] - want_pytorch[i]));
+    expect("adam: the placements differ by far more than the bound", placement_gap > 1e-4);
+    auto adam = [&](std::vector<float>& p, std::vector<float>& m, std::vector<float>& v, int keras, const float* halt,
                     const float* inputs, float lr_arg, float c1_arg, float c2_arg) {
         p = p0;
         m = m0;
         v = v0;
         launch(2, 1, 1, [&] {
-            kn_adam(p.data(), g.data(), m.data(), v.data(), n, lr_arg, b1, b2, eps, 0.0f, 0, c1_arg, c2_arg, halt,
-                    inputs);
+            kn_adam(p.data(), g.data(), m.data(), v.data(), n, lr_arg, b1, b2, eps, keras, 0.0f, 0, c1_arg, c2_arg,
+                    halt, inputs);
         });
     };
     std::vector<float> p, m, v, p2, m2, v2;
-    adam(p, m, v, nullptr, nullptr, lr, (float) c1, (float) c2);
-    check("adam", p, want, scale, 1e-6);
     std::vector<float> inputs = {lr, (float) c1, (float) c2};
-    adam(p2, m2, v2, nullptr, inputs.data(), 0.5f, 0.25f, 0.125f);
-    expect("adam: step_inputs replace lr and the bias corrections", same_bits(p, p2) && same_bits(m, m2) && same_bits(v, v2));
+    for (int keras = 0; keras < 2; ++keras) {
+        adam(p, m, v, keras, nullptr, nullptr, lr, (float) c1, (float) c2);
+        check(keras ? "adam, keras eps" : "adam, pytorch eps", p, keras ? want_keras : want_pytorch, scale, 1e-6);
+        adam(p2, m2, v2, keras, nullptr, inputs.data(), 0.5f, 0.25f, 0.125f);
+        expect("adam: step_inputs replace lr and the bias corrections",
+               same_bits(p, p2) && same_bits(m, m2) && same_bits(v, v2));
+    }
     float halt = 1.0f;
-    adam(p2, m2, v2, &halt, nullptr, lr, (float) c1, (float) c2);
+    adam(p2, m2, v2, 0, &halt, nullptr, lr, (float) c1, (float) c2);
     expect("adam: nothing written while halt is set", same_bits(p2, p0) && same_bits(m2, m0) && same_bits(v2, v0));
     float clear = 0.0f;
-    adam(p2, m2, v2, &clear, nullptr, lr, (float) c1, (float) c2);
+    adam(p, m, v, 0, nullptr, nullptr, lr, (float) c1, (float) c2);
+    adam(p2, m2, v2, 0, &clear, nullptr, lr, (float) c1, (float) c2);
     expect("adam: a clear halt changes nothing", same_bits(p, p2));
 
-    auto sgd = [&](std::vector<float>& q, std::vector<float>& vel, const float* halt_flag, const float* in, float lr_arg) {
+    const float wd = 0.1f;
+    auto sgd = [&](std::vector<float>& q, std::vector<float>& vel, int decoupled, const float* halt_flag,
+                   const float* in, float lr_arg) {
         q = p0;
         vel = m0;
-        launch(2, 1, 1, [&] { kn_sgd(q.data(), g.data(), vel.data(), n, lr_arg, 0.9f, 1, 0.0f, halt_flag, in); });
+        launch(2, 1, 1, [&] { kn_sgd(q.data(), g.data(), vel.data(), n, lr_arg, 0.9f, 1, wd, decoupled, halt_flag, in); });
     };
-    std::vector<double> want_sgd(n);
+    std::vector<double> want_l2(n), want_decoupled(n);
     for (int i = 0; i < n; ++i) {
-        double vi = 0.9 * (double) m0[i] + g[i];
-        want_sgd[i] = p0[i] - lr * (g[i] + 0.9 * vi);
+        double gi = g[i] + (double) wd * p0[i];
+        double vi = 0.9 * (double) m0[i] + gi;
+        want_l2[i] = p0[i] - lr * (gi + 0.9 * vi);
+        vi = 0.9 * (double) m0[i] + g[i];
+        want_decoupled[i] = p0[i] * (1 - (double) lr * wd) - lr * (g[i] + 0.9 * vi);
     }
     std::vector<float> q, vel, q2, vel2;
-    sgd(q, vel, nullptr, nullptr, lr);
-    check("sgd nesterov", q, want_sgd, scale, 1e-6);
-    sgd(q2, vel2, nullptr, inputs.data(), 0.5f);
-    expect("sgd: step_inputs replace lr", same_bits(q, q2) && same_bits(vel, vel2));
-    sgd(q2, vel2, &halt, nullptr, lr);
+    for (int decoupled = 0; decoupled < 2; ++decoupled) {
+        sgd(q, vel, decoupled, nullptr, nullptr, lr);
+        check(decoupled ? "sgd nesterov, decoupled decay" : "sgd nesterov, L2 decay", q,
+              decoupled ? want_decoupled : want_l2, scale, 1e-6);
+        sgd(q2, vel2, decoupled, nullptr, inputs.data(), 0.5f);
+        expect("sgd: step_inputs replace lr", same_bits(q, q2) && same_bits(vel, vel2));
+    }
+    sgd(q2, vel2, 1, &halt, nullptr, lr);
     expect("sgd: nothing written while halt is set", same_bits(q2, p0) && same_bits(vel2, m0));
 }
 
@@ -275,6 +294,67 @@ static void flag_and_step_input_cases() {
     unsigned long long device_base = (1ull << 32) + 7;
     launch(2, 1, 1, [&] { kn_dropout_forward(y2.data(), mask2.data(), x.data(), n, 0.3f, seed, 5, &device_base); });
     expect("dropout: offset_base adds to the offset", same_bits(y1, y2) && same_bits(mask1, mask2));
+}
+
+// kn_softmax_axis_forward/backward over [outer, k, inner] against CpuActivations (double sums, rounded once), with
+// the rounding bounds of the kernels' float arithmetic, u = 2^-24, expf and logf within 2 ulp:
+//   softmax y = expf(x - m) / s, s a sum of k terms, x - m rounded (u |x - m| in the exponent): relative
+//   (k + 4 + |x - m|) u;
+//   log-softmax y = (x - m) - logf(s): (k + 4) u of 1 + |x - m| + log s;
+//   softmax dx = y (dy - dot), dot a sum of k terms: (k + 2) u of |y| (sum |dy y| + |dy - dot|) + |dx|;
+//   log-softmax dx = dy - expf(y) sum(dy): (k + 3) u of exp(y) (sum |dy| + |sum dy|) + |dx|.
+// Grid 2 (512 threads): more lines than threads takes the grid stride.
+static void softmax_axis_case(int outer, int k, int inner) {
+    std::printf("softmax over axis: outer=%d k=%d inner=%d\n", outer, k, inner);
+    const size_t count = (size_t)outer * k * inner;
+    const double u = std::ldexp(1.0, -24);
+    std::vector<float> x = random(count), dy = random(count);
+    for (auto& v : x) v *= 3;
+    std::vector<float> y_host[2];
+    for (int log = 0; log < 2; ++log) {
+        std::vector<double> want(count), scale(count), dx_want(count), dx_scale(count);
+        y_host[log].resize(count);
+        for (int o = 0; o < outer; ++o)
+            for (int i = 0; i < inner; ++i) {
+                const size_t base = (size_t)o * k * inner + i;
+                float m = x[base];
+                for (int j = 1; j < k; ++j) m = std::max(m, x[base + (size_t)j * inner]);
+                double s = 0;
+                for (int j = 0; j < k; ++j) s += std::exp((double)x[base + (size_t)j * inner] - m);
+                const double lse = m + std::log(s);
+                for (int j = 0; j < k; ++j) {
+                    const size_t at = base + (size_t)j * inner;
+                    y_host[log][at] = (float)(log ? x[at] - lse : std::exp(x[at] - lse));
+                    want[at] = y_host[log][at];
+                    scale[at] = log ? (k + 4) * (1 + std::fabs((double)x[at] - m) + std::log(s))
+                                    : std::fabs(want[at]) * (k + 4 + std::fabs((double)x[at] - m));
+                }
+                double dot = 0, abs_dot = 0, sum = 0, abs_sum = 0;
+                for (int j = 0; j < k; ++j) {
+                    const size_t at = base + (size_t)j * inner;
+                    dot += (double)dy[at] * y_host[log][at];
+                    abs_dot += std::fabs((double)dy[at] * y_host[log][at]);
+                    sum += dy[at];
+                    abs_sum += std::fabs(dy[at]);
+                }
+                for (int j = 0; j < k; ++j) {
+                    const size_t at = base + (size_t)j * inner;
+                    const double yv = y_host[log][at];
+                    dx_want[at] = (float)(log ? dy[at] - std::exp(yv) * sum : yv * (dy[at] - dot));
+                    dx_scale[at] = (log ? (k + 3) * (std::exp(yv) * (abs_sum + std::fabs(sum)) + std::fabs(dx_want[at]))
+                                        : (k + 2) * (std::fabs(yv) * (abs_dot + std::fabs(dy[at] - dot))
+                                                     + std::fabs(dx_want[at])));
+                }
+            }
+        std::vector<float> y(count, NAN), dx(count, NAN);
+        launch(2, 1, 1, [&] { kn_softmax_axis_forward(y.data(), x.data(), outer, k, inner, log); });
+        check(log ? "log-softmax y" : "softmax y", y, want, scale, u);
+        std::vector<float> inplace = x;
+        launch(2, 1, 1, [&] { kn_softmax_axis_forward(inplace.data(), inplace.data(), outer, k, inner, log); });
+        expect("forward in place: the same bits", same_bits(inplace, y));
+        launch(2, 1, 1, [&] { kn_softmax_axis_backward(dx.data(), dy.data(), y_host[log].data(), outer, k, inner, log); });
+        check(log ? "log-softmax dx" : "softmax dx", dx, dx_want, dx_scale, u);
+    }
 }
 
 // kn_bias_add on the float4 path and, one float off alignment, the scalar path: exactly y + bias[ch] in float
@@ -461,6 +541,10 @@ int main() {
     gemm_bias_act_case(64, 129, 8, 128, -1, true);                              // bias only
     optimizer_cases();
     flag_and_step_input_cases();
+    // outer, k, inner
+    softmax_axis_case(2, 64, 35);                                                // the channels of [2, 64, 5, 7]
+    softmax_axis_case(4, 5, 300);                                                // 1200 lines: the grid stride
+    softmax_axis_case(1, 6, 5);                                                  // the first axis of [6, 5]
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "ok", failures);
     return failures ? 1 : 0;
 }

@@ -159,17 +159,21 @@ public interface Backend extends AutoCloseable {
     /** dx = dy * act'(x), using x (ReLU, LeakyReLU) or y = act(x) (sigmoid, tanh). dx may be dy. */
     void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha);
 
-    /** Softmax over the last axis of a 2D tensor [rows, classes], max-subtracted. */
-    void softmaxForward(Tensor y, Tensor x);
+    /**
+     * Softmax over axis {@code axis} of x (any rank, 0 <= axis < rank; Keras' Softmax(axis)), max-subtracted: x is
+     * seen as [outer, k, inner] with k = x.dim(axis), and each line of k values (stride inner) is one softmax. A
+     * Dense output [n, classes] takes axis 1; the channels of NCHW [n, c, h, w] are axis 1 too (inner = h*w).
+     */
+    void softmaxForward(Tensor y, Tensor x, int axis);
 
-    /** dx = y * (dy - sum(dy * y)) row by row. */
-    void softmaxBackward(Tensor dx, Tensor dy, Tensor y);
+    /** dx = y * (dy - sum(dy * y)) along each line of axis {@code axis}. */
+    void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis);
 
-    /** y = x - max - log(sum(exp(x - max))) over the last axis of [rows, classes]. */
-    void logSoftmaxForward(Tensor y, Tensor x);
+    /** y = x - max - log(sum(exp(x - max))) along each line of axis {@code axis}, as {@link #softmaxForward}. */
+    void logSoftmaxForward(Tensor y, Tensor x, int axis);
 
-    /** dx = dy - exp(y) * sum(dy) row by row. */
-    void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y);
+    /** dx = dy - exp(y) * sum(dy) along each line of axis {@code axis}. */
+    void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis);
 
     /**
      * Inverted dropout: element i is kept when its {@link Philox} uniform (seed, offset, i) is >= rate, then

@@ -728,31 +728,54 @@ final class CrossCheckCases {
 
     // ---- softmax family ---------------------------------------------------------------------------------------
 
+    /** A shape and the axis a softmax-family case runs over. */
+    private record AxisCase(Shape shape, int axis) {
+        int k() {
+            return shape.dim(axis);
+        }
+
+        @Override
+        public String toString() {
+            return shape + " axis " + axis + (axis == shape.rank() - 1 ? " (last)" : "");
+        }
+    }
+
+    /**
+     * The last axis (the row kernels: rows of 1 to 4097 classes, none) and any other (the axis kernels: the
+     * channels of NCHW, a middle axis, the first axis, an empty trailing axis, and a size-1 trailing axis, which is
+     * a last axis again). The axis kernels sum a line in float in order, so their lines stay short (k <= 64) for the
+     * relative bound.
+     */
     private static void softmax(List<Case> cases) {
-        Shape[] shapes = {Shape.of(1, 1), Shape.of(7, 10), Shape.of(129, 1000), Shape.of(5, 4097), Shape.of(0, 10)};
-        for (Shape s : shapes) {
+        AxisCase[] shapes = {new AxisCase(Shape.of(1, 1), 1), new AxisCase(Shape.of(7, 10), 1),
+            new AxisCase(Shape.of(129, 1000), 1), new AxisCase(Shape.of(5, 4097), 1), new AxisCase(Shape.of(0, 10), 1),
+            new AxisCase(Shape.of(2, 64, 5, 7), 1), new AxisCase(Shape.of(3, 10, 33), 1),
+            new AxisCase(Shape.of(2, 3, 4, 5), 2), new AxisCase(Shape.of(6, 5), 0), new AxisCase(Shape.of(2, 3, 0), 1),
+            new AxisCase(Shape.of(4, 3, 1), 1), new AxisCase(Shape.of(64, 32, 26, 26), 1)};
+        for (AxisCase a : shapes) {
+            Shape s = a.shape();
             for (boolean log : new boolean[] {false, true}) {
                 String name = log ? "logSoftmax" : "softmax";
-                cases.add(new Case(name + "Forward", s.toString(), r -> new Setup()
+                cases.add(new Case(name + "Forward", a.toString(), r -> new Setup()
                         .input("x", s, uniform(r, (int) s.size(), -3, 3))
                         .output("y", s, Tolerance.relative())
                         .run((b, t) -> {
                             if (log) {
-                                b.logSoftmaxForward(t.get("y"), t.get("x"));
+                                b.logSoftmaxForward(t.get("y"), t.get("x"), a.axis());
                             } else {
-                                b.softmaxForward(t.get("y"), t.get("x"));
+                                b.softmaxForward(t.get("y"), t.get("x"), a.axis());
                             }
                             return NONE;
                         })));
-                cases.add(new Case(name + "Backward", s.toString(), r -> new Setup()
+                cases.add(new Case(name + "Backward", a.toString(), r -> new Setup()
                         .input("dy", s, uniform(r, (int) s.size(), -1, 1))
-                        .input("y", s, softmaxRows(uniform(r, (int) s.size(), -3, 3), s.dim(1), log))
+                        .input("y", s, softmaxLines(uniform(r, (int) s.size(), -3, 3), s, a.axis(), log))
                         .output("dx", s, Tolerance.relative())
                         .run((b, t) -> {
                             if (log) {
-                                b.logSoftmaxBackward(t.get("dx"), t.get("dy"), t.get("y"));
+                                b.logSoftmaxBackward(t.get("dx"), t.get("dy"), t.get("y"), a.axis());
                             } else {
-                                b.softmaxBackward(t.get("dx"), t.get("dy"), t.get("y"));
+                                b.softmaxBackward(t.get("dx"), t.get("dy"), t.get("y"), a.axis());
                             }
                             return NONE;
                         })));
@@ -763,26 +786,38 @@ final class CrossCheckCases {
                 .input("x", wide, uniform(r, (int) wide.size(), -40, 40))
                 .output("y", wide, Tolerance.relative())
                 .run((b, t) -> {
-                    b.softmaxForward(t.get("y"), t.get("x"));
+                    b.softmaxForward(t.get("y"), t.get("x"), 1);
+                    return NONE;
+                })));
+        Shape channels = Shape.of(4, 16, 9, 9);
+        cases.add(new Case("softmaxForward", channels + " axis 1, logits in [-40, 40)", r -> new Setup()
+                .input("x", channels, uniform(r, (int) channels.size(), -40, 40))
+                .output("y", channels, Tolerance.relative())
+                .run((b, t) -> {
+                    b.softmaxForward(t.get("y"), t.get("x"), 1);
                     return NONE;
                 })));
     }
 
-    /** Row-wise softmax (or log-softmax) in double, rounded once: realistic y for the backward cases. */
-    private static float[] softmaxRows(float[] x, int k, boolean log) {
+    /** Softmax (or log-softmax) over {@code axis} of x in double, rounded once: realistic y for the backward cases. */
+    private static float[] softmaxLines(float[] x, Shape shape, int axis, boolean log) {
+        int k = shape.dim(axis);
+        int inner = (int) shape.sizeFrom(axis + 1);
         float[] y = new float[x.length];
-        for (int base = 0; base < x.length; base += k) {
+        for (int line = 0; k > 0 && line < x.length / k; line++) {
+            int base = line / inner * k * inner + line % inner;
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < k; j++) {
-                max = Math.max(max, x[base + j]);
+                max = Math.max(max, x[base + j * inner]);
             }
             double sum = 0;
             for (int j = 0; j < k; j++) {
-                sum += Math.exp(x[base + j] - max);
+                sum += Math.exp(x[base + j * inner] - max);
             }
             double lse = max + Math.log(sum);
             for (int j = 0; j < k; j++) {
-                y[base + j] = (float) (log ? x[base + j] - lse : Math.exp(x[base + j] - lse));
+                int at = base + j * inner;
+                y[at] = (float) (log ? x[at] - lse : Math.exp(x[at] - lse));
             }
         }
         return y;
@@ -867,7 +902,7 @@ final class CrossCheckCases {
         return new Case("softmaxCrossEntropy", s + " " + targets, r -> {
             float[] t = switch (targets) {
                 case "one-hot" -> oneHot(labels(r, n, k), k);
-                case "probabilities" -> softmaxRows(uniform(r, n * k, -2, 2), k, false);
+                case "probabilities" -> softmaxLines(uniform(r, n * k, -2, 2), Shape.of(n, k), 1, false);
                 default -> uniform(r, n * k, 0.1f, 1);
             };
             return new Setup()
@@ -927,13 +962,18 @@ final class CrossCheckCases {
     private static final int GRAD_STRIDE = 100_032;
 
     private static void optimizers(List<Case> cases) {
-        cases.add(sgd(new SgdStep(0.1f, 0, false, 0)));
-        cases.add(sgd(new SgdStep(0.05f, 0.9f, false, 0)));
-        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f)));
-        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f)));
-        cases.add(adam("adam from zero state", false, 0, 1, false));
-        cases.add(adam("adam + L2", false, 0.01f, 3, true));
-        cases.add(adam("adamw", true, 0.01f, 10, true));
+        cases.add(sgd(new SgdStep(0.1f, 0, false, 0, false)));
+        cases.add(sgd(new SgdStep(0.05f, 0.9f, false, 0, false)));
+        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f, false)));
+        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f, false)));
+        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f, true)));
+        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f, true)));
+        // epsilon 1e-3 in the warm cases: large enough against sqrt(v) that a kernel adding it in the other place fails
+        for (AdamEpsilon placement : AdamEpsilon.values()) {
+            cases.add(adam("adam from zero state", placement, 1e-8f, false, 0, 1, false));
+            cases.add(adam("adam + L2", placement, 1e-3f, false, 0.01f, 3, true));
+            cases.add(adam("adamw", placement, 1e-3f, true, 0.01f, 10, true));
+        }
         // the device's halt flag: set, the updates write nothing; clear, they run as without it
         for (float halt : new float[] {1f, 0f}) {
             cases.add(guarded(halt));
@@ -952,9 +992,9 @@ final class CrossCheckCases {
                 .input("halt", Shape.of(1), new float[] {halt})
                 .run((b, t) -> {
                     b.adamUpdate(t.get("param"), t.get("grad"), t.get("m"), t.get("v"),
-                            new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0, false, 4), t.get("halt"));
-                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), new SgdStep(0.05f, 0.9f, false, 0),
-                            t.get("halt"));
+                            new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false, 4), t.get("halt"));
+                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"),
+                            new SgdStep(0.05f, 0.9f, false, 0, false), t.get("halt"));
                     return NONE;
                 }));
     }
@@ -962,7 +1002,8 @@ final class CrossCheckCases {
     private static Case sgd(SgdStep step) {
         int steps = 3;
         String shape = "[" + PARAMS + "] x" + steps + " lr=" + step.lr() + " momentum=" + step.momentum()
-                + (step.nesterov() ? " nesterov" : "") + " wd=" + step.weightDecay();
+                + (step.nesterov() ? " nesterov" : "") + " wd=" + step.weightDecay()
+                + (step.decoupled() ? " decoupled" : "");
         boolean withVelocity = step.momentum() != 0;
         return new Case("sgdUpdate", shape, r -> {
             Setup s = new Setup()
@@ -981,10 +1022,11 @@ final class CrossCheckCases {
         });
     }
 
-    private static Case adam(String name, boolean decoupled, float weightDecay, int firstStep, boolean warmState) {
+    private static Case adam(String name, AdamEpsilon placement, float epsilon, boolean decoupled, float weightDecay,
+                             int firstStep, boolean warmState) {
         int steps = 5;
-        return new Case("adamUpdate", "[" + PARAMS + "] " + name + " steps " + firstStep + ".."
-                + (firstStep + steps - 1), r -> new Setup()
+        return new Case("adamUpdate", "[" + PARAMS + "] " + name + " eps " + epsilon + " (" + placement.configName()
+                + ") steps " + firstStep + ".." + (firstStep + steps - 1), r -> new Setup()
                 .inout("param", Shape.of(PARAMS), uniform(r, PARAMS, -1, 1), Tolerance.relative())
                 .input("grads", Shape.of(steps, GRAD_STRIDE), uniform(r, steps * GRAD_STRIDE, -1, 1))
                 .inout("m", Shape.of(PARAMS), warmState ? uniform(r, PARAMS, -0.1f, 0.1f) : new float[PARAMS],
@@ -994,7 +1036,8 @@ final class CrossCheckCases {
                 .run((b, t) -> {
                     for (int i = 0; i < steps; i++) {
                         b.adamUpdate(t.get("param"), gradOfStep(t.get("grads"), i), t.get("m"), t.get("v"),
-                                new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, weightDecay, decoupled, firstStep + i));
+                                new AdamStep(1e-3f, 0.9f, 0.999f, epsilon, placement, weightDecay, decoupled,
+                                        firstStep + i));
                     }
                     return NONE;
                 }));
@@ -1139,8 +1182,8 @@ final class CrossCheckCases {
                     b.activationForward(t.get("y"), t.get("x"), Activation.SIGMOID, 0);
                     return NONE;
                 })));
-        SgdStep step = new SgdStep(0.05f, 0.9f, true, 1e-2f);
-        cases.add(new Case("sgdUpdate", at + " nesterov", r -> new Setup()
+        SgdStep step = new SgdStep(0.05f, 0.9f, true, 1e-2f, true);
+        cases.add(new Case("sgdUpdate", at + " nesterov, decoupled decay", r -> new Setup()
                 .inout("param", s, uniform(r, n, -1, 1), Tolerance.relative())
                 .input("grad", s, uniform(r, n, -1, 1))
                 .inout("velocity", s, uniform(r, n, -0.1f, 0.1f), Tolerance.relative())
@@ -1165,7 +1208,17 @@ final class CrossCheckCases {
                 .output("y", rows, Tolerance.relative())
                 .misaligned()
                 .run((b, t) -> {
-                    b.softmaxForward(t.get("y"), t.get("x"));
+                    b.softmaxForward(t.get("y"), t.get("x"), 1);
+                    return NONE;
+                })));
+        Shape planes = Shape.of(3, 5, 11);
+        cases.add(new Case("logSoftmaxBackward", planes + " axis 1 at offset+1", r -> new Setup()
+                .input("dy", planes, uniform(r, (int) planes.size(), -1, 1))
+                .input("y", planes, softmaxLines(uniform(r, (int) planes.size(), -3, 3), planes, 1, true))
+                .output("dx", planes, Tolerance.relative())
+                .misaligned()
+                .run((b, t) -> {
+                    b.logSoftmaxBackward(t.get("dx"), t.get("dy"), t.get("y"), 1);
                     return NONE;
                 })));
         cases.add(new Case("sum", at, r -> {

@@ -166,23 +166,23 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
-    public void softmaxForward(Tensor y, Tensor x) {
-        delegate.softmaxForward(y, x);
+    public void softmaxForward(Tensor y, Tensor x, int axis) {
+        delegate.softmaxForward(y, x, axis);
     }
 
     @Override
-    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        delegate.softmaxBackward(dx, dy, y);
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        delegate.softmaxBackward(dx, dy, y, axis);
     }
 
     @Override
-    public void logSoftmaxForward(Tensor y, Tensor x) {
-        delegate.logSoftmaxForward(y, x);
+    public void logSoftmaxForward(Tensor y, Tensor x, int axis) {
+        delegate.logSoftmaxForward(y, x, axis);
     }
 
     @Override
-    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        delegate.logSoftmaxBackward(dx, dy, y);
+    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        delegate.logSoftmaxBackward(dx, dy, y, axis);
     }
 
     @Override

@@ -1,10 +1,12 @@
 package io.kernelnet.backend;
 
 /**
- * One SGD update, PyTorch's definition: g += weightDecay*p; v = momentum*v + g;
- * p -= lr * (nesterov ? g + momentum*v : v). With momentum 0 there is no velocity: p -= lr*g.
+ * One SGD update, PyTorch's definition of momentum and Nesterov: v = momentum*v + g;
+ * p -= lr * (nesterov ? g + momentum*v : v); with momentum 0 there is no velocity: p -= lr*g. Weight decay,
+ * L2 (PyTorch's SGD, Keras 2's kernel regularizer): g += weightDecay*p first; decoupled (Keras 3's SGD
+ * weight_decay): p *= 1 - lr*weightDecay first, and g is used as it is.
  */
-public record SgdStep(float lr, float momentum, boolean nesterov, float weightDecay) {
+public record SgdStep(float lr, float momentum, boolean nesterov, float weightDecay, boolean decoupled) {
     public SgdStep {
         if (!(lr >= 0) || !(momentum >= 0) || !(weightDecay >= 0)) {
             throw new IllegalArgumentException("sgd: lr, momentum and weight decay must be non-negative: lr=" + lr

@@ -173,6 +173,28 @@ public final class ShapeChecks {
         return new int[] {t.dim(0), t.dim(1)};
     }
 
+    /**
+     * A softmax-family op over axis {@code axis} of {@code t} (any rank): returns {outer, k, inner}, t seen as
+     * [outer, k, inner] with k = dim(axis). The axis may be empty only when t is.
+     */
+    public static int[] softmaxAxis(String op, String arg, Tensor t, int axis) {
+        notNull(op, arg, t);
+        if (axis < 0 || axis >= t.rank()) {
+            throw error(op, "axis " + axis + " is not an axis of " + arg + " " + t.shape() + " (0 to "
+                    + (t.rank() - 1) + ")");
+        }
+        long outer = 1;
+        for (int d = 0; d < axis; d++) {
+            outer *= t.dim(d);
+        }
+        int k = t.dim(axis);
+        long inner = t.shape().sizeFrom(axis + 1);
+        if (k == 0 && outer * inner > 0) {
+            throw error(op, "axis " + axis + " of " + arg + " " + t.shape() + " is empty");
+        }
+        return new int[] {(int) outer, k, (int) inner};
+    }
+
     public static void unitInterval(String op, String arg, float value) {
         if (!(value >= 0f && value < 1f)) {
             throw error(op, arg + " must be in [0, 1), got " + value);

@@ -30,12 +30,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checkpoints in the safetensors format (https://github.com/huggingface/safetensors), float32 only.
+ * Checkpoints in the safetensors format (https://github.com/huggingface/safetensors): written in float32; read from
+ * float32 or bfloat16 (the top half of a float32's bits, widened exactly), either way as float32.
  *
  * <p>Layout: an 8-byte little-endian unsigned header length N; N bytes of UTF-8 JSON mapping each tensor name to
  * {@code {"dtype":"F32","shape":[...],"data_offsets":[begin,end]}} (offsets relative to the data section), plus an
- * optional {@code "__metadata__"} object of string to string; then the data section: little-endian float32 values,
- * the tensors contiguous in the order written. The header is padded with spaces to a multiple of 8 bytes, as the
+ * optional {@code "__metadata__"} object of string to string; then the data section: little-endian values (F32, or
+ * BF16 when read), the tensors contiguous in the order written. The header is padded with spaces to a multiple of 8 bytes, as the
  * reference implementation does, so the data section starts aligned.
  *
  * <p>Writing goes to a temporary file in the same directory, is forced to disk and then atomically renamed over
@@ -51,6 +52,7 @@ public final class SafeTensors {
     public static final long MAX_HEADER_BYTES = 100_000_000L;
     public static final String METADATA_KEY = "__metadata__";
     private static final String F32 = "F32";
+    private static final String BF16 = "BF16";
     private static final int PREFIX_BYTES = 8;
     private static final int IO_CHUNK_BYTES = 1 << 16;
 
@@ -214,7 +216,7 @@ public final class SafeTensors {
     }
 
     /** Where one tensor's bytes lie, as read from the header; offsets are absolute within the file. */
-    private record Entry(String name, Shape shape, long begin, long end) {
+    private record Entry(String name, Shape shape, boolean bfloat16, long begin, long end) {
     }
 
     /** Reads and fully validates a checkpoint. */
@@ -246,10 +248,18 @@ public final class SafeTensors {
             Map<String, TensorData> tensors = new LinkedHashMap<>();
             for (Entry e : entries) {
                 float[] data = new float[(int) e.shape().size()];
+                int bytes = e.bfloat16() ? 2 : 4;
                 for (int done = 0; done < data.length; ) {
                     int n = Math.min(data.length - done, IO_CHUNK_BYTES / 4);
-                    readExactly(file, ch, e.begin() + 4L * done, 4 * n).order(ByteOrder.LITTLE_ENDIAN)
-                            .asFloatBuffer().get(data, done, n);
+                    ByteBuffer chunk = readExactly(file, ch, e.begin() + (long) bytes * done, bytes * n)
+                            .order(ByteOrder.LITTLE_ENDIAN);
+                    if (e.bfloat16()) {
+                        for (int i = 0; i < n; i++) {
+                            data[done + i] = Float.intBitsToFloat((chunk.getShort() & 0xffff) << 16);
+                        }
+                    } else {
+                        chunk.asFloatBuffer().get(data, done, n);
+                    }
                     done += n;
                 }
                 tensors.put(e.name(), new TensorData(e.shape(), data));
@@ -372,10 +382,12 @@ public final class SafeTensors {
                 throw corruptTensor(file, name, at,
                         "entry must have exactly dtype, shape and data_offsets, has " + info.keySet());
             }
-            if (!F32.equals(info.get("dtype"))) {
+            if (!F32.equals(info.get("dtype")) && !BF16.equals(info.get("dtype"))) {
                 throw corruptTensor(file, name, at,
-                        "dtype " + Json.write(info.get("dtype")) + " is not supported; only F32 is");
+                        "dtype " + Json.write(info.get("dtype")) + " is not supported; only F32 and BF16 are");
             }
+            String dtype = (String) info.get("dtype");
+            int bytes = dtype.equals(BF16) ? 2 : 4;
             long[] dims = longs(file, name, at, info.get("shape"), -1, "shape");
             long[] offsets = longs(file, name, at, info.get("data_offsets"), 2, "data_offsets");
             long elements = 1;
@@ -397,12 +409,12 @@ public final class SafeTensors {
                 throw corruptTensor(file, name, dataStart + begin,
                         "data_offsets [" + begin + ", " + end + "] end before they begin");
             }
-            if (end - begin != 4 * elements) {
+            if (end - begin != bytes * elements) {
                 throw corruptTensor(file, name, dataStart + begin, "shape " + Arrays.toString(dims) + " needs "
-                        + 4 * elements + " bytes of F32 but data_offsets [" + begin + ", " + end + "] span "
-                        + (end - begin));
+                        + bytes * elements + " bytes of " + dtype + " but data_offsets [" + begin + ", " + end
+                        + "] span " + (end - begin));
             }
-            entries.add(new Entry(name, Shape.of(intDims), dataStart + begin, dataStart + end));
+            entries.add(new Entry(name, Shape.of(intDims), dtype.equals(BF16), dataStart + begin, dataStart + end));
         }
         return entries;
     }

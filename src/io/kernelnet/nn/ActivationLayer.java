@@ -9,10 +9,13 @@ import java.util.Map;
 
 /**
  * Keras' Activation layer: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax or linear. Softmax runs over
- * the last axis of a [n, k] input. leaky_relu's slope defaults to 0.2 (keras.activations.leaky_relu).
+ * the last axis of a [n, k] input ({@link Softmax} over any axis). leaky_relu's slope defaults to 0.2
+ * (keras.activations.leaky_relu).
  */
 public final class ActivationLayer extends Layer {
     public static final float DEFAULT_LEAKY_SLOPE = 0.2f;
+    /** The features of the flat [n, features] input that softmax and log_softmax normalize. */
+    private static final int CLASS_AXIS = 1;
 
     private final String function;
     private final float alpha;
@@ -81,8 +84,8 @@ public final class ActivationLayer extends Layer {
     @Override
     public void forward(Backend backend, LayerStep step) {
         switch (function) {
-            case "softmax" -> backend.softmaxForward(step.output, step.input());
-            case "log_softmax" -> backend.logSoftmaxForward(step.output, step.input());
+            case "softmax" -> backend.softmaxForward(step.output, step.input(), CLASS_AXIS);
+            case "log_softmax" -> backend.logSoftmaxForward(step.output, step.input(), CLASS_AXIS);
             case "linear" -> backend.copy(step.output, step.input());
             default -> backend.activationForward(step.output, step.input(), elementwise(), alpha);
         }
@@ -94,8 +97,8 @@ public final class ActivationLayer extends Layer {
             return;
         }
         switch (function) {
-            case "softmax" -> backend.softmaxBackward(step.dInput(), step.dOutput, step.output);
-            case "log_softmax" -> backend.logSoftmaxBackward(step.dInput(), step.dOutput, step.output);
+            case "softmax" -> backend.softmaxBackward(step.dInput(), step.dOutput, step.output, CLASS_AXIS);
+            case "log_softmax" -> backend.logSoftmaxBackward(step.dInput(), step.dOutput, step.output, CLASS_AXIS);
             case "linear" -> backend.copy(step.dInput(), step.dOutput);
             default -> backend.activationBackward(step.dInput(), step.dOutput, step.input(), step.output,
                     elementwise(), alpha);

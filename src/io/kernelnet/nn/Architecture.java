@@ -111,6 +111,7 @@ public final class Architecture {
             case "flatten" -> new Flatten();
             case "dropout" -> new Dropout(((Number) c.get("rate")).doubleValue());
             case "activation" -> new ActivationLayer((String) c.get("activation"), ((Number) c.get("alpha")).floatValue());
+            case "softmax" -> new Softmax(integer(c, "axis"), (Boolean) c.get("log"));
             case "add" -> new Add();
             default -> throw new IllegalArgumentException("unknown layer kind '" + kind + "'");
         };

@@ -373,14 +373,23 @@ public class Model implements AutoCloseable {
         lossNode = last;
         fusedSoftmax = false;
         if (loss.isCrossEntropy()) {
-            if (out.isInput() || !(out.layer instanceof ActivationLayer a) || !a.function().equals("softmax")) {
+            if (out.isInput() || !endsInClassSoftmax(out)) {
                 throw new IllegalArgumentException(loss.kerasName() + " needs a model that ends in a softmax activation"
-                        + " (it is fused with the softmax for a stable gradient); the last layer is "
+                        + " or a Softmax layer over the classes (it is fused with the softmax for a stable gradient);"
+                        + " the last layer is "
                         + (out.isInput() ? "the input" : out.layer.describe()));
             }
             fusedSoftmax = true;
             lossNode = out.inputs[0];
         }
+    }
+
+    /** A softmax activation, or a Softmax layer over the classes of a flat output (Keras' Dense then Softmax()). */
+    private static boolean endsInClassSoftmax(GraphNode out) {
+        if (out.layer instanceof ActivationLayer a) {
+            return a.function().equals("softmax");
+        }
+        return out.layer instanceof Softmax s && s.normalizesClasses(out.shape);
     }
 
     private void markGradients(List<GraphNode> graph) {

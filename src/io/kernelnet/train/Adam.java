@@ -1,5 +1,6 @@
 package io.kernelnet.train;
 
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Tensor;
@@ -8,8 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Adam with Keras defaults (lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7); AdamW when weight decay is
- * decoupled. The update is PyTorch's formula (see {@link AdamStep}).
+ * Adam with Keras defaults (lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7, and epsilon added where Keras adds
+ * it, to the uncorrected sqrt(v): {@link AdamEpsilon#KERAS}); AdamW when weight decay is decoupled. PyTorch's
+ * placement, to the bias-corrected sqrt(v), is {@code epsilonPlacement(AdamEpsilon.PYTORCH)}. See {@link AdamStep}.
  */
 public final class Adam extends Optimizer {
     private final float beta1;
@@ -17,6 +19,7 @@ public final class Adam extends Optimizer {
     private final float epsilon;
     private final float weightDecay;
     private final boolean decoupled;
+    private AdamEpsilon epsilonPlacement = AdamEpsilon.KERAS;
 
     public Adam() {
         this(0.001f);
@@ -28,7 +31,8 @@ public final class Adam extends Optimizer {
 
     public Adam(float learningRate, float beta1, float beta2, float epsilon, float weightDecay, boolean decoupled) {
         super(learningRate);
-        new AdamStep(learningRate, beta1, beta2, epsilon, weightDecay, decoupled, 1); // validates the settings
+        // validates the settings now, not at step 1
+        new AdamStep(learningRate, beta1, beta2, epsilon, epsilonPlacement, weightDecay, decoupled, 1);
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.epsilon = epsilon;
@@ -39,6 +43,19 @@ public final class Adam extends Optimizer {
     /** AdamW with PyTorch's default weight decay 0.01. */
     public static Adam adamW(float learningRate) {
         return new Adam(learningRate, 0.9f, 0.999f, 1e-7f, 0.01f, true);
+    }
+
+    /** Where epsilon is added: Keras' place (the default) or PyTorch's. */
+    public Adam epsilonPlacement(AdamEpsilon placement) {
+        if (placement == null) {
+            throw new IllegalArgumentException(name() + ": epsilon placement is null; expected KERAS or PYTORCH");
+        }
+        this.epsilonPlacement = placement;
+        return this;
+    }
+
+    public AdamEpsilon epsilonPlacement() {
+        return epsilonPlacement;
     }
 
     @Override
@@ -53,8 +70,8 @@ public final class Adam extends Optimizer {
 
     @Override
     public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step, Tensor halt) {
-        backend.adamUpdate(params, grads, state[0], state[1],
-                new AdamStep(learningRate(), beta1, beta2, epsilon, weightDecay, decoupled, step), halt);
+        backend.adamUpdate(params, grads, state[0], state[1], new AdamStep(learningRate(), beta1, beta2, epsilon,
+                epsilonPlacement, weightDecay, decoupled, step), halt);
     }
 
     @Override
@@ -65,6 +82,7 @@ public final class Adam extends Optimizer {
         c.put("beta_1", (double) beta1);
         c.put("beta_2", (double) beta2);
         c.put("epsilon", (double) epsilon);
+        c.put("epsilon_placement", epsilonPlacement.configName());
         c.put("weight_decay", (double) weightDecay);
         return c;
     }

@@ -1,5 +1,6 @@
 package io.kernelnet.train;
 
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Tensor;
 import java.util.List;
@@ -51,15 +52,21 @@ public abstract class Optimizer {
 
     /**
      * Rebuilds an optimizer from {@link #config()} output; a config with a missing or mistyped setting is refused
-     * with an IllegalArgumentException naming it (configs come from checkpoint files).
+     * with an IllegalArgumentException naming it (configs come from checkpoint files). Settings added later have
+     * the value that was the only behaviour before them when absent: Adam's "epsilon_placement" is "pytorch", SGD's
+     * "decoupled_weight_decay" false.
      */
     public static Optimizer fromConfig(Map<String, Object> config) {
         String name = String.valueOf(config.get("name"));
         float lr = number(config, "learning_rate");
         return switch (name) {
-            case "sgd" -> new Sgd(lr, number(config, "momentum"), flag(config, "nesterov"), number(config, "weight_decay"));
+            case "sgd" -> new Sgd(lr, number(config, "momentum"), flag(config, "nesterov"),
+                    number(config, "weight_decay"),
+                    config.containsKey("decoupled_weight_decay") && flag(config, "decoupled_weight_decay"));
             case "adam", "adamw" -> new Adam(lr, number(config, "beta_1"), number(config, "beta_2"),
-                    number(config, "epsilon"), number(config, "weight_decay"), name.equals("adamw"));
+                    number(config, "epsilon"), number(config, "weight_decay"), name.equals("adamw"))
+                    .epsilonPlacement(config.containsKey("epsilon_placement")
+                            ? AdamEpsilon.named(text(config, "epsilon_placement")) : AdamEpsilon.PYTORCH);
             default -> throw new IllegalArgumentException("unknown optimizer '" + name + "' in saved configuration");
         };
     }
@@ -69,6 +76,13 @@ public abstract class Optimizer {
             throw new IllegalArgumentException("optimizer configuration needs a number '" + key + "', has " + config);
         }
         return n.floatValue();
+    }
+
+    private static String text(Map<String, Object> config, String key) {
+        if (!(config.get(key) instanceof String s)) {
+            throw new IllegalArgumentException("optimizer configuration needs a string '" + key + "', has " + config);
+        }
+        return s;
     }
 
     private static boolean flag(Map<String, Object> config, String key) {

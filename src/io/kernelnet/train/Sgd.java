@@ -7,26 +7,38 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** SGD with optional momentum, Nesterov and (L2) weight decay; Keras defaults lr 0.01, momentum 0. */
+/**
+ * SGD with optional momentum, Nesterov and weight decay; Keras defaults lr 0.01, momentum 0. Weight decay is L2
+ * (added to the gradient, PyTorch's SGD) unless {@code decoupled}: then, as Keras 3's SGD(weight_decay=...), the
+ * weights shrink by lr * weightDecay before each update. See {@link SgdStep}.
+ */
 public final class Sgd extends Optimizer {
     private final float momentum;
     private final boolean nesterov;
     private final float weightDecay;
+    private final boolean decoupled;
 
     public Sgd() {
-        this(0.01f, 0f, false, 0f);
+        this(0.01f);
     }
 
     public Sgd(float learningRate) {
         this(learningRate, 0f, false, 0f);
     }
 
+    /** L2 weight decay. */
     public Sgd(float learningRate, float momentum, boolean nesterov, float weightDecay) {
+        this(learningRate, momentum, nesterov, weightDecay, false);
+    }
+
+    public Sgd(float learningRate, float momentum, boolean nesterov, float weightDecay, boolean decoupled) {
         super(learningRate);
-        new SgdStep(learningRate, momentum, nesterov, weightDecay); // validates the settings now, not at step 1
+        // validates the settings now, not at step 1
+        new SgdStep(learningRate, momentum, nesterov, weightDecay, decoupled);
         this.momentum = momentum;
         this.nesterov = nesterov;
         this.weightDecay = weightDecay;
+        this.decoupled = decoupled;
     }
 
     @Override
@@ -42,7 +54,7 @@ public final class Sgd extends Optimizer {
     @Override
     public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step, Tensor halt) {
         backend.sgdUpdate(params, grads, momentum > 0 ? state[0] : null,
-                new SgdStep(learningRate(), momentum, nesterov, weightDecay), halt);
+                new SgdStep(learningRate(), momentum, nesterov, weightDecay, decoupled), halt);
     }
 
     @Override
@@ -53,6 +65,7 @@ public final class Sgd extends Optimizer {
         c.put("momentum", (double) momentum);
         c.put("nesterov", nesterov);
         c.put("weight_decay", (double) weightDecay);
+        c.put("decoupled_weight_decay", decoupled);
         return c;
     }
 }

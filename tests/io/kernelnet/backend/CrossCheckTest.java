@@ -225,14 +225,64 @@ class CrossCheckTest {
                 "dBias");
     }
 
+    @Test
+    void aSoftmaxOverTheLastAxisInsteadFailsEveryCaseOverAnotherAxis() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void softmaxForward(Tensor y, Tensor x, int axis) {
+                super.softmaxForward(y, x, x.rank() - 1);
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("softmaxForward") && c.shape().contains(" axis ")
+                && !c.shape().contains("(last)") && !c.shape().startsWith("[2, 3, 0]"), "y");
+    }
+
+    /** The warm cases' epsilon (1e-3) is large enough that adding it in the other place is caught. */
+    @Test
+    void anAdamAddingEpsilonInTheOtherPlaceFailsEveryWarmAdamCase() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
+                AdamEpsilon other = step.epsilonPlacement() == AdamEpsilon.KERAS ? AdamEpsilon.PYTORCH
+                        : AdamEpsilon.KERAS;
+                super.adamUpdate(param, grad, m, v, new AdamStep(step.lr(), step.beta1(), step.beta2(), step.epsilon(),
+                        other, step.weightDecay(), step.decoupled(), step.step()), halt);
+            }
+        };
+        // the parameters go wrong, and over several steps with L2 decay so do the moments
+        assertEveryCaseFails(wrong, c -> c.op().equals("adamUpdate") && c.shape().contains("eps 0.001"), "param",
+                false);
+    }
+
+    /** With momentum, decoupled decay and L2 decay differ (without it they are the same step). */
+    @Test
+    void anSgdDecayingTheGradientInsteadOfTheWeightsFailsEveryDecoupledCaseWithMomentum() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
+                super.sgdUpdate(param, grad, velocity, new SgdStep(step.lr(), step.momentum(), step.nesterov(),
+                        step.weightDecay(), false), halt);
+            }
+        };
+        // the velocity goes wrong too
+        assertEveryCaseFails(wrong, c -> c.op().equals("sgdUpdate") && c.shape().contains("decoupled")
+                && !c.shape().contains("momentum=0.0"), "param", false);
+    }
+
+
     private void assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output) {
+        assertEveryCaseFails(wrong, which, output, true);
+    }
+
+    /** {@code onlyThere}: every other output passes (for a wrong op whose error cannot spread to them). */
+    private void assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output, boolean onlyThere) {
         List<Case> selected = casesWhere(which);
         assertFalse(selected.isEmpty());
         for (Case c : selected) {
             List<Row> rows = CrossCheck.run(c, reference, wrong, rng.seed());
             assertTrue(rows.stream().anyMatch(r -> !r.pass() && r.output().equals(output)),
                     () -> c + " was not caught: " + rows);
-            assertTrue(rows.stream().filter(r -> !r.output().equals(output)).allMatch(Row::pass),
+            assertTrue(!onlyThere || rows.stream().filter(r -> !r.output().equals(output)).allMatch(Row::pass),
                     () -> c + " failed elsewhere too: " + rows);
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
@@ -15,11 +16,14 @@ import io.kernelnet.train.Adam;
 import io.kernelnet.train.Examples;
 import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.Loss;
+import io.kernelnet.train.Optimizer;
+import io.kernelnet.train.Sgd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,6 +168,68 @@ class CheckpointsTest {
         rewrite(counters, Map.of("training", "{\"epochs\": 1, \"steps\": 0.5, \"generator_offset\": 0, \"seed\": 1}"), true);
         e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(counters, new CpuBackend(), 2));
         assertTrue(e.getMessage().contains("'training.steps' must be an integer"), e.getMessage());
+    }
+
+    /**
+     * The optimizer's options come back from the file, so a resumed run updates as it did; a file written before an
+     * option existed loads with what was then the only behaviour (Adam: PyTorch's epsilon placement; SGD: L2 decay);
+     * a mistyped or unknown option is refused naming it.
+     */
+    @Test
+    void theOptimizerOptionsComeBackAndAFileWithoutThemLoadsAsItWasWritten() throws Exception {
+        Map<String, Optimizer> optimizers = new LinkedHashMap<>();
+        optimizers.put("adam, keras epsilon", new Adam());
+        optimizers.put("adam, pytorch epsilon", new Adam().epsilonPlacement(AdamEpsilon.PYTORCH));
+        optimizers.put("sgd, decoupled decay", new Sgd(0.05f, 0.9f, true, 0.01f, true));
+        optimizers.put("sgd, L2 decay", new Sgd(0.05f, 0.9f, true, 0.01f));
+        Path file = dir.resolve("mlp.safetensors");
+        for (Map.Entry<String, Optimizer> o : optimizers.entrySet()) {
+            saveMlp(o.getValue(), file);
+            try (Model loaded = Checkpoints.load(file, new CpuBackend(), 2)) {
+                assertEquals(o.getValue().config(), loaded.optimizer().config(), o.getKey());
+            }
+        }
+
+        saveMlp(new Adam(), file);
+        rewriteOptimizer(file, c -> c.remove("epsilon_placement"));
+        try (Model loaded = Checkpoints.load(file, new CpuBackend(), 2)) {
+            assertEquals(AdamEpsilon.PYTORCH, ((Adam) loaded.optimizer()).epsilonPlacement());
+        }
+        saveMlp(new Sgd(0.05f, 0.9f, false, 0.01f, true), file);
+        rewriteOptimizer(file, c -> c.remove("decoupled_weight_decay"));
+        try (Model loaded = Checkpoints.load(file, new CpuBackend(), 2)) {
+            assertEquals(false, loaded.optimizer().config().get("decoupled_weight_decay"));
+        }
+
+        saveMlp(new Adam(), file);
+        rewriteOptimizer(file, c -> c.put("epsilon_placement", "tensorflow"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Checkpoints.load(file, new CpuBackend(), 2));
+        assertTrue(e.getMessage().contains("unknown epsilon placement 'tensorflow': expected keras or pytorch"),
+                e.getMessage());
+        saveMlp(new Sgd(), file);
+        rewriteOptimizer(file, c -> c.put("decoupled_weight_decay", 1L));
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
+        assertTrue(e.getMessage().contains("true or false for 'decoupled_weight_decay'"), e.getMessage());
+    }
+
+    private static void saveMlp(Optimizer optimizer, Path file) throws Exception {
+        try (Model mlp = MnistModels.mlp()) {
+            mlp.compile(optimizer, Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            mlp.build(2, new CpuBackend());
+            Checkpoints.save(mlp, file);
+        }
+    }
+
+    /** Rewrites the optimizer configuration in the file's compile metadata. */
+    @SuppressWarnings("unchecked")
+    private static void rewriteOptimizer(Path file, Consumer<Map<String, Object>> change) throws Exception {
+        Map<String, Object> compile = new LinkedHashMap<>(
+                (Map<String, Object>) Json.parse(SafeTensors.read(file).metadata().get("compile")));
+        Map<String, Object> optimizer = new LinkedHashMap<>((Map<String, Object>) compile.get("optimizer"));
+        change.accept(optimizer);
+        compile.put("optimizer", optimizer);
+        rewrite(file, Map.of("compile", Json.write(compile)), true);
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cpu.FastCpuBackend;
@@ -64,7 +65,9 @@ class ResumeTest {
         backends.put("cpu", FastCpuBackend::new);
         Map<String, Supplier<Optimizer>> optimizers = new LinkedHashMap<>();
         optimizers.put("adam", () -> new Adam(0.01f));
+        optimizers.put("adam, pytorch epsilon", () -> new Adam(0.01f).epsilonPlacement(AdamEpsilon.PYTORCH));
         optimizers.put("sgd+momentum", () -> new Sgd(0.05f, 0.9f, false, 0f));
+        optimizers.put("sgd+momentum, decoupled decay", () -> new Sgd(0.05f, 0.9f, false, 0.01f, true));
         backends.forEach((b, backend) -> optimizers.forEach((o, optimizer) ->
                 cases.add(Arguments.of(b, backend, o, optimizer))));
         return cases.stream();

@@ -302,8 +302,35 @@ class SafeTensorsTest {
         String header = "{" + entry("x", "F32", "[2]", 0, 8) + "," + entry("w", "F16", "[2]", 8, 12) + "}";
         Path file = craft("dtype", header, 12);
         long entryOffset = 8 + header.indexOf("\"w\"");
-        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'w'", "\"F16\"", "only F32",
+        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'w'", "\"F16\"", "only F32 and BF16",
                 "byte " + entryOffset);
+    }
+
+    /** BF16 is the top half of a float32's bits, widened exactly: a fraction, a subnormal, an infinity, NaN. */
+    @Test
+    void readsBfloat16WidenedExactlyBesideFloat32() throws IOException {
+        int[] bits = {0x3F800000, 0xC0200000, 0x3E200000, 0x00010000, 0xFF800000, 0x7FC00000};
+        float f32 = rng.normal(1)[0];
+        String header = "{" + entry("b", "BF16", "[2,3]", 0, 12) + "," + entry("f", "F32", "[1]", 12, 16) + "}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = ByteBuffer.allocate(8 + h.length + 16).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(h.length).put(h);
+        for (int b : bits) {
+            buf.putShort((short) (b >>> 16));
+        }
+        buf.putFloat(f32);
+        Path file = dir.resolve("bf16.safetensors");
+        Files.write(file, buf.array());
+        Contents c = SafeTensors.read(file);
+        float[] b = c.tensors().get("b").data();
+        for (int i = 0; i < bits.length; i++) {
+            assertEquals(bits[i], Float.floatToRawIntBits(b[i]), "element " + i);
+        }
+        assertEquals(Shape.of(2, 3), c.tensors().get("b").shape());
+        assertEquals(f32, c.tensors().get("f").data()[0]);
+
+        Path wrongSize = craft("bf16-size", "{" + entry("w", "BF16", "[3]", 0, 12) + "}", 12);
+        assertRefused(() -> SafeTensors.read(wrongSize), "tensor 'w'", "needs 6 bytes of BF16", "span 12");
     }
 
     @Test

@@ -70,6 +70,18 @@ class ModelGradientTest {
         checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(1, 9, 8), 2, 3));
     }
 
+    /** Keras' Softmax(axis=1) over the channels of a conv output, then log-softmax over its rows (axis -2). */
+    @Test
+    void softmaxOverChannelsAndLogSoftmaxOverRows() {
+        Model m = new Sequential(1, 5, 5)
+                .add(new Conv2D(3, 2).activation("tanh"))
+                .add(new Softmax(1))
+                .add(Softmax.logSoftmax(-2))
+                .add(new Flatten())
+                .add(new Dense(3, "softmax"));
+        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(1, 5, 5), 3, 3));
+    }
+
     @Test
     void dropoutBetweenDenseLayers() {
         Model m = new Sequential(4).add(new Dense(8, "sigmoid")).add(new Dropout(0.5)).add(new Dense(3, "softmax"));

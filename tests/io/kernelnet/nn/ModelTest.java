@@ -1,6 +1,7 @@
 package io.kernelnet.nn;
 
 import static io.kernelnet.testing.Refusals.assertRefused;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +20,7 @@ import io.kernelnet.train.Loss;
 import io.kernelnet.train.Sgd;
 import java.lang.reflect.Proxy;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -243,6 +245,65 @@ class ModelTest {
                 again.build(1, new CpuBackend());
                 assertEquals(cnn.parameterShapes(), again.parameterShapes());
             }
+        }
+    }
+
+    /** On [2, 3, 4] inputs: Softmax(1) normalizes the 2 channels of each of the 12 positions, Softmax() each row of 4. */
+    @Test
+    void aSoftmaxLayerNormalizesAlongItsAxis() {
+        Examples x = Examples.of(rng.uniform(2 * 24, -3, 3), Shape.of(2, 3, 4), new float[2 * 24], Shape.of(2, 3, 4));
+        for (int axis : new int[] {1, -1}) {
+            try (Model model = new Sequential(2, 3, 4).add(new Softmax(axis))) {
+                model.compile(new Sgd(), Loss.MSE);
+                float[] y = model.predict(x);
+                for (int example = 0; example < 2; example++) {
+                    for (int line = 0; line < (axis == 1 ? 12 : 6); line++) {
+                        double sum = 0;
+                        for (int j = 0; j < (axis == 1 ? 2 : 4); j++) {
+                            sum += y[example * 24 + (axis == 1 ? j * 12 + line : line * 4 + j)];
+                        }
+                        assertEquals(1, sum, 1e-6, "axis " + axis + ", example " + example + ", line " + line);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Keras' Dense(3) then Softmax() is Dense(3, "softmax"): the cross-entropy fuses with it, bit for bit. */
+    @Test
+    void aCrossEntropyFusesWithASoftmaxLayerOverTheClasses() {
+        Examples data = Examples.of(rng.uniform(4 * 6, -1, 1), Shape.of(4), rng.labels(6, 3), Shape.of());
+        float[][] kernels = new float[2][];
+        Model[] models = {new Sequential(4).add(new Dense(3, "softmax")), new Sequential(4).add(new Dense(3)).add(
+                new Softmax())};
+        for (int i = 0; i < 2; i++) {
+            try (Model m = models[i]) {
+                m.seed(5).compile(new Adam(0.01f), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+                m.fit(data, FitOptions.defaults().epochs(3).batchSize(6).verbose(0));
+                kernels[i] = m.parameters().get("dense/kernel");
+            }
+        }
+        assertArrayEquals(kernels[0], kernels[1]);
+        try (Model overRows = new Sequential(2, 3).add(new Flatten()).add(new Dense(6)).add(Softmax.logSoftmax(-1))) {
+            overRows.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            assertRefused(() -> overRows.build(1, new CpuBackend()), "ends in a softmax activation");
+        }
+    }
+
+    @Test
+    void aSoftmaxLayersAxisAndLogSurviveTheArchitectureRoundTrip() {
+        try (Model model = new Sequential(3, 4, 4).add(new Softmax(1)).add(Softmax.logSoftmax(-1))
+                .add(new Flatten()).add(new Dense(2, "softmax"))) {
+            model.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            model.build(1, new CpuBackend());
+            Map<String, Object> described = Architecture.describe(model);
+            try (Model again = Architecture.rebuild(described)) {
+                again.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+                again.build(1, new CpuBackend());
+                assertEquals(described, Architecture.describe(again));
+            }
+            assertTrue(described.toString().contains("{axis=1, log=false}")
+                    && described.toString().contains("{axis=-1, log=true}"), described.toString());
         }
     }
 }

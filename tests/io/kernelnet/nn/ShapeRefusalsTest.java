@@ -26,6 +26,16 @@ class ShapeRefusalsTest {
     }
 
     @Test
+    void softmaxOverTheBatchAxisOrAnAxisTheInputLacks() {
+        assertBuildRefused(new Sequential(2, 3, 3).add(new Softmax(0)), "layer softmax (Softmax)",
+                "input shape [2, 3, 3]", "other than the batch axis for axis 0");
+        assertBuildRefused(new Sequential(2, 3, 3).add(new Softmax(-4)), "layer softmax (Softmax)",
+                "other than the batch axis for axis -4");
+        assertBuildRefused(new Sequential(2, 3, 3).add(Softmax.logSoftmax(4)), "layer softmax (Softmax)",
+                "input shape [2, 3, 3]", "an axis from -4 to 3 of the batched input for axis 4");
+    }
+
+    @Test
     void denseOnAnImageInput() {
         assertBuildRefused(new Sequential(1, 28, 28).add(new Dense(10)), "layer dense (Dense)", "[1, 28, 28]", "Flatten");
     }

@@ -2,6 +2,7 @@ package io.kernelnet.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.io.FileFormatException;
 import java.util.Optional;
@@ -85,6 +86,24 @@ class CheckersTest {
         float[] b = a.clone();
         b[3] += 0.5e-6f;
         Compare.assertClose("within", a, b, 1e-6, 0);
+    }
+
+    @Test
+    void compareWithinHoldsEachElementToItsOwnBound() {
+        float[] actual = rng.uniform(10, -1, 1);
+        double[] expected = new double[10];
+        for (int i = 0; i < 10; i++) {
+            expected[i] = actual[i];
+        }
+        expected[4] += 1e-3;
+        double[] bounds = new double[10];
+        bounds[4] = 2e-3;
+        Compare.assertWithin("own bounds", expected, actual, i -> bounds[i], "per element");
+        bounds[4] = 5e-4;
+        AssertionFailedError e = assertThrows(AssertionFailedError.class,
+                () -> Compare.assertWithin("own bounds", expected, actual, i -> bounds[i], "per element"));
+        assertTrue(e.getMessage().contains("1 of 10 values differ (per element") && e.getMessage().contains("[4]")
+                && e.getMessage().contains("bound 0.000500"), e.getMessage());
     }
 
     @Test

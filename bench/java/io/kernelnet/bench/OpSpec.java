@@ -1,6 +1,7 @@
 package io.kernelnet.bench;
 
 import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
@@ -330,7 +331,7 @@ public sealed interface OpSpec {
         }
 
         public void launch(Backend b, Tensor[] t) {
-            b.softmaxForward(t[1], t[0]);
+            b.softmaxForward(t[1], t[0], 1);
         }
     }
 
@@ -355,7 +356,8 @@ public sealed interface OpSpec {
         }
 
         public void launch(Backend b, Tensor[] t) {
-            b.adamUpdate(t[0], t[1], t[2], t[3], new AdamStep(0.001f, 0.9f, 0.999f, 1e-7f, 0f, false, 10));
+            b.adamUpdate(t[0], t[1], t[2], t[3],
+                    new AdamStep(0.001f, 0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0f, false, 10));
         }
     }
 
@@ -375,7 +377,7 @@ public sealed interface OpSpec {
         }
 
         public void launch(Backend b, Tensor[] t) {
-            b.sgdUpdate(t[0], t[1], t[2], new SgdStep(0.01f, 0.9f, false, 0f));
+            b.sgdUpdate(t[0], t[1], t[2], new SgdStep(0.01f, 0.9f, false, 0f, false));
         }
     }
 

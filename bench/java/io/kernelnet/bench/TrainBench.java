@@ -1,5 +1,6 @@
 package io.kernelnet.bench;
 
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Backends;
 import io.kernelnet.backend.cuda.CudaOptions;
@@ -134,7 +135,9 @@ public final class TrainBench {
     static Result measure(Backend backend, String modelName, int batch, int warmup, int runs, int stepsPerRun) {
         Dataset data = syntheticData(stepsPerRun * batch);
         try (Model model = MnistModels.named(modelName)) {
-            model.seed(42).compile(new Adam(0.001f), Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
+            // PyTorch's epsilon placement: the step timed is the twin of train_bench.py's torch.optim.Adam
+            model.seed(42).compile(new Adam(0.001f).epsilonPlacement(AdamEpsilon.PYTORCH),
+                    Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
             model.build(batch, backend);
             FitOptions window = FitOptions.defaults().epochs(1).batchSize(batch).shuffle(false).verbose(0);
             for (int i = 0; i < warmup; i++) {

@@ -3,11 +3,12 @@ package io.kernelnet.backend.cpu;
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
+import java.util.function.IntConsumer;
 
 /**
- * Elementwise activations and the row-wise softmax family (PyTorch definitions). Every loop reads element i of
- * its inputs before it writes element i of its output, so that y may be x and dx may be dy (in-place layers).
- * Row sums are taken in double after subtracting the row maximum.
+ * Elementwise activations and the softmax family over any axis (PyTorch definitions). Every loop reads element i
+ * of its inputs before it writes element i of its output, so that y may be x and dx may be dy (in-place layers).
+ * Softmax sums are taken in double after subtracting the line's maximum.
  */
 final class CpuActivations {
     private CpuActivations() {
@@ -118,98 +119,82 @@ final class CpuActivations {
         }
     }
 
-    static void softmaxForward(Tensor y, Tensor x) {
-        int[] rk = rowsOf("softmaxForward", "y", y, "x", x);
+    /**
+     * Softmax ({@code log}: log-softmax) over axis {@code axis}, x seen as [outer, k, inner]
+     * (ShapeChecks.softmaxAxis): each of the outer * inner lines of k values, stride inner, is one softmax.
+     */
+    static void softmaxForward(Tensor y, Tensor x, int axis, boolean log) {
+        int[] oki = lines(log ? "logSoftmaxForward" : "softmaxForward", "y", y, "x", x, axis);
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
-        for (int r = 0; r < rk[0]; r++) {
-            int xb = (int) x.offset() + r * rk[1];
-            int yb = (int) y.offset() + r * rk[1];
-            double lse = logSumExp(xa, xb, rk[1]);
-            for (int j = 0; j < rk[1]; j++) {
-                ya[yb + j] = (float) Math.exp(xa[xb + j] - lse);
+        int k = oki[1];
+        int stride = oki[2];
+        forEachLine(oki, start -> {
+            int xb = (int) x.offset() + start;
+            int yb = (int) y.offset() + start;
+            double lse = logSumExp(xa, xb, k, stride);
+            for (int j = 0; j < k; j++) {
+                double shifted = xa[xb + j * stride] - lse;
+                ya[yb + j * stride] = (float) (log ? shifted : Math.exp(shifted));
             }
-        }
+        });
     }
 
-    /** dx = y * (dy - sum(dy * y)) row by row. */
-    static void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        String op = "softmaxBackward";
-        int[] rk = rowsOf(op, "dy", dy, "y", y);
+    /** Along each line: softmax dx = y * (dy - sum(dy * y)); log-softmax dx = dy - exp(y) * sum(dy). */
+    static void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) {
+        String op = log ? "logSoftmaxBackward" : "softmaxBackward";
+        int[] oki = lines(op, "dy", dy, "y", y, axis);
         ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
         float[] ya = y.hostArray();
-        for (int r = 0; r < rk[0]; r++) {
-            int dxb = (int) dx.offset() + r * rk[1];
-            int dyb = (int) dy.offset() + r * rk[1];
-            int yb = (int) y.offset() + r * rk[1];
-            double dot = 0;
-            for (int j = 0; j < rk[1]; j++) {
-                dot += (double) dya[dyb + j] * ya[yb + j];
-            }
-            for (int j = 0; j < rk[1]; j++) {
-                dxa[dxb + j] = (float) (ya[yb + j] * (dya[dyb + j] - dot));
-            }
-        }
-    }
-
-    static void logSoftmaxForward(Tensor y, Tensor x) {
-        int[] rk = rowsOf("logSoftmaxForward", "y", y, "x", x);
-        float[] ya = y.hostArray();
-        float[] xa = x.hostArray();
-        for (int r = 0; r < rk[0]; r++) {
-            int xb = (int) x.offset() + r * rk[1];
-            int yb = (int) y.offset() + r * rk[1];
-            double lse = logSumExp(xa, xb, rk[1]);
-            for (int j = 0; j < rk[1]; j++) {
-                ya[yb + j] = (float) (xa[xb + j] - lse);
-            }
-        }
-    }
-
-    /** dx = dy - exp(y) * sum(dy) row by row. */
-    static void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        String op = "logSoftmaxBackward";
-        int[] rk = rowsOf(op, "dy", dy, "y", y);
-        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
-        float[] dxa = dx.hostArray();
-        float[] dya = dy.hostArray();
-        float[] ya = y.hostArray();
-        for (int r = 0; r < rk[0]; r++) {
-            int dxb = (int) dx.offset() + r * rk[1];
-            int dyb = (int) dy.offset() + r * rk[1];
-            int yb = (int) y.offset() + r * rk[1];
+        int k = oki[1];
+        int stride = oki[2];
+        forEachLine(oki, start -> {
+            int dxb = (int) dx.offset() + start;
+            int dyb = (int) dy.offset() + start;
+            int yb = (int) y.offset() + start;
             double sum = 0;
-            for (int j = 0; j < rk[1]; j++) {
-                sum += dya[dyb + j];
+            for (int j = 0; j < k; j++) {
+                sum += log ? dya[dyb + j * stride] : (double) dya[dyb + j * stride] * ya[yb + j * stride];
             }
-            for (int j = 0; j < rk[1]; j++) {
-                dxa[dxb + j] = (float) (dya[dyb + j] - Math.exp(ya[yb + j]) * sum);
+            for (int j = 0; j < k; j++) {
+                double g = dya[dyb + j * stride];
+                double v = ya[yb + j * stride];
+                dxa[dxb + j * stride] = (float) (log ? g - Math.exp(v) * sum : v * (g - sum));
             }
-        }
+        });
     }
 
     /**
-     * log(sum(exp(a[base .. base+k)))) as max + log(sum(exp(a - max))) in double: no overflow for large logits,
-     * and softmax = exp(a - lse), log-softmax = a - lse. Shared with the cross-entropy losses.
+     * log(sum(exp(a[base + j * stride]))) over j < k as max + log(sum(exp(a - max))) in double: no overflow for
+     * large logits, and softmax = exp(a - lse), log-softmax = a - lse. Shared with the cross-entropy losses.
      */
-    static double logSumExp(float[] a, int base, int k) {
+    static double logSumExp(float[] a, int base, int k, int stride) {
         float max = a[base];
         for (int j = 1; j < k; j++) {
-            max = Math.max(max, a[base + j]);
+            max = Math.max(max, a[base + j * stride]);
         }
         double sum = 0;
         for (int j = 0; j < k; j++) {
-            sum += Math.exp((double) a[base + j] - max);
+            sum += Math.exp((double) a[base + j * stride] - max);
         }
         return max + Math.log(sum);
     }
 
-    /** Validates a row-wise op over [rows, classes] and returns {rows, classes}. */
-    private static int[] rowsOf(String op, String outArg, Tensor out, String inArg, Tensor in) {
-        int[] rk = ShapeChecks.rows(op, in);
+    /** Validates an op over one axis and returns {outer, k, inner}. */
+    private static int[] lines(String op, String outArg, Tensor out, String inArg, Tensor in, int axis) {
+        int[] oki = ShapeChecks.softmaxAxis(op, inArg, in, axis);
         ShapeChecks.sameShape(op, outArg, out, inArg, in);
-        return rk;
+        return oki;
+    }
+
+    /** Calls {@code line} with the element offset of the first value of each line, outer-major. */
+    private static void forEachLine(int[] oki, IntConsumer line) {
+        for (int o = 0; o < oki[0]; o++) {
+            for (int i = 0; i < oki[2]; i++) {
+                line.accept(o * oki[1] * oki[2] + i);
+            }
+        }
     }
 }

@@ -155,23 +155,23 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void softmaxForward(Tensor y, Tensor x) {
-        CpuActivations.softmaxForward(y, x);
+    public void softmaxForward(Tensor y, Tensor x, int axis) {
+        CpuActivations.softmaxForward(y, x, axis, false);
     }
 
     @Override
-    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        CpuActivations.softmaxBackward(dx, dy, y);
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        CpuActivations.softmaxBackward(dx, dy, y, axis, false);
     }
 
     @Override
-    public void logSoftmaxForward(Tensor y, Tensor x) {
-        CpuActivations.logSoftmaxForward(y, x);
+    public void logSoftmaxForward(Tensor y, Tensor x, int axis) {
+        CpuActivations.softmaxForward(y, x, axis, true);
     }
 
     @Override
-    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        CpuActivations.logSoftmaxBackward(dx, dy, y);
+    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        CpuActivations.softmaxBackward(dx, dy, y, axis, true);
     }
 
     @Override

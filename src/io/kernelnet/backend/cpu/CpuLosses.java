@@ -49,7 +49,7 @@ final class CpuLosses {
             int pb = (int) probs.offset() + r * k;
             int db = (int) dLogits.offset() + r * k;
             int c = (int) label[r];
-            double lse = CpuActivations.logSumExp(za, zb, k);
+            double lse = CpuActivations.logSumExp(za, zb, k, 1);
             total += lse - za[zb + c];
             for (int j = 0; j < k; j++) {
                 double p = Math.exp(za[zb + j] - lse);
@@ -79,7 +79,7 @@ final class CpuLosses {
             int tb = (int) targets.offset() + r * k;
             int pb = (int) probs.offset() + r * k;
             int db = (int) dLogits.offset() + r * k;
-            double lse = CpuActivations.logSumExp(za, zb, k);
+            double lse = CpuActivations.logSumExp(za, zb, k, 1);
             double targetSum = 0;
             for (int j = 0; j < k; j++) {
                 double t = ta[tb + j];

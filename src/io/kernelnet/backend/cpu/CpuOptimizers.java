@@ -1,13 +1,14 @@
 package io.kernelnet.backend.cpu;
 
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.SgdStep;
 import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
 
 /**
- * In-place optimizer updates, exactly the formulas of {@link SgdStep} and {@link AdamStep} (PyTorch), each element
- * computed in double and rounded once when stored. The gradient is only read: weight decay is applied to a copy.
+ * In-place optimizer updates, exactly the formulas of {@link SgdStep} and {@link AdamStep}, each element computed in
+ * double and rounded once when stored. The gradient is only read: L2 weight decay is applied to a copy.
  * A non-zero {@code halt} (one element, or null for none) skips the update after the arguments are checked.
  */
 final class CpuOptimizers {
@@ -22,7 +23,8 @@ final class CpuOptimizers {
         }
         double lr = step.lr();
         double momentum = step.momentum();
-        double weightDecay = step.weightDecay();
+        double l2 = step.decoupled() ? 0 : step.weightDecay();
+        double shrink = step.decoupled() ? 1 - lr * step.weightDecay() : 1;
         float[] pa = param.hostArray();
         float[] ga = grad.hostArray();
         float[] va = withMomentum ? velocity.hostArray() : null;
@@ -31,8 +33,8 @@ final class CpuOptimizers {
         int vo = withMomentum ? (int) velocity.offset() : 0;
         int n = (int) param.size();
         for (int i = 0; i < n; i++) {
-            double p = pa[po + i];
-            double g = ga[go + i] + weightDecay * p;
+            double p = pa[po + i] * shrink;
+            double g = ga[go + i] + l2 * pa[po + i];
             if (withMomentum) {
                 double v = momentum * va[vo + i] + g;
                 va[vo + i] = (float) v;
@@ -54,6 +56,8 @@ final class CpuOptimizers {
         double epsilon = step.epsilon();
         double correction1 = step.biasCorrection1();
         double correction2 = step.biasCorrection2();
+        boolean keras = step.epsilonPlacement() == AdamEpsilon.KERAS;
+        double kerasStepSize = lr * Math.sqrt(correction2) / correction1;
         double l2 = step.decoupled() ? 0 : step.weightDecay();
         double shrink = step.decoupled() ? 1 - lr * step.weightDecay() : 1;
         float[] pa = param.hostArray();
@@ -72,7 +76,9 @@ final class CpuOptimizers {
             double vi = beta2 * va[vo + i] + (1 - beta2) * g * g;
             ma[mo + i] = (float) mi;
             va[vo + i] = (float) vi;
-            pa[po + i] = (float) (p * shrink - lr * (mi / correction1) / (Math.sqrt(vi / correction2) + epsilon));
+            double update = keras ? kerasStepSize * mi / (Math.sqrt(vi) + epsilon)
+                    : lr * (mi / correction1) / (Math.sqrt(vi / correction2) + epsilon);
+            pa[po + i] = (float) (p * shrink - update);
         }
     }
 

@@ -3,6 +3,7 @@ package io.kernelnet.backend.cuda;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 
 import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
@@ -812,55 +813,66 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void softmaxForward(Tensor y, Tensor x) {
-        rowwiseForward("softmaxForward", kernels::softmaxForward, y, x);
+    public void softmaxForward(Tensor y, Tensor x, int axis) {
+        softmaxFamilyForward("softmaxForward", false, y, x, axis);
     }
 
     @Override
-    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        rowwiseBackward("softmaxBackward", kernels::softmaxBackward, dx, dy, y);
+    public void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        softmaxFamilyBackward("softmaxBackward", false, dx, dy, y, axis);
     }
 
     @Override
-    public void logSoftmaxForward(Tensor y, Tensor x) {
-        rowwiseForward("logSoftmaxForward", kernels::logSoftmaxForward, y, x);
+    public void logSoftmaxForward(Tensor y, Tensor x, int axis) {
+        softmaxFamilyForward("logSoftmaxForward", true, y, x, axis);
     }
 
     @Override
-    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y) {
-        rowwiseBackward("logSoftmaxBackward", kernels::logSoftmaxBackward, dx, dy, y);
+    public void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        softmaxFamilyBackward("logSoftmaxBackward", true, dx, dy, y, axis);
     }
 
-    /** The signature kn_softmax_forward and kn_log_softmax_forward share (a reference to the typed launch). */
-    @FunctionalInterface
-    private interface RowForward {
-        void launch(String op, Grid grid, DevicePointer y, DevicePointer x, int rows, int k);
-    }
-
-    /** The signature of kn_softmax_backward and kn_log_softmax_backward. */
-    @FunctionalInterface
-    private interface RowBackward {
-        void launch(String op, Grid grid, DevicePointer dx, DevicePointer dy, DevicePointer y, int rows, int k);
-    }
-
-    private void rowwiseForward(String op, RowForward kernel, Tensor y, Tensor x) {
+    /** The last axis (inner 1) by the row kernels, a warp per line; any other by the axis kernels, one thread each. */
+    private void softmaxFamilyForward(String op, boolean log, Tensor y, Tensor x, int axis) {
         open(op);
-        int[] rk = ShapeChecks.rows(op, x);
+        int[] oki = ShapeChecks.softmaxAxis(op, "x", x, axis);
         ShapeChecks.sameShape(op, "y", y, "x", x);
         count(op, x);
-        if (rk[0] > 0) {
-            kernel.launch(op, rowGrid(rk[0]), ptr(op, "y", y), ptr(op, "x", x), rk[0], rk[1]);
+        long lines = (long) oki[0] * oki[2];
+        if (lines == 0) {
+            return;
+        }
+        DevicePointer py = ptr(op, "y", y);
+        DevicePointer px = ptr(op, "x", x);
+        if (oki[2] != 1) {
+            kernels.softmaxAxisForward(op, elementwiseGrid(lines), py, px, oki[0], oki[1], oki[2], log ? 1 : 0);
+        } else if (log) {
+            kernels.logSoftmaxForward(op, rowGrid(oki[0]), py, px, oki[0], oki[1]);
+        } else {
+            kernels.softmaxForward(op, rowGrid(oki[0]), py, px, oki[0], oki[1]);
         }
     }
 
-    private void rowwiseBackward(String op, RowBackward kernel, Tensor dx, Tensor dy, Tensor y) {
+    private void softmaxFamilyBackward(String op, boolean log, Tensor dx, Tensor dy, Tensor y, int axis) {
         open(op);
-        int[] rk = ShapeChecks.rows(op, y);
+        int[] oki = ShapeChecks.softmaxAxis(op, "y", y, axis);
         ShapeChecks.sameShape(op, "dy", dy, "y", y);
         ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
         count(op, y);
-        if (rk[0] > 0) {
-            kernel.launch(op, rowGrid(rk[0]), ptr(op, "dx", dx), ptr(op, "dy", dy), ptr(op, "y", y), rk[0], rk[1]);
+        long lines = (long) oki[0] * oki[2];
+        if (lines == 0) {
+            return;
+        }
+        DevicePointer pdx = ptr(op, "dx", dx);
+        DevicePointer pdy = ptr(op, "dy", dy);
+        DevicePointer py = ptr(op, "y", y);
+        if (oki[2] != 1) {
+            kernels.softmaxAxisBackward(op, elementwiseGrid(lines), pdx, pdy, py, oki[0], oki[1], oki[2],
+                    log ? 1 : 0);
+        } else if (log) {
+            kernels.logSoftmaxBackward(op, rowGrid(oki[0]), pdx, pdy, py, oki[0], oki[1]);
+        } else {
+            kernels.softmaxBackward(op, rowGrid(oki[0]), pdx, pdy, py, oki[0], oki[1]);
         }
     }
 
@@ -1027,7 +1039,8 @@ public final class CudaBackend implements Backend {
         DevicePointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? stepGraphs.sgdInputs(step) : null;
         if (n > 0) {
             kernels.sgd(op, elementwiseGrid(n), ptr(op, "param", param), ptr(op, "grad", grad), vel, n, step.lr(),
-                    step.momentum(), step.nesterov() ? 1 : 0, step.weightDecay(), haltPtr, inputs);
+                    step.momentum(), step.nesterov() ? 1 : 0, step.weightDecay(), step.decoupled() ? 1 : 0, haltPtr,
+                    inputs);
         }
     }
 
@@ -1044,8 +1057,9 @@ public final class CudaBackend implements Backend {
         float correction2 = (float) step.biasCorrection2();
         if (n > 0) {
             kernels.adam(op, elementwiseGrid(n), ptr(op, "param", param), ptr(op, "grad", grad), ptr(op, "m", m),
-                    ptr(op, "v", v), n, step.lr(), step.beta1(), step.beta2(), step.epsilon(), step.weightDecay(),
-                    step.decoupled() ? 1 : 0, correction1, correction2, haltPtr, inputs);
+                    ptr(op, "v", v), n, step.lr(), step.beta1(), step.beta2(), step.epsilon(),
+                    step.epsilonPlacement() == AdamEpsilon.KERAS ? 1 : 0, step.weightDecay(), step.decoupled() ? 1 : 0,
+                    correction1, correction2, haltPtr, inputs);
         }
     }
 

@@ -148,8 +148,7 @@ final class StepGraphs implements AutoCloseable {
         float correction2 = 1f;
         if (r.adam != null) {
             AdamStep a = r.adam;
-            AdamStep now = new AdamStep(step.learningRate(), a.beta1(), a.beta2(), a.epsilon(), a.weightDecay(),
-                    a.decoupled(), step.step());
+            AdamStep now = a.at(step.step(), step.learningRate());
             // the plain path's arguments exactly (CudaBackend.adamUpdate)
             correction1 = (float) now.biasCorrection1();
             correction2 = (float) now.biasCorrection2();

@@ -11,9 +11,11 @@ import io.kernelnet.testing.Compare;
 import io.kernelnet.testing.GradientChecker;
 import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.TestRandom;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class ActivationsTest {
@@ -148,15 +150,19 @@ class ActivationsTest {
         assertRefusedWith("activationBackward: y is null",
                 () -> cpu.activationBackward(x, x, x, null, Activation.TANH, 0));
         assertRefusedWith("softmaxForward: y [3, 2] and x [2, 3] must have the same shape",
-                () -> cpu.softmaxForward(wrong, x));
-        assertRefusedWith("softmaxForward: input must have rank 2, got shape [6]",
-                () -> cpu.softmaxForward(Tensor.zeros(Shape.of(6)), Tensor.zeros(Shape.of(6))));
-        assertRefusedWith("logSoftmaxForward: rows of [2, 0] are empty",
-                () -> cpu.logSoftmaxForward(Tensor.zeros(Shape.of(2, 0)), Tensor.zeros(Shape.of(2, 0))));
+                () -> cpu.softmaxForward(wrong, x, 1));
+        assertRefusedWith("softmaxForward: axis 1 is not an axis of x [6] (0 to 0)",
+                () -> cpu.softmaxForward(Tensor.zeros(Shape.of(6)), Tensor.zeros(Shape.of(6)), 1));
+        assertRefusedWith("logSoftmaxForward: axis -1 is not an axis of x [2, 3] (0 to 1)",
+                () -> cpu.logSoftmaxForward(x, x, -1));
+        assertRefusedWith("logSoftmaxForward: axis 1 of x [2, 0] is empty",
+                () -> cpu.logSoftmaxForward(Tensor.zeros(Shape.of(2, 0)), Tensor.zeros(Shape.of(2, 0)), 1));
         assertRefusedWith("softmaxBackward: dx [3, 2] and dy [2, 3] must have the same shape",
-                () -> cpu.softmaxBackward(wrong, x, x));
+                () -> cpu.softmaxBackward(wrong, x, x, 0));
         assertRefusedWith("logSoftmaxBackward: dy [3, 2] and y [2, 3] must have the same shape",
-                () -> cpu.logSoftmaxBackward(x, wrong, x));
+                () -> cpu.logSoftmaxBackward(x, wrong, x, 1));
+        assertRefusedWith("softmaxBackward: axis 2 is not an axis of y [2, 3] (0 to 1)",
+                () -> cpu.softmaxBackward(x, x, x, 2));
     }
 
     // ---- softmax and log-softmax -------------------------------------------------------------------------------
@@ -167,13 +173,13 @@ class ActivationsTest {
         Shape shape = Shape.of(3, 2);
         Tensor x = OffsetTensors.of(new float[] {0, (float) LN2, 1000, 1000 + (float) LN2, -5, -5}, shape);
         Tensor y = OffsetTensors.output(shape);
-        cpu.softmaxForward(y, x);
+        cpu.softmaxForward(y, x, 1);
         // 1000 + ln2 rounds in float32 to within 3e-5 of it, hence the wider tolerance on that row
         Compare.assertClose("softmax", new double[] {1.0 / 3, 2.0 / 3, 1.0 / 3, 2.0 / 3, 0.5, 0.5}, y.toArray(), 2e-5, 0);
         OffsetTensors.assertNothingWrittenOutside("y", y);
 
         Tensor logY = OffsetTensors.output(shape);
-        cpu.logSoftmaxForward(logY, x);
+        cpu.logSoftmaxForward(logY, x, 1);
         double third = Math.log(1.0 / 3);
         double twoThirds = Math.log(2.0 / 3);
         Compare.assertClose("log-softmax", new double[] {third, twoThirds, third, twoThirds, -LN2, -LN2},
@@ -187,8 +193,8 @@ class ActivationsTest {
         Tensor x = Tensor.wrap(rng.uniform(54, -20, 20), shape);
         Tensor y = Tensor.zeros(shape);
         Tensor logY = Tensor.zeros(shape);
-        cpu.softmaxForward(y, x);
-        cpu.logSoftmaxForward(logY, x);
+        cpu.softmaxForward(y, x, 1);
+        cpu.logSoftmaxForward(logY, x, 1);
         float[] p = y.toArray();
         float[] lp = logY.toArray();
         double[] expLogY = new double[lp.length];
@@ -203,36 +209,79 @@ class ActivationsTest {
         Compare.assertClose("exp(log-softmax) vs softmax", expLogY, p, 1e-7, 1e-5);
     }
 
-    @Test
-    void softmaxBackwardPassesTheGradientCheck() {
-        Shape shape = Shape.of(4, 5);
-        float[] x = rng.uniform(20, -2, 2);
-        float[] w = rng.normal(20);
+    /** The last axis, the channels of NCHW, a middle axis and the first axis. */
+    @ParameterizedTest
+    @CsvSource({"4:5, 1", "2:3:2:2, 1", "2:4:3, 1", "3:4, 0", "2:3:4, 2"})
+    void softmaxAndLogSoftmaxBackwardsPassTheGradientCheck(String dims, int axis) {
+        Shape shape = shapeOf(dims);
+        int n = (int) shape.size();
+        float[] x = rng.uniform(n, -2, 2);
+        float[] w = rng.normal(n);
         Tensor xt = Tensor.wrap(x, shape);
         Tensor y = Tensor.zeros(shape);
         Tensor dx = Tensor.zeros(shape);
-        cpu.softmaxForward(y, xt);
-        cpu.softmaxBackward(dx, Tensor.wrap(w, shape), y);
-        GradientChecker.check("softmax backward", x, dx.toArray(), () -> {
-            cpu.softmaxForward(y, xt);
+        cpu.softmaxForward(y, xt, axis);
+        cpu.softmaxBackward(dx, Tensor.wrap(w, shape), y, axis);
+        GradientChecker.check("softmax backward over axis " + axis + " of " + shape, x, dx.toArray(), () -> {
+            cpu.softmaxForward(y, xt, axis);
+            return GradientChecker.weightedSum(w, y.toArray());
+        });
+        cpu.logSoftmaxForward(y, xt, axis);
+        cpu.logSoftmaxBackward(dx, Tensor.wrap(w, shape), y, axis);
+        GradientChecker.check("log-softmax backward over axis " + axis + " of " + shape, x, dx.toArray(), () -> {
+            cpu.logSoftmaxForward(y, xt, axis);
             return GradientChecker.weightedSum(w, y.toArray());
         });
     }
 
+    /**
+     * Over the channels of x [2, 3, 2, 2] at an offset: each of the 2 x 4 lines of 3 channels (stride 4) is the
+     * last-axis softmax of that line gathered into a row, bit for bit (the same sums in the same order), forward and
+     * backward, and nothing outside the tensors is written.
+     */
     @Test
-    void logSoftmaxBackwardPassesTheGradientCheck() {
-        Shape shape = Shape.of(4, 5);
-        float[] x = rng.uniform(20, -2, 2);
-        float[] w = rng.normal(20);
-        Tensor xt = Tensor.wrap(x, shape);
-        Tensor y = Tensor.zeros(shape);
-        Tensor dx = Tensor.zeros(shape);
-        cpu.logSoftmaxForward(y, xt);
-        cpu.logSoftmaxBackward(dx, Tensor.wrap(w, shape), y);
-        GradientChecker.check("log-softmax backward", x, dx.toArray(), () -> {
-            cpu.logSoftmaxForward(y, xt);
-            return GradientChecker.weightedSum(w, y.toArray());
-        });
+    void softmaxOverChannelsIsTheLastAxisSoftmaxOfEachGatheredLine() {
+        Shape nchw = Shape.of(2, 3, 2, 2);
+        float[] x = rng.uniform(24, -3, 3);
+        float[] dy = rng.uniform(24, -1, 1);
+        for (boolean log : new boolean[] {false, true}) {
+            Tensor y = OffsetTensors.output(nchw);
+            Tensor dx = OffsetTensors.output(nchw);
+            Tensor rowsY = Tensor.zeros(Shape.of(8, 3));
+            Tensor rowsDx = Tensor.zeros(Shape.of(8, 3));
+            if (log) {
+                cpu.logSoftmaxForward(y, OffsetTensors.of(x, nchw), 1);
+                cpu.logSoftmaxBackward(dx, OffsetTensors.of(dy, nchw), y, 1);
+                cpu.logSoftmaxForward(rowsY, Tensor.wrap(channelsLast(x), Shape.of(8, 3)), 1);
+                cpu.logSoftmaxBackward(rowsDx, Tensor.wrap(channelsLast(dy), Shape.of(8, 3)), rowsY, 1);
+            } else {
+                cpu.softmaxForward(y, OffsetTensors.of(x, nchw), 1);
+                cpu.softmaxBackward(dx, OffsetTensors.of(dy, nchw), y, 1);
+                cpu.softmaxForward(rowsY, Tensor.wrap(channelsLast(x), Shape.of(8, 3)), 1);
+                cpu.softmaxBackward(rowsDx, Tensor.wrap(channelsLast(dy), Shape.of(8, 3)), rowsY, 1);
+            }
+            assertArrayEquals(rowsY.toArray(), channelsLast(y.toArray()), log ? "log-softmax" : "softmax");
+            assertArrayEquals(rowsDx.toArray(), channelsLast(dx.toArray()), log ? "log-softmax dx" : "softmax dx");
+            OffsetTensors.assertNothingWrittenOutside("y", y);
+            OffsetTensors.assertNothingWrittenOutside("dx", dx);
+        }
+    }
+
+    /** [2, 3, 2, 2] NCHW to [2, 2, 2, 3] NHWC, flat. */
+    private static float[] channelsLast(float[] nchw) {
+        float[] nhwc = new float[nchw.length];
+        for (int n = 0; n < 2; n++) {
+            for (int c = 0; c < 3; c++) {
+                for (int p = 0; p < 4; p++) {
+                    nhwc[(n * 4 + p) * 3 + c] = nchw[(n * 3 + c) * 4 + p];
+                }
+            }
+        }
+        return nhwc;
+    }
+
+    private static Shape shapeOf(String dims) {
+        return Shape.of(Arrays.stream(dims.split(":")).mapToInt(Integer::parseInt).toArray());
     }
 
     /**
@@ -244,13 +293,13 @@ class ActivationsTest {
         Shape shape = Shape.of(1, 2);
         Tensor y = OffsetTensors.of(new float[] {0.25f, 0.75f}, shape);
         Tensor dx = OffsetTensors.output(shape);
-        cpu.softmaxBackward(dx, OffsetTensors.of(new float[] {1, 3}, shape), y);
+        cpu.softmaxBackward(dx, OffsetTensors.of(new float[] {1, 3}, shape), y, 1);
         Compare.assertClose("softmax backward", new double[] {-0.375, 0.375}, dx.toArray(), 1e-7, 0);
         OffsetTensors.assertNothingWrittenOutside("dx", dx);
 
         Tensor logY = OffsetTensors.of(new float[] {(float) Math.log(0.25), (float) Math.log(0.75)}, shape);
         Tensor grad = OffsetTensors.of(new float[] {1, 2}, shape);
-        cpu.logSoftmaxBackward(grad, grad, logY);
+        cpu.logSoftmaxBackward(grad, grad, logY, 1);
         Compare.assertClose("log-softmax backward with dx = dy", new double[] {0.25, -0.25}, grad.toArray(), 1e-6, 0);
         OffsetTensors.assertNothingWrittenOutside("grad", grad);
     }

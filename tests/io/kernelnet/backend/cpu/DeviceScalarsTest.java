@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.SgdStep;
 import io.kernelnet.tensor.Shape;
@@ -103,8 +104,8 @@ class DeviceScalarsTest {
         float[] g = rng.uniform(n, -1, 1);
         float[] m0 = rng.uniform(n, -0.1f, 0.1f);
         float[] v0 = rng.uniform(n, 0, 0.01f);
-        AdamStep adam = new AdamStep(1e-2f, 0.9f, 0.999f, 1e-7f, 0, false, 3);
-        SgdStep sgd = new SgdStep(0.1f, 0.9f, true, 0);
+        AdamStep adam = new AdamStep(1e-2f, 0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0, false, 3);
+        SgdStep sgd = new SgdStep(0.1f, 0.9f, true, 0, false);
         Shape s = Shape.of(n);
 
         Tensor p = Tensor.wrap(p0.clone(), s);

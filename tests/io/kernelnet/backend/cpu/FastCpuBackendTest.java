@@ -447,8 +447,8 @@ class FastCpuBackendTest {
         float[] logits = rng.uniform(35, -3, 3);
         Tensor probsRef = Tensor.zeros(rows);
         Tensor probsFast = OffsetTensors.output(rows);
-        ref.softmaxForward(probsRef, Tensor.wrap(logits, rows));
-        fast.softmaxForward(probsFast, OffsetTensors.of(logits, rows));
+        ref.softmaxForward(probsRef, Tensor.wrap(logits, rows), 1);
+        fast.softmaxForward(probsFast, OffsetTensors.of(logits, rows), 1);
         assertArrayEquals(probsRef.toArray(), probsFast.toArray());
         float[] rowSums = new float[5];
         for (int i = 0; i < 35; i++) {
@@ -474,6 +474,7 @@ class FastCpuBackendTest {
         fast.biasGrad(biasFast, OffsetTensors.of(dy, image));
         assertArrayEquals(biasRef.toArray(), biasFast.toArray());
         assertEquals(ref.sum(Tensor.wrap(dy, image)), fast.sum(Tensor.wrap(dy, image)));
-        refusedLikeTheReference(be -> () -> be.softmaxForward(Tensor.zeros(Shape.of(5, 6)), Tensor.wrap(logits, rows)));
+        refusedLikeTheReference(be -> () -> be.softmaxForward(Tensor.zeros(Shape.of(5, 6)), Tensor.wrap(logits, rows),
+                1));
     }
 }

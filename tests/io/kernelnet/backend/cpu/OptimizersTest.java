@@ -4,6 +4,7 @@ import static io.kernelnet.testing.Refusals.assertRefusedWith;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.SgdStep;
 import io.kernelnet.tensor.Shape;
@@ -40,25 +41,34 @@ class OptimizersTest {
     @Test
     void sgdStepsComputedByHand() {
         // lr 0.1, no momentum: p = 1 - 0.1; with weight decay 0.5 the gradient is 1 + 0.5 p
-        assertArrayEquals(new float[] {0.9f, 0.8f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0), 2), 1e-7f);
-        assertArrayEquals(new float[] {0.85f, 0.7075f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0.5f), 2), 1e-7f);
+        assertArrayEquals(new float[] {0.9f, 0.8f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0, false), 2), 1e-7f);
+        assertArrayEquals(new float[] {0.85f, 0.7075f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0.5f, false), 2),
+                1e-7f);
         // momentum 0.9: v = 1, 1.9, 2.71; p = 1 - 0.1, - 0.19, - 0.271
-        assertArrayEquals(new float[] {0.9f, 0.71f, 0.439f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0), 3),
-                1e-6f);
+        assertArrayEquals(new float[] {0.9f, 0.71f, 0.439f},
+                sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0, false), 3), 1e-6f);
         // nesterov: p -= 0.1 * (1 + 0.9 v) = 0.19, 0.271, 0.3439
-        assertArrayEquals(new float[] {0.81f, 0.539f, 0.1951f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, true, 0), 3),
-                1e-6f);
+        assertArrayEquals(new float[] {0.81f, 0.539f, 0.1951f},
+                sgdTrajectory(new SgdStep(0.1f, 0.9f, true, 0, false), 3), 1e-6f);
         // momentum 0.9 and weight decay 0.5: g = 1.5, v = 1.5, p = 0.85; g = 1.425, v = 2.775, p = 0.5725
-        assertArrayEquals(new float[] {0.85f, 0.5725f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0.5f), 2),
+        assertArrayEquals(new float[] {0.85f, 0.5725f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0.5f, false), 2),
                 1e-6f);
+        // decoupled: p *= 1 - 0.1 * 0.5 first, then the momentum step on g = 1: p = 0.95 - 0.1 = 0.85, then
+        // p = 0.85 * 0.95 - 0.1 * 1.9 = 0.6175 (without momentum decoupled decay and L2 decay are the same step)
+        assertArrayEquals(new float[] {0.85f, 0.6175f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0.5f, true), 2),
+                1e-6f);
+        assertArrayEquals(new float[] {0.85f, 0.7075f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0.5f, true), 2),
+                1e-7f);
     }
 
-    /** Three steps on fresh random gradients against PyTorch's formulas evaluated in double. */
+    /** Three steps on fresh random gradients against PyTorch's (L2) and Keras 3's (decoupled) formulas in double. */
     @ParameterizedTest
-    @CsvSource({"0, false, 0", "0, false, 0.01", "0.9, false, 0", "0.9, true, 0.01", "0.5, false, 0.1"})
-    void sgdMatchesAReferenceInDoubleOverThreeSteps(float momentum, boolean nesterov, float weightDecay) {
+    @CsvSource({"0, false, 0, false", "0, false, 0.01, false", "0.9, false, 0, false", "0.9, true, 0.01, false",
+        "0.5, false, 0.1, false", "0.9, false, 0.1, true", "0.9, true, 0.01, true"})
+    void sgdMatchesAReferenceInDoubleOverThreeSteps(float momentum, boolean nesterov, float weightDecay,
+                                                     boolean decoupled) {
         int n = 23;
-        SgdStep step = new SgdStep(0.05f, momentum, nesterov, weightDecay);
+        SgdStep step = new SgdStep(0.05f, momentum, nesterov, weightDecay, decoupled);
         float[] p0 = rng.normal(n);
         Tensor param = OffsetTensors.of(p0, Shape.of(n));
         Tensor velocity = OffsetTensors.of(new float[n], Shape.of(n));
@@ -68,7 +78,12 @@ class OptimizersTest {
             float[] grad = rng.normal(n);
             cpu.sgdUpdate(param, OffsetTensors.of(grad, Shape.of(n)), velocity, step);
             for (int i = 0; i < n; i++) {
-                double g = grad[i] + (double) weightDecay * p[i];
+                double g = grad[i];
+                if (decoupled) {
+                    p[i] *= 1 - (double) step.lr() * weightDecay;
+                } else {
+                    g += (double) weightDecay * p[i];
+                }
                 if (momentum != 0) {
                     v[i] = momentum * v[i] + g;
                     g = nesterov ? g + momentum * v[i] : v[i];
@@ -88,7 +103,7 @@ class OptimizersTest {
     void sgdWithoutMomentumLeavesAGivenVelocityAlone() {
         Tensor velocity = Tensor.wrap(new float[] {3, 4}, Shape.of(2));
         Tensor param = Tensor.wrap(new float[] {1, 1}, Shape.of(2));
-        cpu.sgdUpdate(param, Tensor.wrap(new float[] {1, -1}, Shape.of(2)), velocity, new SgdStep(0.5f, 0, false, 0));
+        cpu.sgdUpdate(param, Tensor.wrap(new float[] {1, -1}, Shape.of(2)), velocity, new SgdStep(0.5f, 0, false, 0, false));
         assertArrayEquals(new float[] {0.5f, 1.5f}, param.toArray());
         assertArrayEquals(new float[] {3, 4}, velocity.toArray());
     }
@@ -100,7 +115,8 @@ class OptimizersTest {
         Tensor param = OffsetTensors.of(new float[] {1, 1, 1, 1}, Shape.of(4));
         Tensor m = OffsetTensors.of(new float[4], Shape.of(4));
         Tensor v = OffsetTensors.of(new float[4], Shape.of(4));
-        cpu.adamUpdate(param, OffsetTensors.of(g, Shape.of(4)), m, v, new AdamStep(0.01f, 0.9f, 0.999f, 1e-8f, 0, false, 1));
+        cpu.adamUpdate(param, OffsetTensors.of(g, Shape.of(4)), m, v,
+                new AdamStep(0.01f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.PYTORCH, 0, false, 1));
         double[] expected = new double[4];
         for (int i = 0; i < 4; i++) {
             expected[i] = 1 - 0.01 * g[i] / (Math.abs((double) g[i]) + 1e-8);
@@ -126,14 +142,37 @@ class OptimizersTest {
     private float adamOneParameter(boolean decoupled) {
         Tensor param = Tensor.wrap(new float[] {2}, Shape.of(1));
         cpu.adamUpdate(param, Tensor.wrap(new float[] {0.5f}, Shape.of(1)), Tensor.zeros(Shape.of(1)),
-                Tensor.zeros(Shape.of(1)), new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0.1f, decoupled, 1));
+                Tensor.zeros(Shape.of(1)), new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.PYTORCH, 0.1f,
+                        decoupled, 1));
         return param.toArray()[0];
     }
 
-    /** Three steps on fresh random gradients against PyTorch's Adam/AdamW evaluated in double. */
+    /**
+     * At t = 1, m = (1 - b1) g and v = (1 - b2) g^2. PyTorch: lr * g / (|g| + eps). Keras: lr * sqrt(1 - b2) / (1 - b1)
+     * * (1 - b1) g / (sqrt(1 - b2) |g| + eps) = lr * g / (|g| + eps / sqrt(1 - b2)): its epsilon acts 1/sqrt(0.001) =
+     * 31.6 times larger. With g = 0.5 and eps = 0.1 the updates are 0.1 * 0.5/0.6 and 0.1 * 0.5/3.662.
+     */
+    @Test
+    void theEpsilonPlacementsDifferByTheSecondBiasCorrection() {
+        double kerasEpsilon = 0.1f / Math.sqrt(1 - (double) 0.999f);
+        assertEquals(2 - 0.1 * 0.5 / (0.5 + (double) 0.1f), adamFirstStep(AdamEpsilon.PYTORCH), 1e-7);
+        assertEquals(2 - 0.1 * 0.5 / (0.5 + kerasEpsilon), adamFirstStep(AdamEpsilon.KERAS), 1e-7);
+        assertEquals(3.662, 0.5 + kerasEpsilon, 1e-3);
+    }
+
+    private float adamFirstStep(AdamEpsilon placement) {
+        Tensor param = OffsetTensors.of(new float[] {2}, Shape.of(1));
+        cpu.adamUpdate(param, Tensor.wrap(new float[] {0.5f}, Shape.of(1)), Tensor.zeros(Shape.of(1)),
+                Tensor.zeros(Shape.of(1)), new AdamStep(0.1f, 0.9f, 0.999f, 0.1f, placement, 0, false, 1));
+        OffsetTensors.assertNothingWrittenOutside("param", param);
+        return param.toArray()[0];
+    }
+
+    /** Three steps on fresh random gradients against Adam/AdamW with either epsilon placement, in double. */
     @ParameterizedTest
-    @CsvSource({"0, false", "0.01, false", "0.01, true"})
-    void adamMatchesAReferenceInDoubleOverThreeSteps(float weightDecay, boolean decoupled) {
+    @CsvSource({"0, false, PYTORCH", "0.01, false, PYTORCH", "0.01, true, PYTORCH", "0, false, KERAS",
+        "0.01, false, KERAS", "0.01, true, KERAS"})
+    void adamMatchesAReferenceInDoubleOverThreeSteps(float weightDecay, boolean decoupled, AdamEpsilon placement) {
         int n = 19;
         float lr = 0.01f;
         float beta1 = 0.9f;
@@ -149,7 +188,7 @@ class OptimizersTest {
         for (int t = 1; t <= 3; t++) {
             float[] grad = rng.normal(n);
             cpu.adamUpdate(param, OffsetTensors.of(grad, Shape.of(n)), m, v,
-                    new AdamStep(lr, beta1, beta2, epsilon, weightDecay, decoupled, t));
+                    new AdamStep(lr, beta1, beta2, epsilon, placement, weightDecay, decoupled, t));
             for (int i = 0; i < n; i++) {
                 double g = grad[i];
                 if (decoupled) {
@@ -159,9 +198,11 @@ class OptimizersTest {
                 }
                 mr[i] = beta1 * mr[i] + (1 - (double) beta1) * g;
                 vr[i] = beta2 * vr[i] + (1 - (double) beta2) * g * g;
-                double mHat = mr[i] / (1 - Math.pow(beta1, t));
-                double vHat = vr[i] / (1 - Math.pow(beta2, t));
-                p[i] -= lr * mHat / (Math.sqrt(vHat) + epsilon);
+                double correction1 = 1 - Math.pow(beta1, t);
+                double correction2 = 1 - Math.pow(beta2, t);
+                p[i] -= placement == AdamEpsilon.PYTORCH
+                        ? lr * (mr[i] / correction1) / (Math.sqrt(vr[i] / correction2) + epsilon)
+                        : lr * Math.sqrt(correction2) / correction1 * mr[i] / (Math.sqrt(vr[i]) + epsilon);
             }
             Compare.assertClose("param after step " + t, p, param.toArray(), 1e-6, 1e-6);
             Compare.assertClose("m after step " + t, mr, m.toArray(), 1e-7, 1e-5);
@@ -176,14 +217,14 @@ class OptimizersTest {
     void mismatchedSizesAndAMissingVelocityAreRefused() {
         Tensor p = Tensor.zeros(Shape.of(4));
         Tensor wrong = Tensor.zeros(Shape.of(5));
-        SgdStep momentum = new SgdStep(0.1f, 0.9f, false, 0);
+        SgdStep momentum = new SgdStep(0.1f, 0.9f, false, 0, false);
         assertRefusedWith("sgdUpdate: velocity is null but momentum is 0.9; only momentum 0 runs without a velocity"
                 + " tensor", () -> cpu.sgdUpdate(p, p, null, momentum));
         assertRefusedWith("sgdUpdate: param [4] and grad [5] must have the same number of elements",
                 () -> cpu.sgdUpdate(p, wrong, p, momentum));
         assertRefusedWith("sgdUpdate: param [4] and velocity [5] must have the same number of elements",
                 () -> cpu.sgdUpdate(p, p, wrong, momentum));
-        AdamStep adam = new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0, false, 1);
+        AdamStep adam = new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false, 1);
         assertRefusedWith("adamUpdate: param [4] and grad [5] must have the same number of elements",
                 () -> cpu.adamUpdate(p, wrong, p, p, adam));
         assertRefusedWith("adamUpdate: param [4] and m [5] must have the same number of elements",
@@ -196,18 +237,20 @@ class OptimizersTest {
     @Test
     void badSettingsAreRefusedWithTheirValues() {
         assertRefusedWith("sgd: lr, momentum and weight decay must be non-negative: lr=-0.1 momentum=0.0"
-                + " weightDecay=0.0", () -> new SgdStep(-0.1f, 0, false, 0));
+                + " weightDecay=0.0", () -> new SgdStep(-0.1f, 0, false, 0, false));
         assertRefusedWith("sgd: lr, momentum and weight decay must be non-negative: lr=0.1 momentum=0.9"
-                + " weightDecay=-1.0", () -> new SgdStep(0.1f, 0.9f, false, -1));
-        assertRefusedWith("sgd: nesterov needs momentum > 0", () -> new SgdStep(0.1f, 0, true, 0));
+                + " weightDecay=-1.0", () -> new SgdStep(0.1f, 0.9f, false, -1, true));
+        assertRefusedWith("sgd: nesterov needs momentum > 0", () -> new SgdStep(0.1f, 0, true, 0, false));
         assertRefusedWith("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=1.0"
                 + " beta2=0.999 epsilon=1.0E-8 weightDecay=0.0",
-                () -> new AdamStep(0.1f, 1, 0.999f, 1e-8f, 0, false, 1));
+                () -> new AdamStep(0.1f, 1, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false, 1));
         assertRefusedWith("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=0.9"
                 + " beta2=0.999 epsilon=0.0 weightDecay=0.0",
-                () -> new AdamStep(0.1f, 0.9f, 0.999f, 0, 0, false, 1));
+                () -> new AdamStep(0.1f, 0.9f, 0.999f, 0, AdamEpsilon.KERAS, 0, false, 1));
         assertRefusedWith("adam: step counts from 1, got 0",
-                () -> new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, 0, false, 0));
+                () -> new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.PYTORCH, 0, false, 0));
+        assertRefusedWith("adam: epsilonPlacement is null; expected KERAS or PYTORCH",
+                () -> new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, null, 0, false, 1));
     }
 
     private static double[] toDouble(float[] a) {

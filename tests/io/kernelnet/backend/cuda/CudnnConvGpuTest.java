@@ -1,5 +1,6 @@
 package io.kernelnet.backend.cuda;
 
+import static io.kernelnet.testing.Compare.largestMagnitude;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -163,7 +164,7 @@ class CudnnConvGpuTest {
         engine.conv2dForward(ptr(y), ptr(xd), ptr(wd), g, null, 0);
         context.synchronize("forward without workspace");
         assertMatches("forward without workspace, " + engine.lastCall(), expected, download(y),
-                (long) g.cIn() * g.kh() * g.kw(), max(absSums));
+                (long) g.cIn() * g.kh() * g.kw(), largestMagnitude(absSums));
     }
 
     @Test
@@ -254,9 +255,9 @@ class CudnnConvGpuTest {
         assertEquals(calls + 3, e.calls(), "cuDNN did not run");
 
         String what = g + " " + e.description() + " [" + choice + "] ";
-        assertMatches(what + fwd, y, download(yd), (long) g.cIn() * g.kh() * g.kw(), max(yAbs));
-        assertMatches(what + bwdData, dx, download(dxd), (long) g.cOut() * g.kh() * g.kw(), max(dxAbs));
-        assertMatches(what + bwdFilter, dw, download(dwd), (long) g.n() * g.outH() * g.outW(), max(dwAbs));
+        assertMatches(what + fwd, y, download(yd), (long) g.cIn() * g.kh() * g.kw(), largestMagnitude(yAbs));
+        assertMatches(what + bwdData, dx, download(dxd), (long) g.cOut() * g.kh() * g.kw(), largestMagnitude(dxAbs));
+        assertMatches(what + bwdFilter, dw, download(dwd), (long) g.n() * g.outH() * g.outW(), largestMagnitude(dwAbs));
     }
 
     // ---- determinism -------------------------------------------------------------------------------------------
@@ -360,7 +361,7 @@ class CudnnConvGpuTest {
             assertArrayEquals(y, download(yd), g + " " + e.description() + " forward");
             // a position in several windows sums its dy's, possibly in another order: not always exact
             int overlap = ceilDiv(g.kh(), g.strideH()) * ceilDiv(g.kw(), g.strideW());
-            assertMatches(g + " " + e.description() + " backward", dx, download(dxd), overlap, overlap * max(abs(dy)));
+            assertMatches(g + " " + e.description() + " backward", dx, download(dxd), overlap, overlap * largestMagnitude(dy));
         }
     }
 
@@ -384,9 +385,9 @@ class CudnnConvGpuTest {
         engine.avgPool2dBackward(ptr(dxd), ptr(dyd), g);
         context.synchronize("average pool");
         int window = g.kh() * g.kw();
-        assertMatches(g + " average forward", y, download(yd), window, max(abs(x)));
+        assertMatches(g + " average forward", y, download(yd), window, largestMagnitude(x));
         int overlap = ceilDiv(g.kh(), g.strideH()) * ceilDiv(g.kw(), g.strideW());
-        assertMatches(g + " average backward", dx, download(dxd), overlap, overlap * max(abs(dy)));
+        assertMatches(g + " average backward", dx, download(dxd), overlap, overlap * largestMagnitude(dy));
     }
 
     // ---- bias gradient -----------------------------------------------------------------------------------------
@@ -404,7 +405,7 @@ class CudnnConvGpuTest {
         engine.convBackwardBias(ptr(dBias), ptr(upload(dy, shape)), 128, 32, 26, 26);
         context.synchronize("bias gradient");
         assertEquals(calls + 1, engine.calls(), "cuDNN did not run");
-        assertMatches("convBackwardBias", expected, download(dBias), 128L * 26 * 26, max(absSums));
+        assertMatches("convBackwardBias", expected, download(dBias), 128L * 26 * 26, largestMagnitude(absSums));
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------
@@ -488,14 +489,6 @@ class CudnnConvGpuTest {
             r[i] = Math.abs(a[i]);
         }
         return r;
-    }
-
-    private static double max(float[] a) {
-        double m = 0;
-        for (float v : a) {
-            m = Math.max(m, Math.abs(v));
-        }
-        return m;
     }
 
     private static int ceilDiv(int a, int b) {
