@@ -80,7 +80,7 @@ class CudaStepGraphGpuTest {
             History h = model.fit(data, FitOptions.defaults().epochs(epochs).batchSize(BATCH).shuffleSeed(5)
                     .verbose(0).callbacks(decay));
             return new Run(new Result(h.get("loss"), model.parameters()), h, model.stepCount(),
-                    model.generatorOffset(), cuda.graphCaptures(), cuda.graphReplays(), cuda.graphRefusals());
+                    model.state().generatorOffset(), cuda.graphCaptures(), cuda.graphReplays(), cuda.graphRefusals());
         }
     }
 
