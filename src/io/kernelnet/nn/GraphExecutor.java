@@ -59,10 +59,11 @@ final class GraphExecutor {
 
     /**
      * The forward pass over the first {@code n} examples of the input buffer. While training, each layer that
-     * draws random numbers takes the next {@link Philox} counters from {@code generatorOffset}, in graph order.
+     * draws random numbers takes the next {@link Philox} counters after the step's generator position (in the
+     * step scalars, written by the caller), in graph order: the offsets are the same every step of a batch size.
      */
-    void forward(int n, boolean training, long generatorOffset) {
-        long offset = generatorOffset;
+    void forward(int n, boolean training) {
+        long offset = 0;
         for (int i = 1; i < graph.size(); i++) {
             GraphNode g = graph.node(i);
             long layerOffset = 0;
@@ -99,7 +100,7 @@ final class GraphExecutor {
         }
         return new LayerStep(n, training, ins, planned.output(i, n), dInputs, planned.outputGradient(i, n),
                 planned.tensors(g.params, n, false), planned.tensors(g.grads, n, false),
-                planned.tensors(g.scratch, n, true), seed, randomOffset, g.fusedActivation,
+                planned.tensors(g.scratch, n, true), planned.stepScalars(), seed, randomOffset, g.fusedActivation,
                 ActivationLayer.DEFAULT_LEAKY_SLOPE);
     }
 

@@ -206,7 +206,7 @@ public class Model implements AutoCloseable {
         for (int from = 0; from < data.count(); from += capacity) {
             int n = Math.min(capacity, data.count() - from);
             executor.loadInputs(data, from, n);
-            executor.forward(n, false, 0);
+            executor.forward(n, false);
             planned.backend().download(result, from * per, executor.output(n));
         }
         return result;

@@ -3,6 +3,7 @@ package io.kernelnet.nn;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.ConvPlan;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.nn.MemoryPlan.Region;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
@@ -18,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * A layer graph with every buffer it trains with in one {@link MemoryPlan}, allocated once on one backend: the
  * parameters, their gradients and the optimizer's state slots, the batch's inputs and targets, each node's output,
  * output gradient and scratch, the gradient accumulator of a node read by several, the workspace the convolutions
- * and the backend's libraries share, and the step's scalars. Hands out views of them cut to the current batch size;
- * allocates nothing after {@link #allocate}.
+ * and the backend's libraries share, the {@link StepScalars} and the step's metrics. Hands out views of them cut to
+ * the current batch size; allocates nothing after {@link #allocate}.
  */
 final class PlannedGraph {
     private static final Logger log = LoggerFactory.getLogger(PlannedGraph.class);
@@ -30,6 +31,7 @@ final class PlannedGraph {
     private final int capacity;
     private final int inputBuffer;
     private final int targetBuffer;
+    private final int stepScalars;
     /** -1 when no node that needs a gradient feeds several others. */
     private final int accumulator;
     /** -1 when neither a convolution nor the backend's libraries ask for a workspace. */
@@ -38,13 +40,15 @@ final class PlannedGraph {
     private final StepMetrics metrics;
 
     private PlannedGraph(LayerGraph graph, MemoryPlan plan, Backend backend, int capacity, int inputBuffer,
-                         int targetBuffer, int accumulator, int workspaceBuffer, int[] stateSlots, StepMetrics metrics) {
+                         int targetBuffer, int stepScalars, int accumulator, int workspaceBuffer, int[] stateSlots,
+                         StepMetrics metrics) {
         this.graph = graph;
         this.plan = plan;
         this.backend = backend;
         this.capacity = capacity;
         this.inputBuffer = inputBuffer;
         this.targetBuffer = targetBuffer;
+        this.stepScalars = stepScalars;
         this.accumulator = accumulator;
         this.workspaceBuffer = workspaceBuffer;
         this.stateSlots = stateSlots;
@@ -82,6 +86,7 @@ final class PlannedGraph {
         in.output = inputBuffer;
         Shape targetShape = loss.targetShape(graph.node(graph.outputIndex()).shape).batched(batchSize);
         int targetBuffer = pb.add(Region.BATCH_IO, "targets", targetShape);
+        int stepScalars = pb.add(Region.BATCH_IO, "step scalars", StepScalars.shape());
         long largestFanOut = 0;
         for (GraphNode g : graph.nodes()) {
             if (g.isInput()) {
@@ -138,7 +143,7 @@ final class PlannedGraph {
         }
         StepMetrics metrics = new StepMetrics(backend, laidOut.tensor(stepMetrics), laidOut.tensor(stepRecord));
         PlannedGraph planned = new PlannedGraph(graph, laidOut, backend, batchSize, inputBuffer, targetBuffer,
-                accumulator, workspaceBuffer, stateSlots, metrics);
+                stepScalars, accumulator, workspaceBuffer, stateSlots, metrics);
         planned.claimWorkspace();
         planned.initializeParameters(seed);
         log.debug("built model for batch {} on {}:\n{}", batchSize, backend.name(), laidOut);
@@ -225,6 +230,11 @@ final class PlannedGraph {
 
     Tensor targets(int n) {
         return plan.tensor(targetBuffer).firstRows(n);
+    }
+
+    /** The {@link StepScalars} the step's ops read, written before each step. */
+    Tensor stepScalars() {
+        return plan.tensor(stepScalars);
     }
 
     /** Where a second gradient into a node of {@code shape} is written before it is added to the first. */

@@ -2,6 +2,7 @@ package io.kernelnet.nn;
 
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Philox;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.backend.TrainingStep;
 import io.kernelnet.nn.StepMetrics.QueuedStep;
 import io.kernelnet.train.Callback;
@@ -32,6 +33,8 @@ final class Trainer implements TrainingRun {
     private final Optimizer optimizer;
     private final boolean accuracyMetric;
     private final long seed;
+    /** The host side of the step scalars, encoded here and uploaded before each step. */
+    private final float[] stepScalars = new float[StepScalars.SIZE];
     private volatile boolean stopTraining;
 
     /** {@code seed}: the model's, which the shuffle order mixes in. */
@@ -117,18 +120,22 @@ final class Trainer implements TrainingRun {
      * Queues one optimizer step on examples {@code order[from..from+n)} and its record ({@link StepMetrics}):
      * nothing here waits for the device. With {@code checkFinite} a non-finite loss or gradient sum sets the
      * device's halt flag before the update, which the optimizer then skips, as every later one until fit reads the
-     * record and reports the step ({@link #rerunBadStep}): the parameters stay at the last good values. The
-     * batch's upload and the record stay outside the step's device work, which a full batch hands to
-     * {@link Backend#runStep} (a CUDA backend replays it as a graph); the last, smaller batch runs it plainly.
+     * record and reports the step ({@link #rerunBadStep}): the parameters stay at the last good values.
+     *
+     * <p>Everything that changes from step to step goes into tensors first: the batch, and the learning rate, step
+     * number and generator position as the {@link StepScalars}. The step's device work then makes the same op calls
+     * with the same host arguments every step of a batch size, so a full batch hands it to {@link Backend#runStep}
+     * (a CUDA backend records it once and replays it as a graph); the last, smaller batch runs it plainly. The
+     * record stays outside the step's work.
      */
     private void trainStep(Examples data, int[] order, QueuedStep at, boolean checkFinite) {
         int n = at.n();
         StepMetrics metrics = planned.metrics();
         executor.loadBatch(data, order, at.from(), n);
-        TrainingStep key = new TrainingStep(planned, List.of(planned, n, checkFinite), at.generatorOffsetBefore(),
-                at.stepsBefore() + 1, optimizer.learningRate());
+        writeStepScalars(at.stepsBefore() + 1, at.generatorOffsetBefore());
+        TrainingStep key = new TrainingStep(planned, List.of(planned, n, checkFinite));
         Runnable work = () -> {
-            executor.forward(n, true, at.generatorOffsetBefore());
+            executor.forward(n, true);
             executor.computeLoss(n);
             executor.backward(n);
             if (checkFinite) {
@@ -137,7 +144,7 @@ final class Trainer implements TrainingRun {
                 backend.flagNonFinite(metrics.halt(), metrics.checked());
             }
             optimizer.update(backend, planned.parameters(), planned.gradients(), planned.optimizerState(),
-                    at.stepsBefore() + 1, metrics.halt());
+                    planned.stepScalars(), metrics.halt());
             if (accuracyMetric) {
                 backend.accuracyCount(metrics.correct(), executor.output(n), planned.targets(n));
             }
@@ -166,10 +173,17 @@ final class Trainer implements TrainingRun {
     private TrainingDivergedException rerunBadStep(QueuedStep bad, Examples data, int[] order) {
         state.stepDone(bad.stepsBefore(), bad.generatorOffsetBefore() + executor.generatorCounters(bad.n()));
         executor.loadBatch(data, order, bad.from(), bad.n());
-        executor.forward(bad.n(), true, bad.generatorOffsetBefore());
+        writeStepScalars(bad.stepsBefore() + 1, bad.generatorOffsetBefore());
+        executor.forward(bad.n(), true);
         executor.computeLoss(bad.n());
         executor.backward(bad.n());
         return scan.report(bad, executor.lossValue());
+    }
+
+    /** Queues the upload of step {@code step}'s scalars: the optimizer's learning rate now, and the counters. */
+    private void writeStepScalars(long step, long generatorOffset) {
+        StepScalars.encode(stepScalars, optimizer.learningRate(), step, generatorOffset);
+        backend.uploadAsync(planned.stepScalars(), stepScalars, 0);
     }
 
     private Map<String, Double> runningLogs(StepMetrics.Totals totals) {
@@ -214,7 +228,7 @@ final class Trainer implements TrainingRun {
         for (int from = 0; from < data.count(); from += b) {
             int n = Math.min(b, data.count() - from);
             executor.loadBatch(data, null, from, n);
-            executor.forward(n, false, 0);
+            executor.forward(n, false);
             executor.computeLoss(n);
             lossSum += (double) executor.lossValue() * n;
             if (accuracyMetric) {
@@ -232,7 +246,8 @@ final class Trainer implements TrainingRun {
      */
     float lossAndGradients(Examples data, int n, long generatorOffset) {
         executor.loadBatch(data, null, 0, n);
-        executor.forward(n, true, generatorOffset);
+        writeStepScalars(state.steps() + 1, generatorOffset);
+        executor.forward(n, true);
         executor.computeLoss(n);
         executor.backward(n);
         return executor.lossValue();
