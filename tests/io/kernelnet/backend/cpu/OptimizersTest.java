@@ -85,12 +85,7 @@ class OptimizersTest {
             float[] grad = rng.normal(n);
             cpu.sgdUpdate(param, OffsetTensors.of(grad, Shape.of(n)), velocity, step(lr, t + 1), settings);
             for (int i = 0; i < n; i++) {
-                double g = grad[i];
-                if (decoupled) {
-                    p[i] *= 1 - (double) lr * weightDecay;
-                } else {
-                    g += (double) weightDecay * p[i];
-                }
+                double g = weightDecay(p, i, grad[i], lr, weightDecay, decoupled);
                 if (momentum != 0) {
                     v[i] = momentum * v[i] + g;
                     g = nesterov ? g + momentum * v[i] : v[i];
@@ -198,12 +193,7 @@ class OptimizersTest {
             cpu.adamUpdate(param, OffsetTensors.of(grad, Shape.of(n)), m, v, step(lr, t),
                     new AdamSettings(beta1, beta2, epsilon, placement, weightDecay, decoupled));
             for (int i = 0; i < n; i++) {
-                double g = grad[i];
-                if (decoupled) {
-                    p[i] *= 1 - (double) lr * weightDecay;
-                } else {
-                    g += (double) weightDecay * p[i];
-                }
+                double g = weightDecay(p, i, grad[i], lr, weightDecay, decoupled);
                 mr[i] = beta1 * mr[i] + (1 - (double) beta1) * g;
                 vr[i] = beta2 * vr[i] + (1 - (double) beta2) * g * g;
                 double correction1 = 1 - Math.pow(beta1, t);
@@ -262,6 +252,15 @@ class OptimizersTest {
                 () -> new AdamSettings(0.9f, 0.999f, 0, AdamEpsilon.KERAS, 0, false));
         assertRefusedWith("adam: epsilonPlacement is null; expected KERAS or PYTORCH",
                 () -> new AdamSettings(0.9f, 0.999f, 1e-8f, null, 0, false));
+    }
+
+    /** Weight decay in double as both optimizers apply it: decoupled shrinks p[i], L2 adds to the gradient. */
+    private static double weightDecay(double[] p, int i, float grad, float lr, float weightDecay, boolean decoupled) {
+        if (decoupled) {
+            p[i] *= 1 - (double) lr * weightDecay;
+            return grad;
+        }
+        return grad + (double) weightDecay * p[i];
     }
 
     private static double[] toDouble(float[] a) {
