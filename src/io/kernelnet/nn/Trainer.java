@@ -50,7 +50,10 @@ final class Trainer implements TrainingRun {
         this.seed = seed;
     }
 
-    /** Trains on {@code train} (checked by the caller) as {@code options} say; progress goes to {@code progress}. */
+    /**
+     * Trains on {@code train} as {@code options} say, evaluating {@code validation} (null: none) after each epoch;
+     * the caller has checked both. Progress goes to {@code progress}.
+     */
     History fit(Examples train, Examples validation, FitOptions options, PrintStream progress) {
         int b = options.batchSize();
         int batches = (train.count() + b - 1) / b;
