@@ -12,6 +12,19 @@ namespace kn {
 
 constexpr unsigned FULL_WARP = 0xffffffffu;
 
+// The step scalars (src/io/kernelnet/backend/StepScalars.java): what changes from one training step to the next,
+// written into device memory before the step and read here, so that a CUDA graph captured once takes each step's
+// values. A count is three 21-bit words, low word first, each an exact float.
+constexpr int STEP_LEARNING_RATE = 0;
+constexpr int STEP_NUMBER = 1;
+constexpr int STEP_GENERATOR_OFFSET = 4;
+
+__device__ __forceinline__ unsigned long long step_count(const float* step_scalars, int at) {
+    return static_cast<unsigned long long>(step_scalars[at]) |
+           static_cast<unsigned long long>(step_scalars[at + 1]) << 21 |
+           static_cast<unsigned long long>(step_scalars[at + 2]) << 42;
+}
+
 __device__ __forceinline__ bool aligned16(const void* p) {
     return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
 }

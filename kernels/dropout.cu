@@ -27,16 +27,15 @@ __device__ __forceinline__ float to_uniform(unsigned word) {
 
 }  // namespace dropout
 
-// Elementwise launch over ceil(n/4) counters: thread t (grid-stride) draws philox(counter = offset + t, key = seed)
+// Elementwise launch over ceil(n/4) counters: thread t (grid-stride) draws philox(counter = first + t, key = seed)
 // and handles elements 4t..4t+3 with words 0..3. Keep iff u >= rate; mask = 1/(1-rate) or 0; y = x / (1-rate)
 // or 0 (the CPU's division, so y matches it bit for bit too). float4 loads/stores when all three pointers are
 // 16-byte aligned and the group is whole, scalar otherwise.
-// offset_base (NULL: none) is a replayed training step's generator position, read from the device so that a CUDA
-// graph captured once draws fresh numbers each step: the counters start at *offset_base + offset.
-extern "C" __global__ void kn_dropout_forward(float* y, float* mask, const float* x, int n, float rate,
-                                              unsigned long long seed, unsigned long long offset,
-                                              const unsigned long long* offset_base) {
-    if (offset_base != nullptr) offset += *offset_base;
+// The counters start at the step's generator position, read from step_scalars (StepScalars) on the device so that a
+// CUDA graph captured once draws fresh numbers each step, plus offset, this draw's place within the step.
+extern "C" __global__ void kn_dropout_forward(float* y, float* mask, const float* x, const float* step_scalars, int n,
+                                              float rate, unsigned long long seed, unsigned long long offset) {
+    const unsigned long long first = kn::step_count(step_scalars, kn::STEP_GENERATOR_OFFSET) + offset;
     const float keep_probability = 1.0f - rate;
     const float scale = 1.0f / keep_probability;
     const uint2 key = make_uint2(static_cast<unsigned>(seed), static_cast<unsigned>(seed >> 32));
@@ -45,7 +44,7 @@ extern "C" __global__ void kn_dropout_forward(float* y, float* mask, const float
     const unsigned groups = (count + 3u) >> 2;
     const unsigned stride = gridDim.x * blockDim.x;
     for (unsigned t = blockIdx.x * blockDim.x + threadIdx.x; t < groups; t += stride) {
-        const unsigned long long counter = offset + t;
+        const unsigned long long counter = first + t;
         const uint4 words = dropout::philox4x32_10(
             make_uint4(static_cast<unsigned>(counter), static_cast<unsigned>(counter >> 32), 0u, 0u), key);
         const bool k0 = dropout::to_uniform(words.x) >= rate;

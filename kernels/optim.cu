@@ -1,8 +1,8 @@
-// Optimizer steps over one flat run of parameters (SgdStep and AdamStep javadoc formulas).
-// Elementwise launch, float4 path when every pointer used is 16-byte aligned. halt (NULL: none) is the device
-// flag of a step found bad (kn_flag_nonfinite): while *halt != 0 the kernel writes nothing. step_inputs (NULL: none)
-// is a replayed training step's {lr, bias_correction1, bias_correction2} (kn_set_step_inputs), read from the device
-// in place of the arguments so that a CUDA graph captured once takes each step's values.
+// Optimizer steps over one flat run of parameters (SgdSettings and AdamSettings javadoc formulas).
+// Elementwise launch, float4 path when every pointer used is 16-byte aligned. step_scalars is the step's
+// StepScalars tensor: the learning rate and the step number are read there, on the device, never passed by value,
+// so that a CUDA graph captured once takes each step's values. halt (NULL: none) is the device flag of a step found
+// bad (kn_flag_nonfinite): while *halt != 0 the kernel writes nothing.
 #include "common.cuh"
 
 namespace optim {
@@ -53,10 +53,10 @@ struct Adam {
 }  // namespace optim
 
 // vel may be NULL when momentum == 0 (it is then neither read nor written).
-extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, float lr, float momentum, int nesterov,
-                                  float weight_decay, int decoupled, const float* halt, const float* step_inputs) {
+extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, const float* step_scalars, const float* halt,
+                                  int n, float momentum, int nesterov, float weight_decay, int decoupled) {
     if (halt != nullptr && *halt != 0.0f) return;
-    if (step_inputs != nullptr) lr = step_inputs[0];
+    const float lr = step_scalars[kn::STEP_LEARNING_RATE];
     const optim::Sgd sgd{lr, momentum, weight_decay, nesterov != 0, decoupled != 0};
     const bool with_velocity = momentum != 0.0f && vel != nullptr;
     kn::for_each_vec4(
@@ -82,18 +82,25 @@ extern "C" __global__ void kn_sgd(float* p, const float* g, float* vel, int n, f
         [=](unsigned i) { sgd.step(p[i], g[i], with_velocity ? &vel[i] : nullptr); });
 }
 
-// bias_correctionX = 1 - betaX^t, computed on the host in double. keras_epsilon: AdamEpsilon.KERAS (1) or
-// PYTORCH (0).
-extern "C" __global__ void kn_adam(float* p, const float* g, float* m, float* v, int n, float lr, float beta1,
-                                   float beta2, float eps, int keras_epsilon, float weight_decay, int decoupled,
-                                   float bias_correction1, float bias_correction2, const float* halt,
-                                   const float* step_inputs) {
+// keras_epsilon: AdamEpsilon.KERAS (1) or PYTORCH (0).
+extern "C" __global__ void kn_adam(float* p, const float* g, float* m, float* v, const float* step_scalars,
+                                   const float* halt, int n, float beta1, float beta2, float eps, int keras_epsilon,
+                                   float weight_decay, int decoupled) {
+    // every thread reads the same flag, so all of a block return here or all reach the barrier below
     if (halt != nullptr && *halt != 0.0f) return;
-    if (step_inputs != nullptr) {
-        lr = step_inputs[0];
-        bias_correction1 = step_inputs[1];
-        bias_correction2 = step_inputs[2];
+    // bias_correctionX = 1 - betaX^t from the step number t, in double and rounded once (in float, 1 - 0.999^t loses
+    // most of its digits at small t), as AdamSettings.biasCorrection computes it; by one thread per block, for
+    // double pow is slow on most GPUs
+    __shared__ float bias_corrections[2];
+    if (threadIdx.x == 0) {
+        const double t = static_cast<double>(kn::step_count(step_scalars, kn::STEP_NUMBER));
+        bias_corrections[0] = static_cast<float>(1.0 - pow(static_cast<double>(beta1), t));
+        bias_corrections[1] = static_cast<float>(1.0 - pow(static_cast<double>(beta2), t));
     }
+    __syncthreads();
+    const float lr = step_scalars[kn::STEP_LEARNING_RATE];
+    const float bias_correction1 = bias_corrections[0];
+    const float bias_correction2 = bias_corrections[1];
     const float keras_step_size = lr * sqrtf(bias_correction2) / bias_correction1;
     const optim::Adam adam{lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2, keras_step_size,
                            keras_epsilon != 0, decoupled != 0};
@@ -124,17 +131,4 @@ extern "C" __global__ void kn_flag_nonfinite(float* halt, const float* x, int n)
         bad |= !isfinite(x[i]);
     }
     if (bad) *halt = 1.0f;
-}
-
-// One thread, before each replay of a captured training step: the values that change between steps, as the step's
-// kernels read them (kn_dropout_forward's offset_base, the optimizers' step_inputs). Passed by value, so the host
-// needs no pinned buffer that must outlive the launch.
-extern "C" __global__ void kn_set_step_inputs(unsigned long long* offset_base, float* step_inputs,
-                                              unsigned long long offset, float lr, float bias_correction1,
-                                              float bias_correction2) {
-    if (blockIdx.x != 0 || threadIdx.x != 0) return;
-    *offset_base = offset;
-    step_inputs[0] = lr;
-    step_inputs[1] = bias_correction1;
-    step_inputs[2] = bias_correction2;
 }

@@ -6,7 +6,7 @@
 // bias-activation with and without a bias, in place, on float4 and scalar paths, with one and several sample
 // splits; the GEMM with bias and activation in its epilogue on both tiles, partial tiles, float4 and scalar stores.
 // Then the training step's device-side pieces (optim.cu, dropout.cu): the optimizers against CpuOptimizers'
-// formulas, their halt flag and their device-read step inputs, kn_flag_nonfinite, and dropout's offset_base.
+// formulas, their halt flag and the step scalars they read, kn_flag_nonfinite, and dropout's generator position.
 // The softmax family over an axis other than the last (softmax.cu's axis kernels) against CpuActivations, in place too.
 // Build and run: native/host-emulation/run.sh
 #include <cstdio>
@@ -187,16 +187,30 @@ static bool same_bits(const std::vector<float>& a, const std::vector<float>& b) 
     });
 }
 
+// A StepScalars tensor (src/io/kernelnet/backend/StepScalars.java): lr, then the step and the generator position as
+// three 21-bit words each, low word first.
+static std::vector<float> step_scalars(float lr, unsigned long long step, unsigned long long generator) {
+    std::vector<float> s(8, 0.0f);
+    s[kn::STEP_LEARNING_RATE] = lr;
+    for (int w = 0; w < 3; ++w) {
+        s[kn::STEP_NUMBER + w] = static_cast<float>((step >> (21 * w)) & 0x1fffff);
+        s[kn::STEP_GENERATOR_OFFSET + w] = static_cast<float>((generator >> (21 * w)) & 0x1fffff);
+    }
+    return s;
+}
+
 // Adam with either epsilon placement (CpuOptimizers.adam, double) and SGD with momentum, L2 or decoupled weight decay
-// (CpuOptimizers.sgd) over n = 1003 (float4 groups and a scalar tail, grid 2 for the grid stride): the kernel within
-// 1e-6 of the reference; the same bits when lr and the bias corrections come from step_inputs; nothing written while
+// (CpuOptimizers.sgd) over n = 1003 (float4 groups and a scalar tail, grid 2 for the grid stride, so two blocks
+// compute the bias corrections): the kernel within 1e-6 of the reference, the learning rate and the step number
+// read from the step scalars (a learning rate of 0 there leaves the parameters as they were); nothing written while
 // halt is set.
 static void optimizer_cases() {
-    std::printf("optimizers, halt flag, step inputs\n");
+    std::printf("optimizers, halt flag, step scalars\n");
     const int n = 1003;
     const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-3f;  // eps large enough that its placement shows
     const long step = 3;
     const double c1 = 1 - std::pow((double) b1, step), c2 = 1 - std::pow((double) b2, step);
+    const std::vector<float> scalars = step_scalars(lr, step, 0), no_rate = step_scalars(0.0f, step, 0);
     std::vector<float> p0 = random(n), g = random(n), m0 = random(n), v0(n);
     for (int i = 0; i < n; ++i) v0[i] = std::fabs(m0[i]) * 0.01f;
     std::vector<double> want_pytorch(n), want_keras(n), scale(n, 1.0);
@@ -209,39 +223,40 @@ static void optimizer_cases() {
     double placement_gap = 0;
     for (int i = 0; i < n; ++i) placement_gap = std::max(placement_gap, std::fabs(want_keras[i] - want_pytorch[i]));
     expect("adam: the placements differ by far more than the bound", placement_gap > 1e-4);
-    auto adam = [&](std::vector<float>& p, std::vector<float>& m, std::vector<float>& v, int keras, const float* halt,
-                    const float* inputs, float lr_arg, float c1_arg, float c2_arg) {
+    auto adam = [&](std::vector<float>& p, std::vector<float>& m, std::vector<float>& v, int keras,
+                    const std::vector<float>& at, const float* halt) {
         p = p0;
         m = m0;
         v = v0;
         launch(2, 1, 1, [&] {
-            kn_adam(p.data(), g.data(), m.data(), v.data(), n, lr_arg, b1, b2, eps, keras, 0.0f, 0, c1_arg, c2_arg,
-                    halt, inputs);
+            kn_adam(p.data(), g.data(), m.data(), v.data(), at.data(), halt, n, b1, b2, eps, keras, 0.0f, 0);
         });
     };
     std::vector<float> p, m, v, p2, m2, v2;
-    std::vector<float> inputs = {lr, (float) c1, (float) c2};
     for (int keras = 0; keras < 2; ++keras) {
-        adam(p, m, v, keras, nullptr, nullptr, lr, (float) c1, (float) c2);
+        adam(p, m, v, keras, scalars, nullptr);
         check(keras ? "adam, keras eps" : "adam, pytorch eps", p, keras ? want_keras : want_pytorch, scale, 1e-6);
-        adam(p2, m2, v2, keras, nullptr, inputs.data(), 0.5f, 0.25f, 0.125f);
-        expect("adam: step_inputs replace lr and the bias corrections",
-               same_bits(p, p2) && same_bits(m, m2) && same_bits(v, v2));
+        adam(p2, m2, v2, keras, no_rate, nullptr);
+        expect("adam: the learning rate comes from the step scalars", same_bits(p2, p0) && same_bits(m, m2));
     }
+    adam(p, m, v, 0, scalars, nullptr);
+    adam(p2, m2, v2, 0, step_scalars(lr, step + 1, 0), nullptr);
+    expect("adam: the step number comes from the step scalars", !same_bits(p, p2) && same_bits(m, m2));
     float halt = 1.0f;
-    adam(p2, m2, v2, 0, &halt, nullptr, lr, (float) c1, (float) c2);
+    adam(p2, m2, v2, 0, scalars, &halt);
     expect("adam: nothing written while halt is set", same_bits(p2, p0) && same_bits(m2, m0) && same_bits(v2, v0));
     float clear = 0.0f;
-    adam(p, m, v, 0, nullptr, nullptr, lr, (float) c1, (float) c2);
-    adam(p2, m2, v2, 0, &clear, nullptr, lr, (float) c1, (float) c2);
+    adam(p, m, v, 0, scalars, nullptr);
+    adam(p2, m2, v2, 0, scalars, &clear);
     expect("adam: a clear halt changes nothing", same_bits(p, p2));
 
     const float wd = 0.1f;
-    auto sgd = [&](std::vector<float>& q, std::vector<float>& vel, int decoupled, const float* halt_flag,
-                   const float* in, float lr_arg) {
+    auto sgd = [&](std::vector<float>& q, std::vector<float>& vel, int decoupled, const std::vector<float>& at,
+                   const float* halt_flag) {
         q = p0;
         vel = m0;
-        launch(2, 1, 1, [&] { kn_sgd(q.data(), g.data(), vel.data(), n, lr_arg, 0.9f, 1, wd, decoupled, halt_flag, in); });
+        launch(2, 1, 1,
+               [&] { kn_sgd(q.data(), g.data(), vel.data(), at.data(), halt_flag, n, 0.9f, 1, wd, decoupled); });
     };
     std::vector<double> want_l2(n), want_decoupled(n);
     for (int i = 0; i < n; ++i) {
@@ -253,18 +268,18 @@ static void optimizer_cases() {
     }
     std::vector<float> q, vel, q2, vel2;
     for (int decoupled = 0; decoupled < 2; ++decoupled) {
-        sgd(q, vel, decoupled, nullptr, nullptr, lr);
+        sgd(q, vel, decoupled, scalars, nullptr);
         check(decoupled ? "sgd nesterov, decoupled decay" : "sgd nesterov, L2 decay", q,
               decoupled ? want_decoupled : want_l2, scale, 1e-6);
-        sgd(q2, vel2, decoupled, nullptr, inputs.data(), 0.5f);
-        expect("sgd: step_inputs replace lr", same_bits(q, q2) && same_bits(vel, vel2));
+        sgd(q2, vel2, decoupled, no_rate, nullptr);
+        expect("sgd: the learning rate comes from the step scalars", same_bits(q2, p0) && same_bits(vel, vel2));
     }
-    sgd(q2, vel2, 1, &halt, nullptr, lr);
+    sgd(q2, vel2, 1, scalars, &halt);
     expect("sgd: nothing written while halt is set", same_bits(q2, p0) && same_bits(vel2, m0));
 }
 
-static void flag_and_step_input_cases() {
-    std::printf("flag_nonfinite, set_step_inputs, dropout offset_base\n");
+static void flag_and_step_scalar_cases() {
+    std::printf("flag_nonfinite, step scalars, dropout's generator position\n");
     const int n = 3001;
     std::vector<float> x = random(n);
     float halt = 0.0f;
@@ -280,20 +295,25 @@ static void flag_and_step_input_cases() {
         expect(bad != bad ? "flag_nonfinite: a NaN sets it, and it stays set" : "flag_nonfinite: an infinity sets it",
                set && halt == 1.0f);
     }
-    unsigned long long base = 0;
-    std::vector<float> inputs(3);
-    launch(1, 1, 1, [&] { kn_set_step_inputs(&base, inputs.data(), 0x123456789abcull, 0.25f, 0.5f, 0.75f); });
-    expect("set_step_inputs", base == 0x123456789abcull && inputs == std::vector<float>({0.25f, 0.5f, 0.75f}));
+    const unsigned long long big = 0x7edcba9876543210ull;  // every bit of every word of a count
+    const std::vector<float> scalars = step_scalars(0.25f, big, big >> 1);
+    expect("step scalars: the step and the generator position read back whole",
+           kn::step_count(scalars.data(), kn::STEP_NUMBER) == big &&
+               kn::step_count(scalars.data(), kn::STEP_GENERATOR_OFFSET) == big >> 1);
 
-    // dropout: offset 5 on a device base of 2^32 + 7 draws what offset 2^32 + 12 draws
+    // dropout: offset 5 with the generator at 2^50 + 2^32 + 7 draws what offset 2^50 + 2^32 + 12 draws at 0
     std::vector<float> y1(n), mask1(n), y2(n), mask2(n);
-    const unsigned long long seed = 0x5eed;
+    const unsigned long long seed = 0x5eed, position = (1ull << 50) + (1ull << 32) + 7;
+    const std::vector<float> at_zero = step_scalars(0.0f, 1, 0), at_position = step_scalars(0.0f, 1, position);
     launch(2, 1, 1, [&] {
-        kn_dropout_forward(y1.data(), mask1.data(), x.data(), n, 0.3f, seed, (1ull << 32) + 12, nullptr);
+        kn_dropout_forward(y1.data(), mask1.data(), x.data(), at_zero.data(), n, 0.3f, seed, position + 5);
     });
-    unsigned long long device_base = (1ull << 32) + 7;
-    launch(2, 1, 1, [&] { kn_dropout_forward(y2.data(), mask2.data(), x.data(), n, 0.3f, seed, 5, &device_base); });
-    expect("dropout: offset_base adds to the offset", same_bits(y1, y2) && same_bits(mask1, mask2));
+    launch(2, 1, 1, [&] {
+        kn_dropout_forward(y2.data(), mask2.data(), x.data(), at_position.data(), n, 0.3f, seed, 5);
+    });
+    expect("dropout: the step's generator position adds to the offset", same_bits(y1, y2) && same_bits(mask1, mask2));
+    launch(2, 1, 1, [&] { kn_dropout_forward(y2.data(), mask2.data(), x.data(), at_zero.data(), n, 0.3f, seed, 5); });
+    expect("dropout: another position draws another mask", !same_bits(mask1, mask2));
 }
 
 // kn_softmax_axis_forward/backward over [outer, k, inner] against CpuActivations (double sums, rounded once), with
@@ -540,7 +560,7 @@ int main() {
     gemm_bias_act_case(33, 10, 129, 64, 3, true);                               // a Dense 10 output
     gemm_bias_act_case(64, 129, 8, 128, -1, true);                              // bias only
     optimizer_cases();
-    flag_and_step_input_cases();
+    flag_and_step_scalar_cases();
     // outer, k, inner
     softmax_axis_case(2, 64, 35);                                                // the channels of [2, 64, 5, 7]
     softmax_axis_case(4, 5, 300);                                                // 1200 lines: the grid stride

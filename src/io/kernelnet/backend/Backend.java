@@ -176,10 +176,12 @@ public interface Backend extends AutoCloseable {
     void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis);
 
     /**
-     * Inverted dropout: element i is kept when its {@link Philox} uniform (seed, offset, i) is >= rate, then
+     * Inverted dropout: element i is kept when its {@link Philox} uniform (seed, counter, i) is >= rate, then
      * y = x / (1 - rate), else y = 0; mask receives 1/(1-rate) or 0, so that the backward pass is dx = dy * mask.
+     * The counter is the step's generator position, read from {@code step} ({@link StepScalars}), plus
+     * {@code offset}, this draw's place within the step.
      */
-    void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset);
+    void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset);
 
     /** dx = dy * mask. */
     void dropoutBackward(Tensor dx, Tensor dy, Tensor mask);
@@ -215,23 +217,27 @@ public interface Backend extends AutoCloseable {
     /** {@link #softmaxCrossEntropy(Tensor, Tensor, Tensor, Tensor)} with the mean written into {@code loss}. */
     void softmaxCrossEntropy(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor targets);
 
-    // ---- optimizers: in place, over any flat run of parameters (the graph layer keeps them contiguous) ------
+    // ---- optimizers: in place, over any flat run of parameters (the graph layer keeps them contiguous); the
+    //      learning rate and the step number come from {@code step} ({@link StepScalars}) ---------------------------
 
     /**
-     * See {@link SgdStep}; {@code velocity} may be null only when momentum is 0. When {@code halt} (one element,
+     * See {@link SgdSettings}; {@code velocity} may be null only when momentum is 0. When {@code halt} (one element,
      * or null) holds a non-zero value nothing is written: a step found bad on the device is skipped there.
      */
-    void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt);
+    void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt, SgdSettings settings);
 
-    default void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
-        sgdUpdate(param, grad, velocity, step, null);
+    default void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor step, SgdSettings settings) {
+        sgdUpdate(param, grad, velocity, step, null, settings);
     }
 
-    /** See {@link AdamStep}; skipped, like {@link #sgdUpdate}, while {@code halt} (or null) is non-zero. */
-    void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt);
+    /**
+     * See {@link AdamSettings}; the step number in {@code step} counts from 1. Skipped, like {@link #sgdUpdate},
+     * while {@code halt} (or null) is non-zero.
+     */
+    void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt, AdamSettings settings);
 
-    default void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step) {
-        adamUpdate(param, grad, m, v, step, null);
+    default void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, AdamSettings settings) {
+        adamUpdate(param, grad, m, v, step, null, settings);
     }
 
     // ---- reductions and metrics: the variants with a one-element output stay on the device ------------------
@@ -266,9 +272,10 @@ public interface Backend extends AutoCloseable {
     /**
      * Runs {@code work}, the device work of one training step (its op calls, no host reads of device data). A
      * backend may record it once per {@link TrainingStep#shape()} and then replay the record instead of calling
-     * {@code work} (CUDA graphs), taking {@code step}'s generator position, step number and learning rate as the
-     * op calls would have; {@code work} must therefore leave no other host state behind, and may be run more than
-     * once for one step (a failed recording). The default: run it.
+     * {@code work} (CUDA graphs). That is exact because steps of one shape make the same op calls with the same
+     * host arguments: what changes from step to step is in tensors written before this call (the batch, the
+     * {@link StepScalars}). {@code work} must leave no host state behind, and may be run more than once for one
+     * step (a failed recording). The default: run it.
      */
     default void runStep(TrainingStep step, Runnable work) {
         work.run();

@@ -926,14 +926,18 @@ final class CrossCheckCases {
             Shape s = (Shape) config[1];
             cases.add(new Case("dropoutForward", s + " rate " + rate, r -> {
                 long seed = r.nextLong();
-                // above 2^32, so that the high word of the Philox counter matters
-                long offset = ((long) r.nextInt(4) << 32) + r.nextInt(1 << 20);
+                // a generator position up to 2^44: every word of the step scalars' count, and the high word of the
+                // Philox counter, matter
+                long position = r.nextLong() >>> 20;
+                long offset = r.nextInt(1 << 20);
                 return new Setup()
                         .input("x", s, uniform(r, (int) s.size(), -1, 1))
+                        .input("step", StepScalars.shape(), StepScalars.of(0f, 1, position))
                         .output("y", s, Tolerance.relative())
                         .output("mask", s, Tolerance.exact())
                         .run((b, t) -> {
-                            b.dropoutForward(t.get("y"), t.get("mask"), t.get("x"), rate, seed, offset);
+                            b.dropoutForward(t.get("y"), t.get("mask"), t.get("x"), t.get("step"), rate, seed,
+                                    offset);
                             return NONE;
                         });
             }));
@@ -962,12 +966,12 @@ final class CrossCheckCases {
     private static final int GRAD_STRIDE = 100_032;
 
     private static void optimizers(List<Case> cases) {
-        cases.add(sgd(new SgdStep(0.1f, 0, false, 0, false)));
-        cases.add(sgd(new SgdStep(0.05f, 0.9f, false, 0, false)));
-        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f, false)));
-        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f, false)));
-        cases.add(sgd(new SgdStep(0.05f, 0.9f, true, 1e-2f, true)));
-        cases.add(sgd(new SgdStep(0.1f, 0, false, 1e-2f, true)));
+        cases.add(sgd(0.1f, new SgdSettings(0, false, 0, false)));
+        cases.add(sgd(0.05f, new SgdSettings(0.9f, false, 0, false)));
+        cases.add(sgd(0.05f, new SgdSettings(0.9f, true, 1e-2f, false)));
+        cases.add(sgd(0.1f, new SgdSettings(0, false, 1e-2f, false)));
+        cases.add(sgd(0.05f, new SgdSettings(0.9f, true, 1e-2f, true)));
+        cases.add(sgd(0.1f, new SgdSettings(0, false, 1e-2f, true)));
         // epsilon 1e-3 in the warm cases: large enough against sqrt(v) that a kernel adding it in the other place fails
         for (AdamEpsilon placement : AdamEpsilon.values()) {
             cases.add(adam("adam from zero state", placement, 1e-8f, false, 0, 1, false));
@@ -990,32 +994,48 @@ final class CrossCheckCases {
                 .inout("v", Shape.of(PARAMS), uniform(r, PARAMS, 0, 0.01f), Tolerance.relative())
                 .inout("velocity", Shape.of(PARAMS), uniform(r, PARAMS, -0.1f, 0.1f), Tolerance.relative())
                 .input("halt", Shape.of(1), new float[] {halt})
+                .input("step", StepScalars.shape(), StepScalars.of(1e-3f, 4, 0))
                 .run((b, t) -> {
-                    b.adamUpdate(t.get("param"), t.get("grad"), t.get("m"), t.get("v"),
-                            new AdamStep(1e-3f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false, 4), t.get("halt"));
-                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"),
-                            new SgdStep(0.05f, 0.9f, false, 0, false), t.get("halt"));
+                    b.adamUpdate(t.get("param"), t.get("grad"), t.get("m"), t.get("v"), t.get("step"), t.get("halt"),
+                            new AdamSettings(0.9f, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false));
+                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), t.get("step"), t.get("halt"),
+                            new SgdSettings(0.9f, false, 0, false));
                     return NONE;
                 }));
     }
 
-    private static Case sgd(SgdStep step) {
+    /** {@code steps} updates, one step scalars row each: the learning rate of step i is {@code lr} * (i + 1). */
+    private static float[] stepScalarRows(int steps, float lr, long firstStep) {
+        float[] rows = new float[steps * StepScalars.SIZE];
+        for (int i = 0; i < steps; i++) {
+            System.arraycopy(StepScalars.of(lr * (i + 1), firstStep + i, 0), 0, rows, i * StepScalars.SIZE,
+                    StepScalars.SIZE);
+        }
+        return rows;
+    }
+
+    private static Tensor stepScalarsOf(Tensor rows, int step) {
+        return rows.slice((long) step * StepScalars.SIZE, StepScalars.shape(), "step scalars " + step);
+    }
+
+    private static Case sgd(float lr, SgdSettings settings) {
         int steps = 3;
-        String shape = "[" + PARAMS + "] x" + steps + " lr=" + step.lr() + " momentum=" + step.momentum()
-                + (step.nesterov() ? " nesterov" : "") + " wd=" + step.weightDecay()
-                + (step.decoupled() ? " decoupled" : "");
-        boolean withVelocity = step.momentum() != 0;
+        String shape = "[" + PARAMS + "] x" + steps + " lr=" + lr + ".." + lr * steps + " momentum="
+                + settings.momentum() + (settings.nesterov() ? " nesterov" : "") + " wd=" + settings.weightDecay()
+                + (settings.decoupled() ? " decoupled" : "");
+        boolean withVelocity = settings.momentum() != 0;
         return new Case("sgdUpdate", shape, r -> {
             Setup s = new Setup()
                     .inout("param", Shape.of(PARAMS), uniform(r, PARAMS, -1, 1), Tolerance.relative())
-                    .input("grads", Shape.of(steps, GRAD_STRIDE), uniform(r, steps * GRAD_STRIDE, -1, 1));
+                    .input("grads", Shape.of(steps, GRAD_STRIDE), uniform(r, steps * GRAD_STRIDE, -1, 1))
+                    .input("steps", Shape.of(steps, StepScalars.SIZE), stepScalarRows(steps, lr, 1));
             if (withVelocity) {
                 s.inout("velocity", Shape.of(PARAMS), uniform(r, PARAMS, -0.1f, 0.1f), Tolerance.relative());
             }
             return s.run((b, t) -> {
                 for (int i = 0; i < steps; i++) {
                     b.sgdUpdate(t.get("param"), gradOfStep(t.get("grads"), i), withVelocity ? t.get("velocity") : null,
-                            step);
+                            stepScalarsOf(t.get("steps"), i), settings);
                 }
                 return NONE;
             });
@@ -1033,11 +1053,12 @@ final class CrossCheckCases {
                         Tolerance.relative())
                 .inout("v", Shape.of(PARAMS), warmState ? uniform(r, PARAMS, 0, 0.01f) : new float[PARAMS],
                         Tolerance.relative())
+                .input("steps", Shape.of(steps, StepScalars.SIZE), stepScalarRows(steps, 1e-3f, firstStep))
                 .run((b, t) -> {
+                    AdamSettings settings = new AdamSettings(0.9f, 0.999f, epsilon, placement, weightDecay, decoupled);
                     for (int i = 0; i < steps; i++) {
                         b.adamUpdate(t.get("param"), gradOfStep(t.get("grads"), i), t.get("m"), t.get("v"),
-                                new AdamStep(1e-3f, 0.9f, 0.999f, epsilon, placement, weightDecay, decoupled,
-                                        firstStep + i));
+                                stepScalarsOf(t.get("steps"), i), settings);
                     }
                     return NONE;
                 }));
@@ -1182,14 +1203,15 @@ final class CrossCheckCases {
                     b.activationForward(t.get("y"), t.get("x"), Activation.SIGMOID, 0);
                     return NONE;
                 })));
-        SgdStep step = new SgdStep(0.05f, 0.9f, true, 1e-2f, true);
+        SgdSettings settings = new SgdSettings(0.9f, true, 1e-2f, true);
         cases.add(new Case("sgdUpdate", at + " nesterov, decoupled decay", r -> new Setup()
                 .inout("param", s, uniform(r, n, -1, 1), Tolerance.relative())
                 .input("grad", s, uniform(r, n, -1, 1))
                 .inout("velocity", s, uniform(r, n, -0.1f, 0.1f), Tolerance.relative())
+                .input("step", StepScalars.shape(), StepScalars.of(0.05f, 1, 0))
                 .misaligned()
                 .run((b, t) -> {
-                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), step);
+                    b.sgdUpdate(t.get("param"), t.get("grad"), t.get("velocity"), t.get("step"), settings);
                     return NONE;
                 })));
         Shape channels = Shape.of(3, 7, 49);

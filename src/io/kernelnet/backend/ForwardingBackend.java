@@ -186,8 +186,8 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
-    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
-        delegate.dropoutForward(y, mask, x, rate, seed, offset);
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset) {
+        delegate.dropoutForward(y, mask, x, step, rate, seed, offset);
     }
 
     @Override
@@ -226,13 +226,15 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
-        delegate.sgdUpdate(param, grad, velocity, step, halt);
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt,
+                          SgdSettings settings) {
+        delegate.sgdUpdate(param, grad, velocity, step, halt, settings);
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
-        delegate.adamUpdate(param, grad, m, v, step, halt);
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                           AdamSettings settings) {
+        delegate.adamUpdate(param, grad, m, v, step, halt, settings);
     }
 
     @Override

@@ -244,14 +244,20 @@ public final class ShapeChecks {
         return nk;
     }
 
-    /** sgdUpdate's tensors; returns whether the step uses momentum (and so a velocity). */
-    public static boolean sgd(Tensor param, Tensor grad, Tensor velocity, SgdStep step) {
+    /** The per-step values an op reads ({@link StepScalars}): a tensor of their shape. */
+    public static void stepScalars(String op, Tensor step) {
+        shapeIs(op, "step", step, StepScalars.shape());
+    }
+
+    /** sgdUpdate's tensors; returns whether the settings use momentum (and so a velocity). */
+    public static boolean sgd(Tensor param, Tensor grad, Tensor velocity, Tensor step, SgdSettings settings) {
         String op = "sgdUpdate";
         sameSize(op, "param", param, "grad", grad);
-        boolean withMomentum = step.momentum() != 0;
+        stepScalars(op, step);
+        boolean withMomentum = settings.momentum() != 0;
         if (withMomentum) {
             if (velocity == null) {
-                throw error(op, "velocity is null but momentum is " + step.momentum()
+                throw error(op, "velocity is null but momentum is " + settings.momentum()
                         + "; only momentum 0 runs without a velocity tensor");
             }
             sameSize(op, "param", param, "velocity", velocity);
@@ -259,12 +265,13 @@ public final class ShapeChecks {
         return withMomentum;
     }
 
-    /** adamUpdate's tensors: all the size of param. */
-    public static void adam(Tensor param, Tensor grad, Tensor m, Tensor v) {
+    /** adamUpdate's tensors: all the size of param, and the step scalars. */
+    public static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step) {
         String op = "adamUpdate";
         sameSize(op, "param", param, "grad", grad);
         sameSize(op, "param", param, "m", m);
         sameSize(op, "param", param, "v", v);
+        stepScalars(op, step);
     }
 
     /** accuracyCount's tensors: scores [n, k]; labels [n] or like scores. Returns whether labels are one-hot rows. */

@@ -11,6 +11,7 @@ import io.kernelnet.data.MnistLoader;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.io.Checkpoints;
 import io.kernelnet.io.Json;
+import io.kernelnet.io.ModelCheckpoint;
 import io.kernelnet.nn.Architecture;
 import io.kernelnet.nn.Model;
 import io.kernelnet.train.Adam;
@@ -18,7 +19,6 @@ import io.kernelnet.train.EpochLog;
 import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.History;
 import io.kernelnet.train.Loss;
-import io.kernelnet.train.ModelCheckpoint;
 import io.kernelnet.train.Optimizer;
 import io.kernelnet.train.Sgd;
 import java.io.IOException;
@@ -194,7 +194,7 @@ public final class Main {
             }
             if (save != null) {
                 // After every epoch, so that a run killed in epoch k can resume from epoch k - 1.
-                fit.callbacks(new ModelCheckpoint(save, "loss", false));
+                fit.callbacks(new ModelCheckpoint(model, save, "loss", false));
             }
             History history = model.fit(sets.train(), fit);
             Model.Evaluation test = model.evaluate(sets.test(), batch);

@@ -3,6 +3,7 @@ package io.kernelnet.io;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.nn.Architecture;
 import io.kernelnet.nn.Model;
+import io.kernelnet.nn.ModelState;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.train.Loss;
 import io.kernelnet.train.Optimizer;
@@ -16,7 +17,7 @@ import java.util.Map;
 /**
  * A model's checkpoint in safetensors, everything needed to continue training exactly: every parameter by name
  * ("dense/kernel"), the optimizer's state per parameter ("optimizer/m/dense/kernel", see
- * {@link Model#optimizerStateShapes()}), and in {@code __metadata__} the architecture, the compile settings
+ * {@link ModelState#optimizerStateShapes()}), and in {@code __metadata__} the architecture, the compile settings
  * (optimizer configuration with its current learning rate) and the training counters (epochs done, optimizer
  * steps, which also drive Adam's bias correction, the dropout generator's offset and the seed), each as a JSON
  * string. The shuffle order needs no state of its own: it is a function of (shuffle seed, seed, epoch).
@@ -36,16 +37,17 @@ public final class Checkpoints {
     }
 
     public static void save(Model model, Path file) throws IOException {
+        ModelState state = model.state();
         LinkedHashMap<String, SafeTensors.TensorData> tensors = new LinkedHashMap<>();
-        Map<String, Shape> shapes = model.parameterShapes();
-        model.parameters().forEach((name, values) -> tensors.put(name, new SafeTensors.TensorData(shapes.get(name), values)));
-        Map<String, Shape> stateShapes = model.optimizerStateShapes();
-        model.optimizerState().forEach((name, values) ->
+        Map<String, Shape> shapes = state.parameterShapes();
+        state.parameters().forEach((name, values) -> tensors.put(name, new SafeTensors.TensorData(shapes.get(name), values)));
+        Map<String, Shape> stateShapes = state.optimizerStateShapes();
+        state.optimizerState().forEach((name, values) ->
                 tensors.put(name, new SafeTensors.TensorData(stateShapes.get(name), values)));
         Map<String, Object> training = new LinkedHashMap<>();
-        training.put("epochs", model.epochsDone());
-        training.put("steps", model.stepCount());
-        training.put("generator_offset", model.generatorOffset());
+        training.put("epochs", state.epochsDone());
+        training.put("steps", state.steps());
+        training.put("generator_offset", state.generatorOffset());
         training.put("seed", model.seed());
         Map<String, Object> compile = new LinkedHashMap<>();
         compile.put("optimizer", model.optimizer().config());
@@ -97,17 +99,18 @@ public final class Checkpoints {
         }
         try {
             if (forTraining) {
-                LinkedHashMap<String, Shape> expected = model.parameterShapes();
-                expected.putAll(model.optimizerStateShapes());
+                ModelState state = model.state();
+                LinkedHashMap<String, Shape> expected = state.parameterShapes();
+                expected.putAll(state.optimizerStateShapes());
                 contents.requireShapes(expected);
                 contents.tensors().forEach((name, t) -> {
-                    if (name.startsWith(Model.OPTIMIZER_STATE_PREFIX)) {
-                        model.setOptimizerState(name, t.data());
+                    if (name.startsWith(ModelState.OPTIMIZER_STATE_PREFIX)) {
+                        state.setOptimizerState(name, t.data());
                     } else {
-                        model.setParameter(name, t.data());
+                        state.setParameter(name, t.data());
                     }
                 });
-                model.restoreTrainingState(restored.epochs(), restored.steps(), restored.generatorOffset());
+                state.restoreCounters(restored.epochs(), restored.steps(), restored.generatorOffset());
             } else {
                 applyWeights(model, contents);
             }
@@ -233,7 +236,7 @@ public final class Checkpoints {
     /** The file's tensors without the optimizer state. */
     private static SafeTensors.Contents weightsOnly(SafeTensors.Contents contents) {
         Map<String, SafeTensors.TensorData> weights = new LinkedHashMap<>(contents.tensors());
-        weights.keySet().removeIf(name -> name.startsWith(Model.OPTIMIZER_STATE_PREFIX));
+        weights.keySet().removeIf(name -> name.startsWith(ModelState.OPTIMIZER_STATE_PREFIX));
         return new SafeTensors.Contents(contents.file(), weights, contents.metadata());
     }
 }

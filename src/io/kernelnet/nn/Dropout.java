@@ -47,7 +47,8 @@ public final class Dropout extends Layer {
     @Override
     public void forward(Backend backend, LayerStep step) {
         if (step.training) {
-            backend.dropoutForward(step.output, step.scratch[0], step.input(), rate, step.seed, step.randomOffset);
+            backend.dropoutForward(step.output, step.scratch[0], step.input(), step.stepScalars, rate, step.seed,
+                    step.randomOffset);
         } else {
             backend.copy(step.output, step.input());
         }

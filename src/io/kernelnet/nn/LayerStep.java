@@ -18,7 +18,12 @@ public final class LayerStep {
     public final Tensor[] params;
     public final Tensor[] grads;
     public final Tensor[] scratch;
-    /** Philox seed and counter offset for this layer's random draw (dropout), fixed per step. */
+    /** The step's scalars ({@link io.kernelnet.backend.StepScalars}): what changes from step to step, on the device. */
+    public final Tensor stepScalars;
+    /**
+     * Philox seed and this layer's counter offset within the step for its random draw (dropout), the same every
+     * step of a shape; the step's generator position is in {@link #stepScalars}.
+     */
     public final long seed;
     public final long randomOffset;
     /** The layer's own activation when the model fused it into the layer's epilogue, else null. */
@@ -26,8 +31,8 @@ public final class LayerStep {
     private final float fusedAlpha;
 
     LayerStep(int n, boolean training, Tensor[] inputs, Tensor output, Tensor[] dInputs, Tensor dOutput,
-              Tensor[] params, Tensor[] grads, Tensor[] scratch, long seed, long randomOffset, Activation fused,
-              float fusedAlpha) {
+              Tensor[] params, Tensor[] grads, Tensor[] scratch, Tensor stepScalars, long seed, long randomOffset,
+              Activation fused, float fusedAlpha) {
         this.n = n;
         this.training = training;
         this.inputs = inputs;
@@ -37,6 +42,7 @@ public final class LayerStep {
         this.params = params;
         this.grads = grads;
         this.scratch = scratch;
+        this.stepScalars = stepScalars;
         this.seed = seed;
         this.randomOffset = randomOffset;
         this.fused = fused;

@@ -1,7 +1,7 @@
 package io.kernelnet.train;
 
 import io.kernelnet.backend.AdamEpsilon;
-import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Tensor;
 import java.util.LinkedHashMap;
@@ -11,15 +11,11 @@ import java.util.Map;
 /**
  * Adam with Keras defaults (lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7, and epsilon added where Keras adds
  * it, to the uncorrected sqrt(v): {@link AdamEpsilon#KERAS}); AdamW when weight decay is decoupled. PyTorch's
- * placement, to the bias-corrected sqrt(v), is {@code epsilonPlacement(AdamEpsilon.PYTORCH)}. See {@link AdamStep}.
+ * placement, to the bias-corrected sqrt(v), is {@code epsilonPlacement(AdamEpsilon.PYTORCH)}. See
+ * {@link AdamSettings}.
  */
 public final class Adam extends Optimizer {
-    private final float beta1;
-    private final float beta2;
-    private final float epsilon;
-    private final float weightDecay;
-    private final boolean decoupled;
-    private AdamEpsilon epsilonPlacement = AdamEpsilon.KERAS;
+    private AdamSettings settings;
 
     public Adam() {
         this(0.001f);
@@ -30,14 +26,8 @@ public final class Adam extends Optimizer {
     }
 
     public Adam(float learningRate, float beta1, float beta2, float epsilon, float weightDecay, boolean decoupled) {
-        super(learningRate);
-        // validates the settings now, not at step 1
-        new AdamStep(learningRate, beta1, beta2, epsilon, epsilonPlacement, weightDecay, decoupled, 1);
-        this.beta1 = beta1;
-        this.beta2 = beta2;
-        this.epsilon = epsilon;
-        this.weightDecay = weightDecay;
-        this.decoupled = decoupled;
+        super(decoupled ? "adamw" : "adam", learningRate);
+        this.settings = new AdamSettings(beta1, beta2, epsilon, AdamEpsilon.KERAS, weightDecay, decoupled);
     }
 
     /** AdamW with PyTorch's default weight decay 0.01. */
@@ -50,17 +40,13 @@ public final class Adam extends Optimizer {
         if (placement == null) {
             throw new IllegalArgumentException(name() + ": epsilon placement is null; expected KERAS or PYTORCH");
         }
-        this.epsilonPlacement = placement;
+        settings = new AdamSettings(settings.beta1(), settings.beta2(), settings.epsilon(), placement,
+                settings.weightDecay(), settings.decoupled());
         return this;
     }
 
     public AdamEpsilon epsilonPlacement() {
-        return epsilonPlacement;
-    }
-
-    @Override
-    public String name() {
-        return decoupled ? "adamw" : "adam";
+        return settings.epsilonPlacement();
     }
 
     @Override
@@ -69,9 +55,8 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step, Tensor halt) {
-        backend.adamUpdate(params, grads, state[0], state[1], new AdamStep(learningRate(), beta1, beta2, epsilon,
-                epsilonPlacement, weightDecay, decoupled, step), halt);
+    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, Tensor step, Tensor halt) {
+        backend.adamUpdate(params, grads, state[0], state[1], step, halt, settings);
     }
 
     @Override
@@ -79,11 +64,11 @@ public final class Adam extends Optimizer {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("name", name());
         c.put("learning_rate", (double) learningRate());
-        c.put("beta_1", (double) beta1);
-        c.put("beta_2", (double) beta2);
-        c.put("epsilon", (double) epsilon);
-        c.put("epsilon_placement", epsilonPlacement.configName());
-        c.put("weight_decay", (double) weightDecay);
+        c.put("beta_1", (double) settings.beta1());
+        c.put("beta_2", (double) settings.beta2());
+        c.put("epsilon", (double) settings.epsilon());
+        c.put("epsilon_placement", settings.epsilonPlacement().configName());
+        c.put("weight_decay", (double) settings.weightDecay());
         return c;
     }
 }

@@ -1,19 +1,28 @@
 package io.kernelnet.train;
 
-import io.kernelnet.nn.Model;
 import java.util.Map;
 
-/** Hooks into fit(), as Keras callbacks. Epochs count from 0; logs hold loss, accuracy, val_* and lr. */
+/**
+ * Hooks into fit(), as Keras callbacks. Epochs and batches count from 0; logs hold loss, accuracy, val_* and lr.
+ * Each hook gets the {@link TrainingRun} in progress.
+ */
 public interface Callback {
-    default void onTrainBegin(Model model) {
+    default void onTrainBegin(TrainingRun run) {
     }
 
-    default void onEpochBegin(Model model, int epoch) {
+    default void onEpochBegin(TrainingRun run, int epoch) {
     }
 
-    default void onEpochEnd(Model model, int epoch, Map<String, Double> logs) {
+    /**
+     * Before batch {@code batch} of {@code epoch} (Keras' on_train_batch_begin): what it changes, such as the
+     * learning rate, takes effect in that batch's step.
+     */
+    default void onBatchBegin(TrainingRun run, int epoch, int batch) {
     }
 
-    default void onTrainEnd(Model model) {
+    default void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
+    }
+
+    default void onTrainEnd(TrainingRun run) {
     }
 }

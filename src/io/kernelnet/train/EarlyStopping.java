@@ -1,6 +1,5 @@
 package io.kernelnet.train;
 
-import io.kernelnet.nn.Model;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,7 +28,7 @@ public final class EarlyStopping implements Callback {
     }
 
     @Override
-    public void onTrainBegin(Model model) {
+    public void onTrainBegin(TrainingRun run) {
         monitor.reset();
         wait = 0;
         stoppedEpoch = -1;
@@ -37,22 +36,22 @@ public final class EarlyStopping implements Callback {
     }
 
     @Override
-    public void onEpochEnd(Model model, int epoch, Map<String, Double> logs) {
+    public void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
         if (monitor.improvedBy(logs, minDelta)) {
             wait = 0;
             if (restoreBestWeights) {
-                bestWeights = model.parameters();
+                bestWeights = run.parameters();
             }
         } else if (++wait > patience) {
             stoppedEpoch = epoch;
-            model.stopTraining();
+            run.stopTraining();
         }
     }
 
     @Override
-    public void onTrainEnd(Model model) {
+    public void onTrainEnd(TrainingRun run) {
         if (restoreBestWeights && bestWeights != null && stoppedEpoch >= 0) {
-            bestWeights.forEach(model::setParameter);
+            bestWeights.forEach(run::setParameter);
         }
     }
 

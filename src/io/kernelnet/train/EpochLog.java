@@ -1,7 +1,6 @@
 package io.kernelnet.train;
 
 import io.kernelnet.io.Json;
-import io.kernelnet.nn.Model;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -26,12 +25,12 @@ public final class EpochLog implements Callback {
     }
 
     @Override
-    public void onTrainBegin(Model model) {
+    public void onTrainBegin(TrainingRun run) {
         rows.clear();
     }
 
     @Override
-    public void onEpochEnd(Model model, int epoch, Map<String, Double> logs) {
+    public void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("epoch", epoch + 1);
         row.putAll(logs);

@@ -1,6 +1,5 @@
 package io.kernelnet.train;
 
-import io.kernelnet.nn.Model;
 
 /** Keras LearningRateScheduler: before each epoch, lr = schedule(epoch, current lr). */
 public final class LearningRateScheduler implements Callback {
@@ -26,8 +25,8 @@ public final class LearningRateScheduler implements Callback {
     }
 
     @Override
-    public void onEpochBegin(Model model, int epoch) {
-        double lr = schedule.learningRate(epoch, model.optimizer().learningRate());
-        model.optimizer().learningRate((float) lr);
+    public void onEpochBegin(TrainingRun run, int epoch) {
+        double lr = schedule.learningRate(epoch, run.optimizer().learningRate());
+        run.optimizer().learningRate((float) lr);
     }
 }

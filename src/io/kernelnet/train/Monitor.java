@@ -6,29 +6,29 @@ import java.util.Map;
  * The logged value a callback watches and the best seen so far, with Keras' 'auto' mode: higher is better for
  * accuracies, lower for everything else.
  */
-final class Monitor {
+public final class Monitor {
     private final String callback;
     private final String name;
     private final boolean maximize;
     private double best;
 
-    Monitor(String callback, String name) {
+    public Monitor(String callback, String name) {
         this.callback = callback;
         this.name = name;
         this.maximize = name.contains("acc");
         reset();
     }
 
-    void reset() {
+    public void reset() {
         best = maximize ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
     /** If this epoch's value beats the best by more than {@code minDelta}, it becomes the best: returns true. */
-    boolean improvedBy(Map<String, Double> logs, double minDelta) {
+    public boolean improvedBy(Map<String, Double> logs, double minDelta) {
         Double value = logs.get(name);
         if (value == null) {
             throw new IllegalStateException(callback + " monitors '" + name + "' but the epoch logged only " + logs.keySet());

@@ -11,9 +11,12 @@ import java.util.Map;
  * contiguous runs with the same layout, so {@code params}, {@code grads} and {@code state[i]} are flat views.
  */
 public abstract class Optimizer {
+    private final String name;
     private float learningRate;
 
-    protected Optimizer(float learningRate) {
+    /** {@code name}: as checkpoints save it ("sgd", "adam", "adamw"). */
+    protected Optimizer(String name, float learningRate) {
+        this.name = name;
         learningRate(learningRate);
     }
 
@@ -21,7 +24,10 @@ public abstract class Optimizer {
         return learningRate;
     }
 
-    /** Changes the learning rate (schedules call this between epochs). */
+    /**
+     * Changes the learning rate: schedules call this between epochs or steps, and each step takes the rate of its
+     * time through the {@link io.kernelnet.backend.StepScalars}.
+     */
     public void learningRate(float value) {
         if (!(value >= 0) || Float.isInfinite(value)) {
             throw new IllegalArgumentException(name() + ": learning rate must be a finite non-negative number, got " + value);
@@ -29,7 +35,9 @@ public abstract class Optimizer {
         this.learningRate = value;
     }
 
-    public abstract String name();
+    public final String name() {
+        return name;
+    }
 
     /**
      * Names of the parameter-sized state buffers the optimizer keeps (SGD's "velocity" with momentum, Adam's "m"
@@ -42,10 +50,12 @@ public abstract class Optimizer {
     }
 
     /**
-     * {@code step} counts updates from 1. Nothing is written while {@code halt} (one element, or null) is non-zero:
-     * the device's verdict on this step (Backend#flagNonFinite), so a bad step is skipped without a host round trip.
+     * One update of every parameter. {@code step}: the step's scalars ({@link io.kernelnet.backend.StepScalars}),
+     * which hold the learning rate and the step number, counted from 1; an optimizer reads what changes from step
+     * to step only there. Nothing is written while {@code halt} (one element, or null) is non-zero: the device's
+     * verdict on this step (Backend#flagNonFinite), so a bad step is skipped without a host round trip.
      */
-    public abstract void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step, Tensor halt);
+    public abstract void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, Tensor step, Tensor halt);
 
     /** The settings that rebuild this optimizer, saved in checkpoints. */
     public abstract Map<String, Object> config();

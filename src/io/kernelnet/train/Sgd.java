@@ -1,7 +1,7 @@
 package io.kernelnet.train;
 
 import io.kernelnet.backend.Backend;
-import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.SgdSettings;
 import io.kernelnet.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,13 +10,10 @@ import java.util.Map;
 /**
  * SGD with optional momentum, Nesterov and weight decay; Keras defaults lr 0.01, momentum 0. Weight decay is L2
  * (added to the gradient, PyTorch's SGD) unless {@code decoupled}: then, as Keras 3's SGD(weight_decay=...), the
- * weights shrink by lr * weightDecay before each update. See {@link SgdStep}.
+ * weights shrink by lr * weightDecay before each update. See {@link SgdSettings}.
  */
 public final class Sgd extends Optimizer {
-    private final float momentum;
-    private final boolean nesterov;
-    private final float weightDecay;
-    private final boolean decoupled;
+    private final SgdSettings settings;
 
     public Sgd() {
         this(0.01f);
@@ -32,29 +29,18 @@ public final class Sgd extends Optimizer {
     }
 
     public Sgd(float learningRate, float momentum, boolean nesterov, float weightDecay, boolean decoupled) {
-        super(learningRate);
-        // validates the settings now, not at step 1
-        new SgdStep(learningRate, momentum, nesterov, weightDecay, decoupled);
-        this.momentum = momentum;
-        this.nesterov = nesterov;
-        this.weightDecay = weightDecay;
-        this.decoupled = decoupled;
-    }
-
-    @Override
-    public String name() {
-        return "sgd";
+        super("sgd", learningRate);
+        this.settings = new SgdSettings(momentum, nesterov, weightDecay, decoupled);
     }
 
     @Override
     public List<String> stateNames() {
-        return momentum > 0 ? List.of("velocity") : List.of();
+        return settings.momentum() > 0 ? List.of("velocity") : List.of();
     }
 
     @Override
-    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, long step, Tensor halt) {
-        backend.sgdUpdate(params, grads, momentum > 0 ? state[0] : null,
-                new SgdStep(learningRate(), momentum, nesterov, weightDecay, decoupled), halt);
+    public void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, Tensor step, Tensor halt) {
+        backend.sgdUpdate(params, grads, settings.momentum() > 0 ? state[0] : null, step, halt, settings);
     }
 
     @Override
@@ -62,10 +48,10 @@ public final class Sgd extends Optimizer {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("name", name());
         c.put("learning_rate", (double) learningRate());
-        c.put("momentum", (double) momentum);
-        c.put("nesterov", nesterov);
-        c.put("weight_decay", (double) weightDecay);
-        c.put("decoupled_weight_decay", decoupled);
+        c.put("momentum", (double) settings.momentum());
+        c.put("nesterov", settings.nesterov());
+        c.put("weight_decay", (double) settings.weightDecay());
+        c.put("decoupled_weight_decay", settings.decoupled());
         return c;
     }
 }

@@ -11,6 +11,7 @@ import io.kernelnet.backend.CrossCheck.Row;
 import io.kernelnet.backend.CrossCheck.Tolerance;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cuda.SelfTest;
+import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.TestRandom;
 import java.io.ByteArrayOutputStream;
@@ -124,8 +125,9 @@ class CrossCheckTest {
     void aDropoutMaskWithOneElementFlippedFails() {
         Backend wrong = new DelegatingBackend(new CpuBackend()) {
             @Override
-            public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
-                super.dropoutForward(y, mask, x, rate, seed, offset);
+            public void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed,
+                                       long offset) {
+                super.dropoutForward(y, mask, x, step, rate, seed, offset);
                 float[] m = mask.hostArray();
                 int last = (int) (mask.offset() + mask.size() - 1);
                 m[last] = m[last] == 0 ? 1 / (1 - rate) : 0;
@@ -242,11 +244,11 @@ class CrossCheckTest {
     void anAdamAddingEpsilonInTheOtherPlaceFailsEveryWarmAdamCase() {
         Backend wrong = new DelegatingBackend(new CpuBackend()) {
             @Override
-            public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
-                AdamEpsilon other = step.epsilonPlacement() == AdamEpsilon.KERAS ? AdamEpsilon.PYTORCH
-                        : AdamEpsilon.KERAS;
-                super.adamUpdate(param, grad, m, v, new AdamStep(step.lr(), step.beta1(), step.beta2(), step.epsilon(),
-                        other, step.weightDecay(), step.decoupled(), step.step()), halt);
+            public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                                   AdamSettings s) {
+                AdamEpsilon other = s.epsilonPlacement() == AdamEpsilon.KERAS ? AdamEpsilon.PYTORCH : AdamEpsilon.KERAS;
+                super.adamUpdate(param, grad, m, v, step, halt, new AdamSettings(s.beta1(), s.beta2(), s.epsilon(),
+                        other, s.weightDecay(), s.decoupled()));
             }
         };
         // the parameters go wrong, and over several steps with L2 decay so do the moments
@@ -259,14 +261,50 @@ class CrossCheckTest {
     void anSgdDecayingTheGradientInsteadOfTheWeightsFailsEveryDecoupledCaseWithMomentum() {
         Backend wrong = new DelegatingBackend(new CpuBackend()) {
             @Override
-            public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
-                super.sgdUpdate(param, grad, velocity, new SgdStep(step.lr(), step.momentum(), step.nesterov(),
-                        step.weightDecay(), false), halt);
+            public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt,
+                                  SgdSettings s) {
+                super.sgdUpdate(param, grad, velocity, step, halt, new SgdSettings(s.momentum(), s.nesterov(),
+                        s.weightDecay(), false));
             }
         };
         // the velocity goes wrong too
         assertEveryCaseFails(wrong, c -> c.op().equals("sgdUpdate") && c.shape().contains("decoupled")
                 && !c.shape().contains("momentum=0.0"), "param", false);
+    }
+
+    /**
+     * An optimizer that keeps the first step's scalars (as a kernel given them by value and replayed from a graph
+     * would) fails every case of several steps, whose learning rates and step numbers change.
+     */
+    @Test
+    void optimizersThatFreezeTheFirstStepsScalarsFailEveryCaseOfSeveralSteps() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            private Storage caseParams;
+            private Tensor first;
+
+            /** The first scalars this case's parameters were updated with (a case has parameters of its own). */
+            private Tensor frozen(Tensor param, Tensor step) {
+                if (param.storage() != caseParams) {
+                    caseParams = param.storage();
+                    first = Tensor.wrap(step.toArray(), step.shape());
+                }
+                return first;
+            }
+
+            @Override
+            public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt,
+                                  SgdSettings s) {
+                super.sgdUpdate(param, grad, velocity, frozen(param, step), halt, s);
+            }
+
+            @Override
+            public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                                   AdamSettings s) {
+                super.adamUpdate(param, grad, m, v, frozen(param, step), halt, s);
+            }
+        };
+        assertEveryCaseFails(wrong, c -> (c.op().equals("sgdUpdate") || c.op().equals("adamUpdate"))
+                && (c.shape().contains(" x3 ") || c.shape().contains(" steps ")), "param", false);
     }
 
 

@@ -32,8 +32,9 @@ public final class CheckpointWriterLoop {
     /** Sets weights, optimizer state and counters to {@code version}. */
     static void becomeVersion(Model m, int version) {
         m.parameterShapes().forEach((name, shape) -> m.setParameter(name, filled(shape.size(), version)));
-        m.optimizerStateShapes().forEach((name, shape) -> m.setOptimizerState(name, filled(shape.size(), version)));
-        m.restoreTrainingState(version, version, version);
+        m.state().optimizerStateShapes().forEach((name, shape) ->
+                m.state().setOptimizerState(name, filled(shape.size(), version)));
+        m.state().restoreCounters(version, version, version);
     }
 
     private static float[] filled(long size, int version) {

@@ -9,6 +9,7 @@ import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
+import io.kernelnet.nn.ModelState;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.testing.FailingBackend;
 import io.kernelnet.testing.TestRandom;
@@ -56,7 +57,7 @@ class CheckpointsTest {
             try (Model loaded = Checkpoints.load(file, new CpuBackend(), 5)) {
                 assertEquals(2, loaded.epochsDone());
                 assertEquals(m.stepCount(), loaded.stepCount());
-                assertEquals(m.generatorOffset(), loaded.generatorOffset());
+                assertEquals(m.state().generatorOffset(), loaded.state().generatorOffset());
                 assertArrayEquals(m.parameters().get("dense/kernel"), loaded.parameters().get("dense/kernel"));
                 Model.Evaluation after = loaded.evaluate(data, 5);
                 assertEquals(before.accuracy(), after.accuracy(), 0);
@@ -101,7 +102,7 @@ class CheckpointsTest {
         SafeTensors.Contents contents = SafeTensors.read(file);
         LinkedHashMap<String, SafeTensors.TensorData> tensors = new LinkedHashMap<>(contents.tensors());
         if (!keepOptimizerState) {
-            tensors.keySet().removeIf(name -> name.startsWith(Model.OPTIMIZER_STATE_PREFIX));
+            tensors.keySet().removeIf(name -> name.startsWith(ModelState.OPTIMIZER_STATE_PREFIX));
         }
         Map<String, String> metadata = new LinkedHashMap<>(contents.metadata());
         metadata.putAll(metadataChanges);

@@ -92,9 +92,9 @@ class KillDuringSaveTest {
         try (Backend cpu = new CpuBackend(); Model m = Checkpoints.load(file, cpu, 1)) {
             int version = m.epochsDone();
             assertEquals(version, m.stepCount());
-            assertEquals(version, m.generatorOffset());
+            assertEquals(version, m.state().generatorOffset());
             assertAll(m.parameters(), version);
-            assertAll(m.optimizerState(), version);
+            assertAll(m.state().optimizerState(), version);
             return version;
         }
     }

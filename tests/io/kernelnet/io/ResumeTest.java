@@ -106,7 +106,8 @@ class ResumeTest {
     private record Outcome(Map<String, float[]> parameters, Map<String, float[]> optimizerState, long steps,
                            long generatorOffset, Map<String, List<Double>> history) {
         static Outcome of(Model m, Map<String, List<Double>> history) {
-            return new Outcome(m.parameters(), m.optimizerState(), m.stepCount(), m.generatorOffset(), history);
+            return new Outcome(m.parameters(), m.state().optimizerState(), m.stepCount(), m.state().generatorOffset(),
+                    history);
         }
 
         void assertBitIdentical(Outcome other) {
@@ -176,7 +177,8 @@ class ResumeTest {
         Path file = dir.resolve("resume.safetensors");
         History first = trainAndSave(s, CpuBackend::new, Adam::new, 2, file);
         try (Backend b = new CpuBackend(); Model m = Checkpoints.load(file, b, BATCH)) {
-            m.optimizerStateShapes().forEach((name, shape) -> m.setOptimizerState(name, new float[(int) shape.size()]));
+            m.state().optimizerStateShapes().forEach((name, shape) ->
+                    m.state().setOptimizerState(name, new float[(int) shape.size()]));
             History rest = m.fit(s.train(), s.epochs(EPOCHS - 2));
             Outcome resumed = Outcome.of(m, computedLogs(first, rest));
             assertThrows(AssertionError.class, () -> straight.assertBitIdentical(resumed));

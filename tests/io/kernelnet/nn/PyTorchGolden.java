@@ -276,7 +276,7 @@ final class PyTorchGolden {
         }
 
         @Override
-        public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+        public void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset) {
             if (this.mask == null || this.mask.length != x.size()) {
                 throw ShapeChecks.error("dropoutForward", "the golden file's mask does not fit x " + x.shape());
             }

@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.ForwardingBackend;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.tensor.Shape;
@@ -92,8 +93,11 @@ class PyTorchGoldenTest {
         PyTorchGolden golden = PyTorchGolden.load("mlp");
         Backend uncorrected = new ForwardingBackend(new CpuBackend()) {
             @Override
-            public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
-                super.adamUpdate(param, grad, m, v, step.at(1_000_000, step.lr()), halt);
+            public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                                   AdamSettings settings) {
+                Tensor late = Tensor.wrap(StepScalars.of(StepScalars.learningRate(step), 1_000_000, 0),
+                        StepScalars.shape());
+                super.adamUpdate(param, grad, m, v, late, halt, settings);
             }
         };
         String failures = failures(golden, uncorrected, UnaryOperator.identity());

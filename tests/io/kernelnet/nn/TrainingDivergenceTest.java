@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.io.ModelCheckpoint;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
@@ -15,8 +16,8 @@ import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.History;
 import io.kernelnet.train.LearningRateScheduler;
 import io.kernelnet.train.Loss;
-import io.kernelnet.train.ModelCheckpoint;
 import io.kernelnet.train.TrainingDivergedException;
+import io.kernelnet.train.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -120,7 +121,7 @@ class TrainingDivergenceTest {
         List<byte[]> savedAfterEpoch = new ArrayList<>();
         Callback readBack = new Callback() {
             @Override
-            public void onEpochEnd(Model model, int epoch, Map<String, Double> logs) {
+            public void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
                 try {
                     savedAfterEpoch.add(Files.readAllBytes(file));
                 } catch (java.io.IOException e) {
@@ -132,7 +133,7 @@ class TrainingDivergenceTest {
         LearningRateScheduler explode = new LearningRateScheduler((epoch, lr) -> epoch == 1 ? 1e30 : lr);
         try (Model model = classifier(0.01f)) {
             TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> model.fit(data(12),
-                    inOrder().epochs(3).callbacks(explode, new ModelCheckpoint(file, "loss", false), readBack)));
+                    inOrder().epochs(3).callbacks(explode, new ModelCheckpoint(model, file, "loss", false), readBack)));
             assertEquals(2, e.epoch());
             assertEquals(2, e.step());
             assertEquals(1, savedAfterEpoch.size(), "saved once, after epoch 1");
@@ -162,7 +163,7 @@ class TrainingDivergenceTest {
 
             good.fit(data.range(0, BATCH * goodSteps), inOrder());
             assertSameParameters(good.parameters(), poisoned.parameters());
-            assertSameParameters(good.optimizerState(), poisoned.optimizerState());
+            assertSameParameters(good.state().optimizerState(), poisoned.state().optimizerState());
         }
     }
 

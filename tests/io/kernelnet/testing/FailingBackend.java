@@ -1,6 +1,6 @@
 package io.kernelnet.testing;
 
-import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.ForwardingBackend;
@@ -109,9 +109,9 @@ public final class FailingBackend extends ForwardingBackend {
     }
 
     @Override
-    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset) {
         tick("dropoutForward");
-        super.dropoutForward(y, mask, x, rate, seed, offset);
+        super.dropoutForward(y, mask, x, step, rate, seed, offset);
     }
 
     @Override
@@ -127,9 +127,10 @@ public final class FailingBackend extends ForwardingBackend {
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                           AdamSettings settings) {
         tick("adamUpdate");
-        super.adamUpdate(param, grad, m, v, step, halt);
+        super.adamUpdate(param, grad, m, v, step, halt, settings);
     }
 
     @Override

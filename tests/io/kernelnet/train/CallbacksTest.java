@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.io.Json;
+import io.kernelnet.io.ModelCheckpoint;
 import io.kernelnet.nn.Dense;
 import io.kernelnet.nn.Model;
 import io.kernelnet.nn.Sequential;
@@ -55,8 +56,8 @@ class CallbacksTest {
         Map<Integer, Map<String, float[]>> weights = new java.util.HashMap<>();
         Callback capture = new Callback() {
             @Override
-            public void onEpochEnd(Model model, int epoch, Map<String, Double> logs) {
-                weights.put(epoch, model.parameters());
+            public void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
+                weights.put(epoch, run.parameters());
             }
         };
         try (Model m = model(0.1f)) {
@@ -105,7 +106,7 @@ class CallbacksTest {
         Path file = dir.resolve("best.safetensors");
         Callback removeAfterFirstEpoch = new Callback() {
             @Override
-            public void onEpochEnd(Model model, int epoch, Map<String, Double> logs) {
+            public void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
                 if (epoch == 0) {
                     file.toFile().delete();
                 }
@@ -113,10 +114,10 @@ class CallbacksTest {
         };
         try (Model m = model(0.1f)) { // constant lr: only the first epoch improves on "lr"
             m.fit(data(8), FitOptions.defaults().epochs(3).batchSize(8).verbose(0)
-                    .callbacks(new ModelCheckpoint(file, "lr", true), removeAfterFirstEpoch));
+                    .callbacks(new ModelCheckpoint(m, file, "lr", true), removeAfterFirstEpoch));
             assertFalse(Files.exists(file), "epochs 2 and 3 did not improve and wrote nothing");
             m.fit(data(8), FitOptions.defaults().epochs(3).batchSize(8).verbose(0)
-                    .callbacks(new LearningRateScheduler((epoch, lr) -> lr / 2), new ModelCheckpoint(file, "lr", true),
+                    .callbacks(new LearningRateScheduler((epoch, lr) -> lr / 2), new ModelCheckpoint(m, file, "lr", true),
                             removeAfterFirstEpoch));
             assertTrue(Files.exists(file), "a falling lr improves every epoch, so epochs after the first wrote again");
         }

@@ -2,12 +2,13 @@ package io.kernelnet.bench;
 
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.AdamEpsilon;
-import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.Pool2dGeometry;
-import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.SgdSettings;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import java.util.List;
@@ -250,10 +251,10 @@ public sealed interface OpSpec {
         }
     }
 
-    /** x read, y and mask written. */
+    /** x read, y and mask written; the step scalars' 32 bytes are left out of the count (not per element). */
     record DropoutForward(Shape x, float rate) implements OpSpec {
         public List<Shape> operands() {
-            return List.of(x, x, x);
+            return List.of(x, x, x, StepScalars.shape());
         }
 
         public long bytes() {
@@ -264,8 +265,13 @@ public sealed interface OpSpec {
             return x + " rate " + rate;
         }
 
+        @Override
+        public void prepare(Backend b, Tensor[] t) {
+            b.upload(t[3], StepScalars.of(0f, 1, 1L << 20), 0);
+        }
+
         public void launch(Backend b, Tensor[] t) {
-            b.dropoutForward(t[1], t[2], t[0], rate, 1234, 0);
+            b.dropoutForward(t[1], t[2], t[0], t[3], rate, 1234, 0);
         }
     }
 
@@ -335,11 +341,14 @@ public sealed interface OpSpec {
         }
     }
 
-    /** Adam over a flat run of parameters: p, g, m, v read; p, m, v written. */
+    /** Adam over a flat run of parameters: p, g, m, v read; p, m, v written (the step scalars left out). */
     record Adam(long count) implements OpSpec {
+        private static final AdamSettings SETTINGS =
+                new AdamSettings(0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0f, false);
+
         public List<Shape> operands() {
             Shape s = Shape.of(Math.toIntExact(count));
-            return List.of(s, s, s, s);
+            return List.of(s, s, s, s, StepScalars.shape());
         }
 
         public long bytes() {
@@ -353,19 +362,21 @@ public sealed interface OpSpec {
         @Override
         public void prepare(Backend b, Tensor[] t) {
             b.fill(t[3], 0.25f); // the second moment is never negative
+            b.upload(t[4], StepScalars.of(0.001f, 10, 0), 0);
         }
 
         public void launch(Backend b, Tensor[] t) {
-            b.adamUpdate(t[0], t[1], t[2], t[3],
-                    new AdamStep(0.001f, 0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0f, false, 10));
+            b.adamUpdate(t[0], t[1], t[2], t[3], t[4], SETTINGS);
         }
     }
 
-    /** SGD with momentum: p, g, velocity read; p, velocity written. */
+    /** SGD with momentum: p, g, velocity read; p, velocity written (the step scalars left out). */
     record Sgd(long count) implements OpSpec {
+        private static final SgdSettings SETTINGS = new SgdSettings(0.9f, false, 0f, false);
+
         public List<Shape> operands() {
             Shape s = Shape.of(Math.toIntExact(count));
-            return List.of(s, s, s);
+            return List.of(s, s, s, StepScalars.shape());
         }
 
         public long bytes() {
@@ -376,8 +387,13 @@ public sealed interface OpSpec {
             return "[" + count + "]";
         }
 
+        @Override
+        public void prepare(Backend b, Tensor[] t) {
+            b.upload(t[3], StepScalars.of(0.01f, 1, 0), 0);
+        }
+
         public void launch(Backend b, Tensor[] t) {
-            b.sgdUpdate(t[0], t[1], t[2], new SgdStep(0.01f, 0.9f, false, 0f, false));
+            b.sgdUpdate(t[0], t[1], t[2], t[3], SETTINGS);
         }
     }
 

@@ -1,11 +1,11 @@
 package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.Activation;
-import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Pool2dGeometry;
-import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.SgdSettings;
 import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Device;
 import io.kernelnet.tensor.HostStorage;
@@ -175,8 +175,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
-        CpuDropout.forward(y, mask, x, rate, seed, offset);
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset) {
+        CpuDropout.forward(y, mask, x, step, rate, seed, offset);
     }
 
     @Override
@@ -218,13 +218,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
-        CpuOptimizers.sgd(param, grad, velocity, step, halt);
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt,
+                          SgdSettings settings) {
+        CpuOptimizers.sgd(param, grad, velocity, step, halt, settings);
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
-        CpuOptimizers.adam(param, grad, m, v, step, halt);
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                           AdamSettings settings) {
+        CpuOptimizers.adam(param, grad, m, v, step, halt, settings);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.Philox;
 import io.kernelnet.backend.ShapeChecks;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Tensor;
 
 /** Inverted dropout drawn with the {@link Philox} element mapping, so that the CUDA kernel makes the same mask. */
@@ -9,12 +10,17 @@ final class CpuDropout {
     private CpuDropout() {
     }
 
-    /** {@code offset} is the Philox counter offset of this draw (see {@link Philox}), not a tensor offset. */
-    static void forward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+    /**
+     * The Philox counter of this draw (see {@link Philox}) is the step's generator position in {@code step} plus
+     * {@code offset}, a counter offset, not a tensor offset.
+     */
+    static void forward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset) {
         String op = "dropoutForward";
         ShapeChecks.unitInterval(op, "rate", rate);
         ShapeChecks.sameShape(op, "y", y, "x", x);
         ShapeChecks.sameShape(op, "mask", mask, "x", x);
+        ShapeChecks.stepScalars(op, step);
+        long counter = StepScalars.generatorOffset(step) + offset;
         float keepProbability = 1f - rate;
         float scale = 1f / keepProbability;
         float[] ya = y.hostArray();
@@ -25,7 +31,7 @@ final class CpuDropout {
         int xo = (int) x.offset();
         int n = (int) x.size();
         for (int i = 0; i < n; i++) {
-            boolean keep = Philox.uniform(seed, offset, i) >= rate;
+            boolean keep = Philox.uniform(seed, counter, i) >= rate;
             ya[yo + i] = keep ? xa[xo + i] / keepProbability : 0f;
             ma[mo + i] = keep ? scale : 0f;
         }

@@ -1,30 +1,32 @@
 package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.AdamEpsilon;
-import io.kernelnet.backend.AdamStep;
-import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.AdamSettings;
+import io.kernelnet.backend.SgdSettings;
 import io.kernelnet.backend.ShapeChecks;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Tensor;
 
 /**
- * In-place optimizer updates, exactly the formulas of {@link SgdStep} and {@link AdamStep}, each element computed in
- * double and rounded once when stored. The gradient is only read: L2 weight decay is applied to a copy.
- * A non-zero {@code halt} (one element, or null for none) skips the update after the arguments are checked.
+ * In-place optimizer updates, exactly the formulas of {@link SgdSettings} and {@link AdamSettings}, each element
+ * computed in double and rounded once when stored, the learning rate and step number read from the
+ * {@link StepScalars}. The gradient is only read: L2 weight decay is applied to a copy. A non-zero {@code halt}
+ * (one element, or null for none) skips the update after the arguments are checked.
  */
 final class CpuOptimizers {
     private CpuOptimizers() {
     }
 
-    static void sgd(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
+    static void sgd(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt, SgdSettings settings) {
         String op = "sgdUpdate";
-        boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step);
+        boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step, settings);
         if (halted(op, halt)) {
             return;
         }
-        double lr = step.lr();
-        double momentum = step.momentum();
-        double l2 = step.decoupled() ? 0 : step.weightDecay();
-        double shrink = step.decoupled() ? 1 - lr * step.weightDecay() : 1;
+        double lr = StepScalars.learningRate(step);
+        double momentum = settings.momentum();
+        double l2 = settings.decoupled() ? 0 : settings.weightDecay();
+        double shrink = settings.decoupled() ? 1 - lr * settings.weightDecay() : 1;
         float[] pa = param.hostArray();
         float[] ga = grad.hostArray();
         float[] va = withMomentum ? velocity.hostArray() : null;
@@ -38,28 +40,33 @@ final class CpuOptimizers {
             if (withMomentum) {
                 double v = momentum * va[vo + i] + g;
                 va[vo + i] = (float) v;
-                g = step.nesterov() ? g + momentum * v : v;
+                g = settings.nesterov() ? g + momentum * v : v;
             }
             pa[po + i] = (float) (p - lr * g);
         }
     }
 
-    static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
+    static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                     AdamSettings settings) {
         String op = "adamUpdate";
-        ShapeChecks.adam(param, grad, m, v);
+        ShapeChecks.adam(param, grad, m, v, step);
         if (halted(op, halt)) {
             return;
         }
-        double lr = step.lr();
-        double beta1 = step.beta1();
-        double beta2 = step.beta2();
-        double epsilon = step.epsilon();
-        double correction1 = step.biasCorrection1();
-        double correction2 = step.biasCorrection2();
-        boolean keras = step.epsilonPlacement() == AdamEpsilon.KERAS;
+        long t = StepScalars.step(step);
+        if (t < 1) {
+            throw ShapeChecks.error(op, "the step scalars hold step " + t + "; Adam counts steps from 1");
+        }
+        double lr = StepScalars.learningRate(step);
+        double beta1 = settings.beta1();
+        double beta2 = settings.beta2();
+        double epsilon = settings.epsilon();
+        double correction1 = settings.biasCorrection1(t);
+        double correction2 = settings.biasCorrection2(t);
+        boolean keras = settings.epsilonPlacement() == AdamEpsilon.KERAS;
         double kerasStepSize = lr * Math.sqrt(correction2) / correction1;
-        double l2 = step.decoupled() ? 0 : step.weightDecay();
-        double shrink = step.decoupled() ? 1 - lr * step.weightDecay() : 1;
+        double l2 = settings.decoupled() ? 0 : settings.weightDecay();
+        double shrink = settings.decoupled() ? 1 - lr * settings.weightDecay() : 1;
         float[] pa = param.hostArray();
         float[] ga = grad.hostArray();
         float[] ma = m.hostArray();

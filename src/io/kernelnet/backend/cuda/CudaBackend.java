@@ -4,12 +4,12 @@ import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.AdamEpsilon;
-import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.ConvPlan;
 import io.kernelnet.backend.Pool2dGeometry;
-import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.SgdSettings;
 import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.backend.TrainingStep;
 import io.kernelnet.tensor.Device;
@@ -103,7 +103,7 @@ public final class CudaBackend implements Backend {
             kernels = new Kernels(module);
             reducer = new ScalarReducer(context, kernels, staging, memory);
             if (options.graphs()) {
-                stepGraphs = new StepGraphs(context, kernels, memory);
+                stepGraphs = new StepGraphs(context);
             }
             gemm = options.engine() == Engine.VENDOR ? new CublasGemm(context, tf32)
                     : new KernelGemm(kernels, multiprocessors, tf32);
@@ -879,22 +879,19 @@ public final class CudaBackend implements Backend {
     // ---- dropout ------------------------------------------------------------------------------------------
 
     @Override
-    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset) {
         String op = "dropoutForward";
         open(op);
         ShapeChecks.unitInterval(op, "rate", rate);
         ShapeChecks.sameShape(op, "y", y, "x", x);
         ShapeChecks.sameShape(op, "mask", mask, "x", x);
+        ShapeChecks.stepScalars(op, step);
         int n = count(op, x);
         // one thread per Philox block of 4 elements
         long threads = LaunchConfig.dropoutThreads(n);
         if (threads > 0) {
-            // in a captured step the offset is relative to the step's start, which each replay sets on the device
-            boolean captured = stepGraphs != null && stepGraphs.isCapturing();
-            long counter = captured ? stepGraphs.relativeOffset(offset) : offset;
-            DevicePointer base = captured ? stepGraphs.offsetBase() : null;
             kernels.dropoutForward(op, elementwiseGrid(threads), ptr(op, "y", y), ptr(op, "mask", mask),
-                    ptr(op, "x", x), n, rate, seed, counter, base);
+                    ptr(op, "x", x), ptr(op, "step", step), n, rate, seed, offset);
         }
     }
 
@@ -1029,37 +1026,34 @@ public final class CudaBackend implements Backend {
     // ---- optimizers ---------------------------------------------------------------------------------------
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, SgdStep step, Tensor halt) {
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt,
+                          SgdSettings settings) {
         String op = "sgdUpdate";
         open(op);
-        boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step);
+        boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step, settings);
         DevicePointer haltPtr = haltPtr(op, halt);
         int n = count(op, param);
         DevicePointer vel = withMomentum ? ptr(op, "velocity", velocity) : null;
-        DevicePointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? stepGraphs.sgdInputs(step) : null;
         if (n > 0) {
-            kernels.sgd(op, elementwiseGrid(n), ptr(op, "param", param), ptr(op, "grad", grad), vel, n, step.lr(),
-                    step.momentum(), step.nesterov() ? 1 : 0, step.weightDecay(), step.decoupled() ? 1 : 0, haltPtr,
-                    inputs);
+            kernels.sgd(op, elementwiseGrid(n), ptr(op, "param", param), ptr(op, "grad", grad), vel,
+                    ptr(op, "step", step), haltPtr, n, settings.momentum(), settings.nesterov() ? 1 : 0,
+                    settings.weightDecay(), settings.decoupled() ? 1 : 0);
         }
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                           AdamSettings settings) {
         String op = "adamUpdate";
         open(op);
-        ShapeChecks.adam(param, grad, m, v);
+        ShapeChecks.adam(param, grad, m, v, step);
         DevicePointer haltPtr = haltPtr(op, halt);
         int n = count(op, param);
-        // in a captured step lr and the bias corrections come from the device, set before each replay
-        DevicePointer inputs = stepGraphs != null && stepGraphs.isCapturing() ? stepGraphs.adamInputs(step) : null;
-        float correction1 = (float) step.biasCorrection1();
-        float correction2 = (float) step.biasCorrection2();
         if (n > 0) {
             kernels.adam(op, elementwiseGrid(n), ptr(op, "param", param), ptr(op, "grad", grad), ptr(op, "m", m),
-                    ptr(op, "v", v), n, step.lr(), step.beta1(), step.beta2(), step.epsilon(),
-                    step.epsilonPlacement() == AdamEpsilon.KERAS ? 1 : 0, step.weightDecay(), step.decoupled() ? 1 : 0,
-                    correction1, correction2, haltPtr, inputs);
+                    ptr(op, "v", v), ptr(op, "step", step), haltPtr, n, settings.beta1(), settings.beta2(),
+                    settings.epsilon(), settings.epsilonPlacement() == AdamEpsilon.KERAS ? 1 : 0,
+                    settings.weightDecay(), settings.decoupled() ? 1 : 0);
         }
     }
 

@@ -31,8 +31,8 @@ import jcuda.driver.CUstream_flags;
  * the reservation is copied on the backend's stream, in order.
  */
 final class QueuedUploads implements AutoCloseable {
-    /** A batch is two uploads (inputs, targets): the host may queue two steps ahead. */
-    static final int SLOTS = 4;
+    /** A training step is three uploads (inputs, targets, step scalars): the host may queue two steps ahead. */
+    static final int SLOTS = 6;
 
     private final CudaContext context;
     private final DeviceMemory memory;

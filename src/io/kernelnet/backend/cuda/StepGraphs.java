@@ -7,8 +7,6 @@ import static jcuda.driver.JCudaDriver.cuGraphLaunch;
 import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 
-import io.kernelnet.backend.AdamStep;
-import io.kernelnet.backend.SgdStep;
 import io.kernelnet.backend.TrainingStep;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,28 +21,19 @@ import org.slf4j.LoggerFactory;
 /**
  * Whole training steps as CUDA graphs ({@link io.kernelnet.backend.Backend#runStep}). A step shape runs plainly the
  * first time (cuDNN and cuBLAS finish their lazy setup), is captured from the backend's stream the second time
- * (thread-local capture mode), instantiated and launched, and is replayed from then on: one kn_set_step_inputs
- * launch with the step's generator position, learning rate and bias corrections, which the captured dropout and
- * optimizer kernels read from {@link #inputs}, then one cuGraphLaunch. Nothing waits for the device.
+ * (thread-local capture mode), instantiated and launched, and is replayed from then on: one cuGraphLaunch, nothing
+ * else. That is all a replay needs, because no op of a step takes a value that changes from step to step as a host
+ * argument: those live in device tensors written before the step (the batch, the
+ * {@link io.kernelnet.backend.StepScalars}), which the captured kernels read when they run.
  *
- * <p>A capture that fails (an op that waits for the device or allocates, a step whose op calls take a host value
- * that {@link TrainingStep} does not carry) is logged once with its reason, and that shape runs plainly from then
- * on. Not thread-safe, like the backend.
+ * <p>A capture that fails (an op that waits for the device or allocates) is logged once with its reason, and that
+ * shape runs plainly from then on. Not thread-safe, like the backend.
  */
 final class StepGraphs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StepGraphs.class);
-    /** Floats of {@link #inputs}: the generator position (8 bytes), then lr, bias_correction1, bias_correction2. */
-    private static final int INPUT_FLOATS = 64;
-    private static final int OFFSET_BASE = 0;
-    private static final int STEP_INPUTS = 2;
 
     private final CudaContext context;
-    private final Kernels kernels;
-    private final CudaStorage inputs;
     private final Map<Object, Recorded> byShape = new HashMap<>();
-    /** The step being captured, or null. */
-    private TrainingStep capturing;
-    private Recorded capturingInto;
     private long captures;
     private long replays;
 
@@ -53,19 +42,14 @@ final class StepGraphs implements AutoCloseable {
         final Object owner;
         CUgraphExec exec;
         String refused;
-        /** The optimizer's settings as captured: the replayed bias corrections are computed from them. */
-        AdamStep adam;
-        boolean sgd;
 
         Recorded(Object owner) {
             this.owner = owner;
         }
     }
 
-    StepGraphs(CudaContext context, Kernels kernels, DeviceMemory memory) {
+    StepGraphs(CudaContext context) {
         this.context = context;
-        this.kernels = kernels;
-        this.inputs = memory.allocate(INPUT_FLOATS, "scratch: inputs of replayed training steps");
     }
 
     void run(TrainingStep step, Runnable work) {
@@ -83,7 +67,7 @@ final class StepGraphs implements AutoCloseable {
             work.run();
             return;
         }
-        replay(r, step);
+        replay(r);
     }
 
     /** Records {@code work} into r's graph; false (and r refused, logged once) when the capture failed. */
@@ -95,8 +79,6 @@ final class StepGraphs implements AutoCloseable {
         } catch (jcuda.CudaException e) {
             return refuse(r, step, "cuStreamBeginCapture: " + e.getMessage());
         }
-        capturing = step;
-        capturingInto = r;
         try {
             work.run();
         } catch (RuntimeException e) {
@@ -110,9 +92,6 @@ final class StepGraphs implements AutoCloseable {
                 e.addSuppressed(ended);
             }
             throw e;
-        } finally {
-            capturing = null;
-            capturingInto = null;
         }
         boolean ended = false;
         try {
@@ -143,73 +122,13 @@ final class StepGraphs implements AutoCloseable {
         return false;
     }
 
-    private void replay(Recorded r, TrainingStep step) {
-        float correction1 = 1f;
-        float correction2 = 1f;
-        if (r.adam != null) {
-            AdamStep a = r.adam;
-            AdamStep now = a.at(step.step(), step.learningRate());
-            // the plain path's arguments exactly (CudaBackend.adamUpdate)
-            correction1 = (float) now.biasCorrection1();
-            correction2 = (float) now.biasCorrection2();
-        }
-        String op = "runStep";
-        kernels.setStepInputs(op, Grid.of(1), inputs.at(OFFSET_BASE), inputs.at(STEP_INPUTS), step.generatorOffset(),
-                step.learningRate(), correction1, correction2);
+    private void replay(Recorded r) {
         try {
             cuGraphLaunch(r.exec, context.stream());
         } catch (jcuda.CudaException e) {
-            throw CudaException.of(op, "cuGraphLaunch", e);
+            throw CudaException.of("runStep", "cuGraphLaunch", e);
         }
         replays++;
-    }
-
-    /**
-     * While capturing: dropout's offset relative to the step's start, to be added on the device to the replayed
-     * position at {@link #offsetBase()}; fails the capture for an offset before the step's start.
-     */
-    long relativeOffset(long offset) {
-        long relative = offset - capturing.generatorOffset();
-        if (relative < 0) {
-            throw new IllegalStateException("graph capture: dropout offset " + offset + " lies before the step's "
-                    + capturing.generatorOffset());
-        }
-        return relative;
-    }
-
-    boolean isCapturing() {
-        return capturing != null;
-    }
-
-    DevicePointer offsetBase() {
-        return inputs.at(OFFSET_BASE);
-    }
-
-    /**
-     * While capturing: the device inputs an Adam update reads in place of lr and the bias corrections; fails the
-     * capture unless the update is the step's one, at its step number and learning rate.
-     */
-    DevicePointer adamInputs(AdamStep a) {
-        checkOptimizer("adam", a.step(), a.lr());
-        capturingInto.adam = a;
-        return inputs.at(STEP_INPUTS);
-    }
-
-    /** As {@link #adamInputs}, for SGD (which reads lr only). */
-    DevicePointer sgdInputs(SgdStep s) {
-        checkOptimizer("sgd", capturing.step(), s.lr());
-        capturingInto.sgd = true;
-        return inputs.at(STEP_INPUTS);
-    }
-
-    private void checkOptimizer(String name, long step, float lr) {
-        if (capturingInto.adam != null || capturingInto.sgd) {
-            throw new IllegalStateException("graph capture: a second optimizer update in one step");
-        }
-        if (step != capturing.step() || Float.compare(lr, capturing.learningRate()) != 0) {
-            throw new IllegalStateException("graph capture: " + name + " update at step " + step + ", lr " + lr
-                    + " is not the step's own (step " + capturing.step() + ", lr " + capturing.learningRate() + ")");
-        }
     }
 
     /** Graphs captured so far, and replays launched: evidence that steps ran as graphs. */
@@ -249,7 +168,7 @@ final class StepGraphs implements AutoCloseable {
         }
     }
 
-    /** Destroys every graph; the inputs buffer goes with the backend's memory. */
+    /** Destroys every graph. */
     @Override
     public void close() {
         byShape.values().forEach(StepGraphs::destroy);

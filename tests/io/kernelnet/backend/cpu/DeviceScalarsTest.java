@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.AdamEpsilon;
-import io.kernelnet.backend.AdamStep;
-import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.AdamSettings;
+import io.kernelnet.backend.SgdSettings;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.OffsetTensors;
@@ -104,16 +105,17 @@ class DeviceScalarsTest {
         float[] g = rng.uniform(n, -1, 1);
         float[] m0 = rng.uniform(n, -0.1f, 0.1f);
         float[] v0 = rng.uniform(n, 0, 0.01f);
-        AdamStep adam = new AdamStep(1e-2f, 0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0, false, 3);
-        SgdStep sgd = new SgdStep(0.1f, 0.9f, true, 0, false);
+        AdamSettings adam = new AdamSettings(0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0, false);
+        SgdSettings sgd = new SgdSettings(0.9f, true, 0, false);
+        Tensor step = Tensor.wrap(StepScalars.of(1e-2f, 3, 0), StepScalars.shape());
         Shape s = Shape.of(n);
 
         Tensor p = Tensor.wrap(p0.clone(), s);
         Tensor m = Tensor.wrap(m0.clone(), s);
         Tensor v = Tensor.wrap(v0.clone(), s);
         Tensor halt = OffsetTensors.of(new float[] {1}, Shape.of(1));
-        cpu.adamUpdate(p, Tensor.wrap(g, s), m, v, adam, halt);
-        cpu.sgdUpdate(p, Tensor.wrap(g, s), v, sgd, halt);
+        cpu.adamUpdate(p, Tensor.wrap(g, s), m, v, step, halt, adam);
+        cpu.sgdUpdate(p, Tensor.wrap(g, s), v, step, halt, sgd);
         assertArrayEquals(p0, p.toArray());
         assertArrayEquals(m0, m.toArray());
         assertArrayEquals(v0, v.toArray());
@@ -122,10 +124,10 @@ class DeviceScalarsTest {
         Tensor pUnguarded = Tensor.wrap(p0.clone(), s);
         Tensor mUnguarded = Tensor.wrap(m0.clone(), s);
         Tensor vUnguarded = Tensor.wrap(v0.clone(), s);
-        cpu.adamUpdate(p, Tensor.wrap(g, s), m, v, adam, clear);
-        cpu.sgdUpdate(p, Tensor.wrap(g, s), v, sgd, clear);
-        cpu.adamUpdate(pUnguarded, Tensor.wrap(g, s), mUnguarded, vUnguarded, adam);
-        cpu.sgdUpdate(pUnguarded, Tensor.wrap(g, s), vUnguarded, sgd);
+        cpu.adamUpdate(p, Tensor.wrap(g, s), m, v, step, clear, adam);
+        cpu.sgdUpdate(p, Tensor.wrap(g, s), v, step, clear, sgd);
+        cpu.adamUpdate(pUnguarded, Tensor.wrap(g, s), mUnguarded, vUnguarded, step, adam);
+        cpu.sgdUpdate(pUnguarded, Tensor.wrap(g, s), vUnguarded, step, sgd);
         assertArrayEquals(pUnguarded.toArray(), p.toArray());
         assertArrayEquals(mUnguarded.toArray(), m.toArray());
         assertArrayEquals(vUnguarded.toArray(), v.toArray());

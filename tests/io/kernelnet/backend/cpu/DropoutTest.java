@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.Philox;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
@@ -21,30 +22,44 @@ class DropoutTest {
 
     private final CpuBackend cpu = new CpuBackend();
 
-    /** Runs the forward on fresh tensors and returns the mask. */
+    /** Step scalars with the generator at {@code position}, at an offset in their storage. */
+    private static Tensor generatorAt(long position) {
+        return OffsetTensors.of(StepScalars.of(0f, 1, position), StepScalars.shape());
+    }
+
+    /** Runs the forward on fresh tensors, the step's generator at 0, and returns the mask. */
     private float[] mask(float[] x, float rate, long seed, long offset) {
+        return mask(x, rate, seed, 0, offset);
+    }
+
+    private float[] mask(float[] x, float rate, long seed, long position, long offset) {
         Shape shape = Shape.of(x.length);
         Tensor mask = Tensor.zeros(shape);
-        cpu.dropoutForward(Tensor.zeros(shape), mask, Tensor.wrap(x, shape), rate, seed, offset);
+        cpu.dropoutForward(Tensor.zeros(shape), mask, Tensor.wrap(x, shape), generatorAt(position), rate, seed,
+                offset);
         return mask.toArray();
     }
 
-    /** Element i is kept iff Philox.uniform(seed, offset, i) >= rate; kept values are scaled by 1/(1 - rate). */
+    /**
+     * Element i is kept iff Philox.uniform(seed, counter, i) >= rate, the counter being the step's generator
+     * position plus the draw's offset; kept values are scaled by 1/(1 - rate).
+     */
     @Test
     void followsThePhiloxMappingAtATensorOffset() {
         Shape shape = Shape.of(3, 11);
         int n = 33;
         float rate = 0.4f;
         long seed = rng.random().nextLong();
+        long position = rng.random().nextLong() >>> 2;
         long offset = rng.random().nextInt(1000);
         float[] x = rng.normal(n);
         Tensor y = OffsetTensors.output(shape);
         Tensor mask = OffsetTensors.output(shape);
-        cpu.dropoutForward(y, mask, OffsetTensors.of(x, shape), rate, seed, offset);
+        cpu.dropoutForward(y, mask, OffsetTensors.of(x, shape), generatorAt(position), rate, seed, offset);
         float[] expectedY = new float[n];
         float[] expectedMask = new float[n];
         for (int i = 0; i < n; i++) {
-            boolean keep = Philox.uniform(seed, offset, i) >= rate;
+            boolean keep = Philox.uniform(seed, position + offset, i) >= rate;
             expectedY[i] = keep ? x[i] / (1 - rate) : 0;
             expectedMask[i] = keep ? 1 / (1 - rate) : 0;
         }
@@ -68,6 +83,16 @@ class DropoutTest {
             assertEquals(u[i] >= rate ? 1 / (1 - rate) : 0, m[i], "element " + i + " with uniform " + u[i]
                     + " at rate " + rate);
         }
+    }
+
+    /** Where a training step's draws start comes from the step scalars: only the sum with the offset counts. */
+    @Test
+    void theStepsGeneratorPositionAddsToTheOffset() {
+        float[] x = rng.normal(1000);
+        long seed = rng.random().nextLong();
+        long position = (1L << 62) + rng.random().nextInt();  // every word of the step scalars' count matters
+        assertArrayEquals(mask(x, 0.5f, seed, 0, position + 9), mask(x, 0.5f, seed, position, 9));
+        assertTrue(differing(mask(x, 0.5f, seed, position, 9), mask(x, 0.5f, seed, 0, 9)) > 350, "position ignored");
     }
 
     @Test
@@ -107,7 +132,7 @@ class DropoutTest {
         Shape shape = Shape.of(100);
         Tensor y = Tensor.zeros(shape);
         Tensor mask = Tensor.zeros(shape);
-        cpu.dropoutForward(y, mask, Tensor.wrap(x, shape), 0f, rng.random().nextLong(), 0);
+        cpu.dropoutForward(y, mask, Tensor.wrap(x, shape), generatorAt(0), 0f, rng.random().nextLong(), 0);
         assertArrayEquals(x, y.toArray());
         float[] ones = new float[100];
         java.util.Arrays.fill(ones, 1f);
@@ -136,11 +161,12 @@ class DropoutTest {
         Tensor y = Tensor.zeros(shape);
         Tensor mask = Tensor.zeros(shape);
         Tensor dx = Tensor.zeros(shape);
-        cpu.dropoutForward(y, mask, xt, rate, seed, 3);
+        Tensor step = generatorAt(40);
+        cpu.dropoutForward(y, mask, xt, step, rate, seed, 3);
         Compare.assertClose("y = x * mask", multiply(x, mask.toArray()), y.toArray(), 0, 1e-6);
         cpu.dropoutBackward(dx, Tensor.wrap(w, shape), mask);
         GradientChecker.check("dropout backward", x, dx.toArray(), () -> {
-            cpu.dropoutForward(y, mask, xt, rate, seed, 3);
+            cpu.dropoutForward(y, mask, xt, step, rate, seed, 3);
             return GradientChecker.weightedSum(w, y.toArray());
         });
     }
@@ -157,16 +183,19 @@ class DropoutTest {
     void refusesRatesOutside0To1AndMismatchedShapes() {
         Tensor x = Tensor.zeros(Shape.of(2, 3));
         Tensor wrong = Tensor.zeros(Shape.of(6));
+        Tensor step = generatorAt(0);
         assertRefusedWith("dropoutForward: rate must be in [0, 1), got 1.0",
-                () -> cpu.dropoutForward(x, x, x, 1f, 0, 0));
+                () -> cpu.dropoutForward(x, x, x, step, 1f, 0, 0));
         assertRefusedWith("dropoutForward: rate must be in [0, 1), got -0.1",
-                () -> cpu.dropoutForward(x, x, x, -0.1f, 0, 0));
+                () -> cpu.dropoutForward(x, x, x, step, -0.1f, 0, 0));
         assertRefusedWith("dropoutForward: rate must be in [0, 1), got NaN",
-                () -> cpu.dropoutForward(x, x, x, Float.NaN, 0, 0));
+                () -> cpu.dropoutForward(x, x, x, step, Float.NaN, 0, 0));
         assertRefusedWith("dropoutForward: mask [6] and x [2, 3] must have the same shape",
-                () -> cpu.dropoutForward(x, wrong, x, 0.5f, 0, 0));
+                () -> cpu.dropoutForward(x, wrong, x, step, 0.5f, 0, 0));
         assertRefusedWith("dropoutForward: y [6] and x [2, 3] must have the same shape",
-                () -> cpu.dropoutForward(wrong, x, x, 0.5f, 0, 0));
+                () -> cpu.dropoutForward(wrong, x, x, step, 0.5f, 0, 0));
+        assertRefusedWith("dropoutForward: step has shape [6], expected [8]",
+                () -> cpu.dropoutForward(x, x, x, wrong, 0.5f, 0, 0));
         assertRefusedWith("dropoutBackward: mask [6] and dy [2, 3] must have the same shape",
                 () -> cpu.dropoutBackward(x, x, wrong));
     }

@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.kernelnet.backend.AdamEpsilon;
-import io.kernelnet.backend.AdamStep;
-import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.AdamSettings;
+import io.kernelnet.backend.SgdSettings;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
@@ -23,14 +24,19 @@ class OptimizersTest {
 
     private final CpuBackend cpu = new CpuBackend();
 
+    /** Step {@code t}'s scalars with learning rate {@code lr}, at an offset in their storage. */
+    private static Tensor step(float lr, long t) {
+        return OffsetTensors.of(StepScalars.of(lr, t, 0), StepScalars.shape());
+    }
+
     /** Runs {@code steps} SGD steps on one parameter starting at 1 with gradient 1 each step; returns each p. */
-    private float[] sgdTrajectory(SgdStep step, int steps) {
+    private float[] sgdTrajectory(float lr, SgdSettings settings, int steps) {
         Tensor p = OffsetTensors.of(new float[] {1}, Shape.of(1));
         Tensor v = OffsetTensors.of(new float[] {0}, Shape.of(1));
         Tensor g = OffsetTensors.of(new float[] {1}, Shape.of(1));
         float[] trajectory = new float[steps];
         for (int t = 0; t < steps; t++) {
-            cpu.sgdUpdate(p, g, step.momentum() == 0 ? null : v, step);
+            cpu.sgdUpdate(p, g, settings.momentum() == 0 ? null : v, step(lr, t + 1), settings);
             trajectory[t] = p.toArray()[0];
         }
         OffsetTensors.assertNothingWrittenOutside("p", p);
@@ -41,23 +47,23 @@ class OptimizersTest {
     @Test
     void sgdStepsComputedByHand() {
         // lr 0.1, no momentum: p = 1 - 0.1; with weight decay 0.5 the gradient is 1 + 0.5 p
-        assertArrayEquals(new float[] {0.9f, 0.8f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0, false), 2), 1e-7f);
-        assertArrayEquals(new float[] {0.85f, 0.7075f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0.5f, false), 2),
+        assertArrayEquals(new float[] {0.9f, 0.8f}, sgdTrajectory(0.1f, new SgdSettings(0, false, 0, false), 2), 1e-7f);
+        assertArrayEquals(new float[] {0.85f, 0.7075f}, sgdTrajectory(0.1f, new SgdSettings(0, false, 0.5f, false), 2),
                 1e-7f);
         // momentum 0.9: v = 1, 1.9, 2.71; p = 1 - 0.1, - 0.19, - 0.271
         assertArrayEquals(new float[] {0.9f, 0.71f, 0.439f},
-                sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0, false), 3), 1e-6f);
+                sgdTrajectory(0.1f, new SgdSettings(0.9f, false, 0, false), 3), 1e-6f);
         // nesterov: p -= 0.1 * (1 + 0.9 v) = 0.19, 0.271, 0.3439
         assertArrayEquals(new float[] {0.81f, 0.539f, 0.1951f},
-                sgdTrajectory(new SgdStep(0.1f, 0.9f, true, 0, false), 3), 1e-6f);
+                sgdTrajectory(0.1f, new SgdSettings(0.9f, true, 0, false), 3), 1e-6f);
         // momentum 0.9 and weight decay 0.5: g = 1.5, v = 1.5, p = 0.85; g = 1.425, v = 2.775, p = 0.5725
-        assertArrayEquals(new float[] {0.85f, 0.5725f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0.5f, false), 2),
+        assertArrayEquals(new float[] {0.85f, 0.5725f}, sgdTrajectory(0.1f, new SgdSettings(0.9f, false, 0.5f, false), 2),
                 1e-6f);
         // decoupled: p *= 1 - 0.1 * 0.5 first, then the momentum step on g = 1: p = 0.95 - 0.1 = 0.85, then
         // p = 0.85 * 0.95 - 0.1 * 1.9 = 0.6175 (without momentum decoupled decay and L2 decay are the same step)
-        assertArrayEquals(new float[] {0.85f, 0.6175f}, sgdTrajectory(new SgdStep(0.1f, 0.9f, false, 0.5f, true), 2),
+        assertArrayEquals(new float[] {0.85f, 0.6175f}, sgdTrajectory(0.1f, new SgdSettings(0.9f, false, 0.5f, true), 2),
                 1e-6f);
-        assertArrayEquals(new float[] {0.85f, 0.7075f}, sgdTrajectory(new SgdStep(0.1f, 0, false, 0.5f, true), 2),
+        assertArrayEquals(new float[] {0.85f, 0.7075f}, sgdTrajectory(0.1f, new SgdSettings(0, false, 0.5f, true), 2),
                 1e-7f);
     }
 
@@ -68,7 +74,8 @@ class OptimizersTest {
     void sgdMatchesAReferenceInDoubleOverThreeSteps(float momentum, boolean nesterov, float weightDecay,
                                                      boolean decoupled) {
         int n = 23;
-        SgdStep step = new SgdStep(0.05f, momentum, nesterov, weightDecay, decoupled);
+        float lr = 0.05f;
+        SgdSettings settings = new SgdSettings(momentum, nesterov, weightDecay, decoupled);
         float[] p0 = rng.normal(n);
         Tensor param = OffsetTensors.of(p0, Shape.of(n));
         Tensor velocity = OffsetTensors.of(new float[n], Shape.of(n));
@@ -76,19 +83,14 @@ class OptimizersTest {
         double[] v = new double[n];
         for (int t = 0; t < 3; t++) {
             float[] grad = rng.normal(n);
-            cpu.sgdUpdate(param, OffsetTensors.of(grad, Shape.of(n)), velocity, step);
+            cpu.sgdUpdate(param, OffsetTensors.of(grad, Shape.of(n)), velocity, step(lr, t + 1), settings);
             for (int i = 0; i < n; i++) {
-                double g = grad[i];
-                if (decoupled) {
-                    p[i] *= 1 - (double) step.lr() * weightDecay;
-                } else {
-                    g += (double) weightDecay * p[i];
-                }
+                double g = weightDecay(p, i, grad[i], lr, weightDecay, decoupled);
                 if (momentum != 0) {
                     v[i] = momentum * v[i] + g;
                     g = nesterov ? g + momentum * v[i] : v[i];
                 }
-                p[i] -= (double) step.lr() * g;
+                p[i] -= (double) lr * g;
             }
             Compare.assertClose("param after step " + (t + 1), p, param.toArray(), 1e-6, 1e-6);
             if (momentum != 0) {
@@ -103,7 +105,8 @@ class OptimizersTest {
     void sgdWithoutMomentumLeavesAGivenVelocityAlone() {
         Tensor velocity = Tensor.wrap(new float[] {3, 4}, Shape.of(2));
         Tensor param = Tensor.wrap(new float[] {1, 1}, Shape.of(2));
-        cpu.sgdUpdate(param, Tensor.wrap(new float[] {1, -1}, Shape.of(2)), velocity, new SgdStep(0.5f, 0, false, 0, false));
+        cpu.sgdUpdate(param, Tensor.wrap(new float[] {1, -1}, Shape.of(2)), velocity, step(0.5f, 1),
+                new SgdSettings(0, false, 0, false));
         assertArrayEquals(new float[] {0.5f, 1.5f}, param.toArray());
         assertArrayEquals(new float[] {3, 4}, velocity.toArray());
     }
@@ -115,8 +118,8 @@ class OptimizersTest {
         Tensor param = OffsetTensors.of(new float[] {1, 1, 1, 1}, Shape.of(4));
         Tensor m = OffsetTensors.of(new float[4], Shape.of(4));
         Tensor v = OffsetTensors.of(new float[4], Shape.of(4));
-        cpu.adamUpdate(param, OffsetTensors.of(g, Shape.of(4)), m, v,
-                new AdamStep(0.01f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.PYTORCH, 0, false, 1));
+        cpu.adamUpdate(param, OffsetTensors.of(g, Shape.of(4)), m, v, step(0.01f, 1),
+                new AdamSettings(0.9f, 0.999f, 1e-8f, AdamEpsilon.PYTORCH, 0, false));
         double[] expected = new double[4];
         for (int i = 0; i < 4; i++) {
             expected[i] = 1 - 0.01 * g[i] / (Math.abs((double) g[i]) + 1e-8);
@@ -142,8 +145,8 @@ class OptimizersTest {
     private float adamOneParameter(boolean decoupled) {
         Tensor param = Tensor.wrap(new float[] {2}, Shape.of(1));
         cpu.adamUpdate(param, Tensor.wrap(new float[] {0.5f}, Shape.of(1)), Tensor.zeros(Shape.of(1)),
-                Tensor.zeros(Shape.of(1)), new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.PYTORCH, 0.1f,
-                        decoupled, 1));
+                Tensor.zeros(Shape.of(1)), step(0.1f, 1),
+                new AdamSettings(0.9f, 0.999f, 1e-8f, AdamEpsilon.PYTORCH, 0.1f, decoupled));
         return param.toArray()[0];
     }
 
@@ -163,7 +166,7 @@ class OptimizersTest {
     private float adamFirstStep(AdamEpsilon placement) {
         Tensor param = OffsetTensors.of(new float[] {2}, Shape.of(1));
         cpu.adamUpdate(param, Tensor.wrap(new float[] {0.5f}, Shape.of(1)), Tensor.zeros(Shape.of(1)),
-                Tensor.zeros(Shape.of(1)), new AdamStep(0.1f, 0.9f, 0.999f, 0.1f, placement, 0, false, 1));
+                Tensor.zeros(Shape.of(1)), step(0.1f, 1), new AdamSettings(0.9f, 0.999f, 0.1f, placement, 0, false));
         OffsetTensors.assertNothingWrittenOutside("param", param);
         return param.toArray()[0];
     }
@@ -187,15 +190,10 @@ class OptimizersTest {
         double[] vr = new double[n];
         for (int t = 1; t <= 3; t++) {
             float[] grad = rng.normal(n);
-            cpu.adamUpdate(param, OffsetTensors.of(grad, Shape.of(n)), m, v,
-                    new AdamStep(lr, beta1, beta2, epsilon, placement, weightDecay, decoupled, t));
+            cpu.adamUpdate(param, OffsetTensors.of(grad, Shape.of(n)), m, v, step(lr, t),
+                    new AdamSettings(beta1, beta2, epsilon, placement, weightDecay, decoupled));
             for (int i = 0; i < n; i++) {
-                double g = grad[i];
-                if (decoupled) {
-                    p[i] *= 1 - (double) lr * weightDecay;
-                } else {
-                    g += (double) weightDecay * p[i];
-                }
+                double g = weightDecay(p, i, grad[i], lr, weightDecay, decoupled);
                 mr[i] = beta1 * mr[i] + (1 - (double) beta1) * g;
                 vr[i] = beta2 * vr[i] + (1 - (double) beta2) * g * g;
                 double correction1 = 1 - Math.pow(beta1, t);
@@ -217,40 +215,52 @@ class OptimizersTest {
     void mismatchedSizesAndAMissingVelocityAreRefused() {
         Tensor p = Tensor.zeros(Shape.of(4));
         Tensor wrong = Tensor.zeros(Shape.of(5));
-        SgdStep momentum = new SgdStep(0.1f, 0.9f, false, 0, false);
+        Tensor s = step(0.1f, 1);
+        SgdSettings momentum = new SgdSettings(0.9f, false, 0, false);
         assertRefusedWith("sgdUpdate: velocity is null but momentum is 0.9; only momentum 0 runs without a velocity"
-                + " tensor", () -> cpu.sgdUpdate(p, p, null, momentum));
+                + " tensor", () -> cpu.sgdUpdate(p, p, null, s, momentum));
         assertRefusedWith("sgdUpdate: param [4] and grad [5] must have the same number of elements",
-                () -> cpu.sgdUpdate(p, wrong, p, momentum));
+                () -> cpu.sgdUpdate(p, wrong, p, s, momentum));
         assertRefusedWith("sgdUpdate: param [4] and velocity [5] must have the same number of elements",
-                () -> cpu.sgdUpdate(p, p, wrong, momentum));
-        AdamStep adam = new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false, 1);
+                () -> cpu.sgdUpdate(p, p, wrong, s, momentum));
+        assertRefusedWith("sgdUpdate: step has shape [4], expected [8]", () -> cpu.sgdUpdate(p, p, p, p, momentum));
+        AdamSettings adam = new AdamSettings(0.9f, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false);
         assertRefusedWith("adamUpdate: param [4] and grad [5] must have the same number of elements",
-                () -> cpu.adamUpdate(p, wrong, p, p, adam));
+                () -> cpu.adamUpdate(p, wrong, p, p, s, adam));
         assertRefusedWith("adamUpdate: param [4] and m [5] must have the same number of elements",
-                () -> cpu.adamUpdate(p, p, wrong, p, adam));
+                () -> cpu.adamUpdate(p, p, wrong, p, s, adam));
         assertRefusedWith("adamUpdate: param [4] and v [5] must have the same number of elements",
-                () -> cpu.adamUpdate(p, p, p, wrong, adam));
-        assertRefusedWith("adamUpdate: m is null", () -> cpu.adamUpdate(p, p, null, p, adam));
+                () -> cpu.adamUpdate(p, p, p, wrong, s, adam));
+        assertRefusedWith("adamUpdate: m is null", () -> cpu.adamUpdate(p, p, null, p, s, adam));
+        assertRefusedWith("adamUpdate: step is null", () -> cpu.adamUpdate(p, p, p, p, null, adam));
+        assertRefusedWith("adamUpdate: the step scalars hold step 0; Adam counts steps from 1",
+                () -> cpu.adamUpdate(p, p, p, p, step(0.1f, 0), adam));
     }
 
     @Test
     void badSettingsAreRefusedWithTheirValues() {
-        assertRefusedWith("sgd: lr, momentum and weight decay must be non-negative: lr=-0.1 momentum=0.0"
-                + " weightDecay=0.0", () -> new SgdStep(-0.1f, 0, false, 0, false));
-        assertRefusedWith("sgd: lr, momentum and weight decay must be non-negative: lr=0.1 momentum=0.9"
-                + " weightDecay=-1.0", () -> new SgdStep(0.1f, 0.9f, false, -1, true));
-        assertRefusedWith("sgd: nesterov needs momentum > 0", () -> new SgdStep(0.1f, 0, true, 0, false));
-        assertRefusedWith("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=1.0"
-                + " beta2=0.999 epsilon=1.0E-8 weightDecay=0.0",
-                () -> new AdamStep(0.1f, 1, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false, 1));
-        assertRefusedWith("adam: need lr >= 0, 0 <= beta < 1, epsilon > 0, weightDecay >= 0: lr=0.1 beta1=0.9"
-                + " beta2=0.999 epsilon=0.0 weightDecay=0.0",
-                () -> new AdamStep(0.1f, 0.9f, 0.999f, 0, AdamEpsilon.KERAS, 0, false, 1));
-        assertRefusedWith("adam: step counts from 1, got 0",
-                () -> new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, AdamEpsilon.PYTORCH, 0, false, 0));
+        assertRefusedWith("sgd: momentum and weight decay must be non-negative: momentum=-0.1 weightDecay=0.0",
+                () -> new SgdSettings(-0.1f, false, 0, false));
+        assertRefusedWith("sgd: momentum and weight decay must be non-negative: momentum=0.9 weightDecay=-1.0",
+                () -> new SgdSettings(0.9f, false, -1, true));
+        assertRefusedWith("sgd: nesterov needs momentum > 0", () -> new SgdSettings(0, true, 0, false));
+        assertRefusedWith("adam: need 0 <= beta < 1, epsilon > 0, weightDecay >= 0: beta1=1.0 beta2=0.999"
+                + " epsilon=1.0E-8 weightDecay=0.0",
+                () -> new AdamSettings(1, 0.999f, 1e-8f, AdamEpsilon.KERAS, 0, false));
+        assertRefusedWith("adam: need 0 <= beta < 1, epsilon > 0, weightDecay >= 0: beta1=0.9 beta2=0.999"
+                + " epsilon=0.0 weightDecay=0.0",
+                () -> new AdamSettings(0.9f, 0.999f, 0, AdamEpsilon.KERAS, 0, false));
         assertRefusedWith("adam: epsilonPlacement is null; expected KERAS or PYTORCH",
-                () -> new AdamStep(0.1f, 0.9f, 0.999f, 1e-8f, null, 0, false, 1));
+                () -> new AdamSettings(0.9f, 0.999f, 1e-8f, null, 0, false));
+    }
+
+    /** Weight decay in double as both optimizers apply it: decoupled shrinks p[i], L2 adds to the gradient. */
+    private static double weightDecay(double[] p, int i, float grad, float lr, float weightDecay, boolean decoupled) {
+        if (decoupled) {
+            p[i] *= 1 - (double) lr * weightDecay;
+            return grad;
+        }
+        return grad + (double) weightDecay * p[i];
     }
 
     private static double[] toDouble(float[] a) {

@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.kernelnet.backend.AdamEpsilon;
+import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.CrossCheck;
 import io.kernelnet.backend.CrossCheck.Case;
 import io.kernelnet.backend.CrossCheck.Row;
-import io.kernelnet.backend.SgdStep;
+import io.kernelnet.backend.SgdSettings;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.tensor.Device;
 import io.kernelnet.tensor.Shape;
@@ -269,9 +271,13 @@ class CudaBackendGpuTest {
                 Map.entry("softmax axis", t -> t.backend.softmaxForward(t.of(4), t.of(4), 1)),
                 Map.entry("log-softmax empty axis", t -> t.backend.logSoftmaxBackward(t.of(2, 0, 3), t.of(2, 0, 3),
                         t.of(2, 0, 3), 1)),
-                Map.entry("dropout rate", t -> t.backend.dropoutForward(t.of(4), t.of(4), t.of(4), 1f, 1, 0)),
-                Map.entry("sgd without velocity", t -> t.backend.sgdUpdate(t.of(4), t.of(4), null,
-                        new SgdStep(0.1f, 0.9f, false, 0, false))),
+                Map.entry("dropout rate", t -> t.backend.dropoutForward(t.of(4), t.of(4), t.of(4), t.of(8), 1f, 1, 0)),
+                Map.entry("dropout step scalars", t -> t.backend.dropoutForward(t.of(4), t.of(4), t.of(4), t.of(4),
+                        0.5f, 1, 0)),
+                Map.entry("sgd without velocity", t -> t.backend.sgdUpdate(t.of(4), t.of(4), null, t.of(8),
+                        new SgdSettings(0.9f, false, 0, false))),
+                Map.entry("adam step scalars", t -> t.backend.adamUpdate(t.of(4), t.of(4), t.of(4), t.of(4), t.of(7),
+                        new AdamSettings(0.9f, 0.999f, 1e-7f, AdamEpsilon.KERAS, 0, false))),
                 Map.entry("argmax indices", t -> t.backend.argmax(t.of(3), t.of(4, 5))),
                 Map.entry("sparse labels shape", t -> t.backend.softmaxCrossEntropySparse(t.of(4, 5), t.of(4, 5),
                         t.of(4, 5), t.of(5))),

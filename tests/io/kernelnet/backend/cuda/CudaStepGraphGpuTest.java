@@ -20,6 +20,7 @@ import io.kernelnet.testing.GpuAssumptions;
 import io.kernelnet.testing.ReproducibleTraining.Result;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
+import io.kernelnet.train.Callback;
 import io.kernelnet.train.Examples;
 import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.History;
@@ -27,6 +28,7 @@ import io.kernelnet.train.LearningRateScheduler;
 import io.kernelnet.train.Loss;
 import io.kernelnet.train.Sgd;
 import io.kernelnet.train.TrainingDivergedException;
+import io.kernelnet.train.TrainingRun;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
@@ -40,9 +42,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Training steps captured into CUDA graphs and replayed (CudaOptions.graphs) against the same training with plain
  * launches, deterministic: the same history and parameters bit for bit, with the dropout position, Adam's step
- * number and a scheduled learning rate changing under the replays; a partial last batch runs plainly; the replays
- * are counted, so the test knows the graph path ran. And the batch's uploads, which do not wait: each lands
- * where it should though the host reuses its array at once. Skips (assumption, with the reason) without a GPU.
+ * number and a scheduled learning rate changing under the replays, per epoch and before every step (a value frozen
+ * into the graph would repeat in every replay); a partial last batch runs plainly; the replays are counted, so the
+ * test knows the graph path ran. And the batch's uploads, which do not wait: each lands where it should though the
+ * host reuses its array at once. Skips (assumption, with the reason) without a GPU.
  */
 @Tag("gpu")
 class CudaStepGraphGpuTest {
@@ -73,21 +76,46 @@ class CudaStepGraphGpuTest {
                        List<String> refusals) {
     }
 
-    private static Run train(CudaOptions options, Supplier<Model> compiled, Examples data, int epochs) {
-        LearningRateScheduler decay = new LearningRateScheduler((epoch, lr) -> epoch == 0 ? lr : lr * 0.5);
+    /** Halves the learning rate every epoch after the first. */
+    private static Callback decayPerEpoch() {
+        return new LearningRateScheduler((epoch, lr) -> epoch == 0 ? lr : lr * 0.5);
+    }
+
+    /** Sets a new learning rate before every step: the base rate times 1, 1/2, 1/3, 1/4, 1/5, 1, 1/2, ... */
+    private static Callback newRateEveryStep() {
+        return new Callback() {
+            private float base = Float.NaN;
+
+            @Override
+            public void onBatchBegin(TrainingRun run, int epoch, int batch) {
+                if (Float.isNaN(base)) {
+                    base = run.optimizer().learningRate();
+                }
+                run.optimizer().learningRate(base / (1 + run.stepCount() % 5));
+            }
+        };
+    }
+
+    private static Run train(CudaOptions options, Supplier<Model> compiled, Examples data, int epochs,
+                             Callback schedule) {
         try (CudaBackend cuda = new CudaBackend(0, options); Model model = compiled.get()) {
             model.build(BATCH, cuda);
             History h = model.fit(data, FitOptions.defaults().epochs(epochs).batchSize(BATCH).shuffleSeed(5)
-                    .verbose(0).callbacks(decay));
+                    .verbose(0).callbacks(schedule));
             return new Run(new Result(h.get("loss"), model.parameters()), h, model.stepCount(),
-                    model.generatorOffset(), cuda.graphCaptures(), cuda.graphReplays(), cuda.graphRefusals());
+                    model.state().generatorOffset(), cuda.graphCaptures(), cuda.graphReplays(), cuda.graphRefusals());
         }
     }
 
     private static void assertGraphsChangeNothing(CudaOptions options, Supplier<Model> model, Examples data) {
+        assertGraphsChangeNothing(options, model, data, CudaStepGraphGpuTest::decayPerEpoch);
+    }
+
+    private static void assertGraphsChangeNothing(CudaOptions options, Supplier<Model> model, Examples data,
+                                                  Supplier<Callback> schedule) {
         int epochs = 3;
-        Run plain = train(options.withGraphs(false), model, data, epochs);
-        Run graphs = train(options.withGraphs(true), model, data, epochs);
+        Run plain = train(options.withGraphs(false), model, data, epochs, schedule.get());
+        Run graphs = train(options.withGraphs(true), model, data, epochs, schedule.get());
         assertBitIdentical(plain.result(), graphs.result(), "graphs on vs off, " + options);
         assertEquals(plain.history().get("accuracy"), graphs.history().get("accuracy"));
         assertEquals(plain.steps(), graphs.steps());
@@ -111,6 +139,19 @@ class CudaStepGraphGpuTest {
     void cnnWithSgdMomentumTrainsBitIdenticallyWithGraphsOnOurKernels() {
         assertGraphsChangeNothing(new CudaOptions(Engine.KERNELS, false, true), CudaStepGraphGpuTest::cnn,
                 data(BATCH * 5 + 9, Shape.of(1, 12, 12)));
+    }
+
+    /**
+     * Every step reads a learning rate of its own and draws dropout at a new position, Adam's bias corrections
+     * follow the step number: graphs or not, the same bits. A per-step value that reached a kernel by value would be
+     * the capture's in every replay, and this would fail.
+     */
+    @Test
+    void aLearningRateSetBeforeEveryStepTrainsBitIdenticallyWithGraphs() {
+        assertGraphsChangeNothing(new CudaOptions(Engine.KERNELS, false, true), CudaReliabilityGpuTest::mlp,
+                data(BATCH * 7 + 5, Shape.of(64)), CudaStepGraphGpuTest::newRateEveryStep);
+        assertGraphsChangeNothing(new CudaOptions(Engine.KERNELS, false, true), CudaStepGraphGpuTest::cnn,
+                data(BATCH * 5 + 9, Shape.of(1, 12, 12)), CudaStepGraphGpuTest::newRateEveryStep);
     }
 
     @Test
