@@ -23,6 +23,18 @@ public final class Philox {
 
     /** The four output words for a 128-bit counter and a 64-bit key. */
     public static int[] block(int c0, int c1, int c2, int c3, int k0, int k1) {
+        int[] words = new int[4];
+        block(words, c0, c1, c2, c3, k0, k1);
+        return words;
+    }
+
+    /** The words of the block for counter {@code {lo32(counter), hi32(counter), 0, 0}} and key seed into words[0..4). */
+    public static void block(int[] words, long seed, long counter) {
+        block(words, (int) counter, (int) (counter >>> 32), 0, 0, (int) seed, (int) (seed >>> 32));
+    }
+
+    /** {@link #block(int, int, int, int, int, int)} into words[0..4), allocating nothing. */
+    private static void block(int[] words, int c0, int c1, int c2, int c3, int k0, int k1) {
         for (int round = 0; round < 10; round++) {
             long p0 = (M0 & 0xFFFFFFFFL) * (c0 & 0xFFFFFFFFL);
             long p1 = (M1 & 0xFFFFFFFFL) * (c2 & 0xFFFFFFFFL);
@@ -37,13 +49,16 @@ public final class Philox {
             k0 += W0;
             k1 += W1;
         }
-        return new int[] {c0, c1, c2, c3};
+        words[0] = c0;
+        words[1] = c1;
+        words[2] = c2;
+        words[3] = c3;
     }
 
     /** Uniform in [0, 1) for element {@code index} of a draw with {@code (seed, offset)}; see the class comment. */
     public static float uniform(long seed, long offset, long index) {
-        long counter = offset + index / 4;
-        int[] words = block((int) counter, (int) (counter >>> 32), 0, 0, (int) seed, (int) (seed >>> 32));
+        int[] words = new int[4];
+        block(words, seed, offset + index / 4);
         return toUniform(words[(int) (index % 4)]);
     }
 
