@@ -4,12 +4,15 @@ import static io.kernelnet.backend.cpu.ParallelSlices.flat;
 import static io.kernelnet.backend.cpu.ParallelSlices.samples;
 
 import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
 import java.util.concurrent.ForkJoinPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The CPU backend for training: the reference {@link CpuBackend} for every op except the few that dominate a CNN
@@ -20,26 +23,56 @@ import java.util.concurrent.ForkJoinPool;
  * reference's bit for bit; so are those of every other op, which the reference runs as is.
  */
 public final class FastCpuBackend extends ForwardingBackend {
-    private final CpuBackend reference;
-    private final ScratchPool scratch = new ScratchPool();
-    private final FastGemm gemm = new FastGemm(scratch);
-    private final FastConv conv = new FastConv(scratch);
+    private static final Logger log = LoggerFactory.getLogger(FastCpuBackend.class);
+    /** Whether the JVM runs with --add-modules jdk.incubator.vector, which the fast GEMM kernel needs. */
+    static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
-    public FastCpuBackend() {
-        this(new CpuBackend());
+    static {
+        if (!VECTOR_API) {
+            log.warn("cpu backend: the JVM runs without jdk.incubator.vector, so matrix products and convolutions use"
+                    + " the plain-Java kernel, several times slower (java --add-modules jdk.incubator.vector: the"
+                    + " kernelnet launchers pass it)");
+        }
     }
 
-    private FastCpuBackend(CpuBackend reference) {
+    private final CpuBackend reference;
+    private final GemmKernel kernel;
+    private final ParallelSlices parallel;
+    private final FastGemm gemm;
+    private final FastConv conv;
+    private final FastAdam adam;
+
+    public FastCpuBackend() {
+        this(fastestKernel(), ParallelSlices.DEFAULT);
+    }
+
+    /** With a given GEMM kernel and parallel thresholds: tests run each kernel and each branch. */
+    FastCpuBackend(GemmKernel kernel, ParallelSlices parallel) {
+        this(new CpuBackend(), kernel, parallel);
+    }
+
+    private FastCpuBackend(CpuBackend reference, GemmKernel kernel, ParallelSlices parallel) {
         super(reference);
         this.reference = reference;
+        this.kernel = kernel;
+        this.parallel = parallel;
+        ScratchPool scratch = new ScratchPool();
+        this.gemm = new FastGemm(kernel, scratch, parallel);
+        this.conv = new FastConv(kernel, scratch, parallel);
+        this.adam = new FastAdam(scratch, parallel);
+    }
+
+    /** The Vector API kernel where the JVM has the module, else the plain-Java one. */
+    static GemmKernel fastestKernel() {
+        return VECTOR_API ? new VectorGemmKernel() : new RowGemmKernel();
     }
 
     /** One line for logs and the CLI: which CPU path runs and on how many threads. */
     public String description() {
         // parallel streams run on the common pool plus the calling thread
         int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
-        return "cpu (float32 gemm and conv2d on " + threads + " threads; other ops: the reference CpuBackend, max-pool"
-                + " forward and activations over batch slices in parallel)";
+        return "cpu (float32 gemm and conv2d on " + threads + " threads, " + kernel.description()
+                + "; other ops: the reference CpuBackend, some over slices in parallel)";
     }
 
     @Override
@@ -69,10 +102,18 @@ public final class FastCpuBackend extends ForwardingBackend {
 
     @Override
     public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
-        if (ParallelSlices.allHave(g.inputShape(), x) && ParallelSlices.allHave(g.outputShape(), y, argmax)
-                && x.size() >= ParallelSlices.MIN_ELEMENTS) {
-            ParallelSlices.run(g.n(), (from, count) -> reference.maxPool2dForward(samples(y, from, count),
-                    samples(argmax, from, count), samples(x, from, count), g.withBatch(count)));
+        if (ParallelSlices.allHave(g.inputShape(), x) && ParallelSlices.allHave(g.outputShape(), y, argmax)) {
+            boolean unrolled = FastMaxPool.handles(g);
+            parallel.overElements(x.size(), g.n(), (from, count) -> {
+                Tensor ys = samples(y, from, count);
+                Tensor argmaxes = samples(argmax, from, count);
+                Tensor xs = samples(x, from, count);
+                if (unrolled) {
+                    FastMaxPool.forward(ys, argmaxes, xs, g.withBatch(count));
+                } else {
+                    reference.maxPool2dForward(ys, argmaxes, xs, g.withBatch(count));
+                }
+            });
         } else {
             reference.maxPool2dForward(y, argmax, x, g);
         }
@@ -92,13 +133,14 @@ public final class FastCpuBackend extends ForwardingBackend {
     @Override
     public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
         // checked whole first: a slice's refusal would name the slice's shape
-        ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);
-        if (z.size() >= ParallelSlices.MIN_ELEMENTS) {
-            ParallelSlices.run(z.dim(0), (from, count) -> reference.biasActivationForward(samples(y, from, count),
-                    samples(z, from, count), bias, act, alpha));
-        } else {
-            reference.biasActivationForward(y, z, bias, act, alpha);
-        }
+        int[] dims = ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);
+        parallel.overElements(z.size(), z.dim(0), (from, count) -> {
+            if (act == Activation.RELU) {
+                FastRelu.biasForward(samples(y, from, count), samples(z, from, count), bias, dims[1], dims[2]);
+            } else {
+                reference.biasActivationForward(samples(y, from, count), samples(z, from, count), bias, act, alpha);
+            }
+        });
     }
 
     /**
@@ -117,8 +159,8 @@ public final class FastCpuBackend extends ForwardingBackend {
 
     @Override
     public void activationForward(Tensor y, Tensor x, Activation act, float alpha) {
-        if (x != null && ParallelSlices.allHave(x.shape(), y) && x.size() >= ParallelSlices.MIN_ELEMENTS) {
-            ParallelSlices.run((int) x.size(), (from, count) ->
+        if (x != null && ParallelSlices.allHave(x.shape(), y)) {
+            parallel.overElements(x.size(), (int) x.size(), (from, count) ->
                     reference.activationForward(flat(y, from, count), flat(x, from, count), act, alpha));
         } else {
             reference.activationForward(y, x, act, alpha);
@@ -127,12 +169,50 @@ public final class FastCpuBackend extends ForwardingBackend {
 
     @Override
     public void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
-        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, x, y) && dy.size() >= ParallelSlices.MIN_ELEMENTS) {
-            ParallelSlices.run((int) dy.size(), (from, count) -> reference.activationBackward(flat(dx, from, count),
-                    flat(dy, from, count), flat(x, from, count), flat(y, from, count), act, alpha));
+        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, x, y)) {
+            parallel.overElements(dy.size(), (int) dy.size(), (from, count) -> {
+                if (act == Activation.RELU) {
+                    FastRelu.backward(flat(dx, from, count), flat(dy, from, count), flat(x, from, count));
+                } else {
+                    reference.activationBackward(flat(dx, from, count), flat(dy, from, count), flat(x, from, count),
+                            flat(y, from, count), act, alpha);
+                }
+            });
         } else {
             reference.activationBackward(dx, dy, x, y, act, alpha);
         }
     }
 
+    @Override
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+        ShapeChecks.unitInterval("dropoutForward", "rate", rate);
+        if (x != null && ParallelSlices.allHave(x.shape(), y, mask)) {
+            int n = (int) x.size();
+            // slices of whole Philox blocks: element 4t of the draw is element 0 of a slice drawn at offset + t
+            parallel.overElements(n, (n + 3) / 4, (from, count) -> {
+                int first = 4 * from;
+                int size = Math.min(4 * count, n - first);
+                reference.dropoutForward(flat(y, first, size), flat(mask, first, size), flat(x, first, size), rate,
+                        seed, offset + from);
+            });
+        } else {
+            reference.dropoutForward(y, mask, x, rate, seed, offset);
+        }
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dx, Tensor dy, Tensor mask) {
+        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, mask)) {
+            parallel.overElements(dy.size(), (int) dy.size(), (from, count) ->
+                    reference.dropoutBackward(flat(dx, from, count), flat(dy, from, count), flat(mask, from, count)));
+        } else {
+            reference.dropoutBackward(dx, dy, mask);
+        }
+    }
+
+    /** In float32 ({@link FastAdam}), where the reference works in double. */
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
+        adam.update(param, grad, m, v, step, halt);
+    }
 }

@@ -1,0 +1,93 @@
+package io.kernelnet.backend.cpu;
+
+import io.kernelnet.backend.AdamStep;
+import io.kernelnet.backend.ShapeChecks;
+import io.kernelnet.backend.cpu.ScratchPool.Scratch;
+import io.kernelnet.backend.cpu.ScratchPool.Use;
+import io.kernelnet.tensor.Tensor;
+
+/**
+ * Adam/AdamW for {@link FastCpuBackend} in float32, as the CUDA kernel (kernels/optim.cu) computes it, where the
+ * reference ({@link CpuOptimizers}) works in double. Per element, with the constants rounded once to float:
+ * <pre>
+ *   g' = g + l2*p                      (l2 = weightDecay for Adam, 0 for AdamW)
+ *   m  = beta1*m + (1 - beta1)*g'
+ *   v  = beta2*v + (1 - beta2)*g'*g'
+ *   p  = p*shrink - step*m / (sqrt(v*inverseCorrection2) + epsilon)
+ * </pre>
+ * with shrink = 1 - lr*weightDecay for AdamW (else 1), step = lr / (1 - beta1^t), inverseCorrection2 =
+ * 1 / (1 - beta2^t). FastCpuBackendTest bounds the difference from the reference by a running error analysis of
+ * exactly these operations.
+ *
+ * <p>The loop runs over blocks copied into arrays indexed from 0: parameters, gradients and moments are slices of
+ * one allocation, and C2 vectorizes the loop only over arrays that start at 0 (see {@link RowGemmKernel}).
+ */
+final class FastAdam {
+    /** Elements per block: four blocks of floats stay in the L1 cache. */
+    private static final int BLOCK = 1024;
+
+    private final ScratchPool pool;
+    private final ParallelSlices parallel;
+
+    FastAdam(ScratchPool pool, ParallelSlices parallel) {
+        this.pool = pool;
+        this.parallel = parallel;
+    }
+
+    void update(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
+        ShapeChecks.adam(param, grad, m, v);
+        if (CpuOptimizers.halted("adamUpdate", halt)) {
+            return;
+        }
+        float beta1 = step.beta1();
+        float beta2 = step.beta2();
+        float oneMinusBeta1 = (float) (1 - (double) beta1);
+        float oneMinusBeta2 = (float) (1 - (double) beta2);
+        float epsilon = step.epsilon();
+        float stepSize = (float) (step.lr() / step.biasCorrection1());
+        float inverseCorrection2 = (float) (1 / step.biasCorrection2());
+        float l2 = step.decoupled() ? 0 : step.weightDecay();
+        float shrink = step.decoupled() ? (float) (1 - (double) step.lr() * step.weightDecay()) : 1;
+        float[] pa = param.hostArray();
+        float[] ga = grad.hostArray();
+        float[] ma = m.hostArray();
+        float[] va = v.hostArray();
+        int po = (int) param.offset();
+        int go = (int) grad.offset();
+        int mo = (int) m.offset();
+        int vo = (int) v.offset();
+        int n = (int) param.size();
+        parallel.overElements(n, (n + BLOCK - 1) / BLOCK, (from, count) -> {
+            Scratch scratch = pool.take();
+            try {
+                float[][] block = scratch.rows(Use.OPERAND, 4, BLOCK);
+                float[] ps = block[0];
+                float[] gs = block[1];
+                float[] ms = block[2];
+                float[] vs = block[3];
+                int end = Math.min(n, (from + count) * BLOCK);
+                for (int start = from * BLOCK; start < end; start += BLOCK) {
+                    int len = Math.min(BLOCK, end - start);
+                    System.arraycopy(pa, po + start, ps, 0, len);
+                    System.arraycopy(ga, go + start, gs, 0, len);
+                    System.arraycopy(ma, mo + start, ms, 0, len);
+                    System.arraycopy(va, vo + start, vs, 0, len);
+                    for (int i = 0; i < len; i++) {
+                        float p = ps[i];
+                        float g = gs[i] + l2 * p;
+                        float mi = beta1 * ms[i] + oneMinusBeta1 * g;
+                        float vi = beta2 * vs[i] + oneMinusBeta2 * g * g;
+                        ms[i] = mi;
+                        vs[i] = vi;
+                        ps[i] = p * shrink - stepSize * mi / ((float) Math.sqrt(vi * inverseCorrection2) + epsilon);
+                    }
+                    System.arraycopy(ps, 0, pa, po + start, len);
+                    System.arraycopy(ms, 0, ma, mo + start, len);
+                    System.arraycopy(vs, 0, va, vo + start, len);
+                }
+            } finally {
+                pool.give(scratch);
+            }
+        });
+    }
+}
