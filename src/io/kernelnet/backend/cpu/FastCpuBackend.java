@@ -144,13 +144,19 @@ public final class FastCpuBackend extends ForwardingBackend {
     }
 
     /**
-     * The parallel activation backward with y standing in for z (the ReLUs' y > 0 exactly when z > 0), then the
-     * reference bias gradient: the reference's bits.
+     * For ReLU with a bias, {@link FastRelu#biasBackward} over slices of the channels; otherwise the parallel
+     * activation backward with y standing in for z (the ReLUs' y > 0 exactly when z > 0), then the reference bias
+     * gradient. Either way the reference's bits.
      */
     @Override
     public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
         ShapeChecks.sameShape("biasActivationBackward", "dz", dz, "dy", dy);
-        ShapeChecks.biasActivation("biasActivationBackward", "dy", dy, "y", y, dBias, act, alpha);
+        int[] dims = ShapeChecks.biasActivation("biasActivationBackward", "dy", dy, "y", y, dBias, act, alpha);
+        if (act == Activation.RELU && dBias != null) {
+            parallel.overElements(dy.size(), dims[1], (from, count) ->
+                    FastRelu.biasBackward(dz, dBias, dy, y, dims[0], dims[1], dims[2], from, count));
+            return;
+        }
         activationBackward(dz, dy, y, y, act, alpha);
         if (dBias != null) {
             reference.biasGrad(dBias, dz);

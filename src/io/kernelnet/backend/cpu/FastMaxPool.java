@@ -10,6 +10,8 @@ import io.kernelnet.tensor.Tensor;
  * strictly greater or when it is NaN and the best is not), so the same values and argmax.
  */
 final class FastMaxPool {
+    private static final int INFINITY_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+
     private FastMaxPool() {
     }
 
@@ -33,18 +35,33 @@ final class FastMaxPool {
                 int top = 2 * oh * width;
                 for (int ow = 0; ow < g.outW(); ow++, outAt++) {
                     // the window in the reference's order: top left, top right, bottom left, bottom right
-                    int best = top + 2 * ow;
-                    int right = best + 1;
-                    int below = best + width;
-                    int belowRight = below + 1;
-                    if (beats(xa[xPlane + right], xa[xPlane + best])) {
-                        best = right;
-                    }
-                    if (beats(xa[xPlane + below], xa[xPlane + best])) {
-                        best = below;
-                    }
-                    if (beats(xa[xPlane + belowRight], xa[xPlane + best])) {
-                        best = belowRight;
+                    int first = top + 2 * ow;
+                    int a = Float.floatToRawIntBits(xa[xPlane + first]);
+                    int b = Float.floatToRawIntBits(xa[xPlane + first + 1]);
+                    int c = Float.floatToRawIntBits(xa[xPlane + first + width]);
+                    int d = Float.floatToRawIntBits(xa[xPlane + first + width + 1]);
+                    int best;
+                    if ((a | b | c | d | (INFINITY_BITS - a) | (INFINITY_BITS - b) | (INFINITY_BITS - c)
+                            | (INFINITY_BITS - d)) >= 0) {
+                        // all four in [+0, +Inf] (ReLU outputs): there the order of the floats is that of their
+                        // bits, and a later value wins when strictly greater, chosen without a branch
+                        int value = a;
+                        int at = 0;
+                        int later = (value - b) >> 31;
+                        value ^= (value ^ b) & later;
+                        at ^= (at ^ 1) & later;
+                        later = (value - c) >> 31;
+                        value ^= (value ^ c) & later;
+                        at ^= (at ^ width) & later;
+                        later = (value - d) >> 31;
+                        value ^= (value ^ d) & later;
+                        at ^= (at ^ (width + 1)) & later;
+                        best = first + at;
+                    } else {
+                        best = first;
+                        best = beats(xa[xPlane + first + 1], xa[xPlane + best]) ? first + 1 : best;
+                        best = beats(xa[xPlane + first + width], xa[xPlane + best]) ? first + width : best;
+                        best = beats(xa[xPlane + first + width + 1], xa[xPlane + best]) ? first + width + 1 : best;
                     }
                     ya[yo + outAt] = xa[xPlane + best];
                     ia[io + outAt] = best;

@@ -54,7 +54,83 @@ final class FastRelu {
         int xo = (int) x.offset();
         int size = (int) dy.size();
         for (int i = 0; i < size; i++) {
-            dxa[dxo + i] = xa[xo + i] > 0 ? dya[dyo + i] : 0f;
+            dxa[dxo + i] = through(dya[dyo + i], xa[xo + i]);
         }
+    }
+
+    /**
+     * The fused epilogue's backward for channels [from, from + count) of [samples, channels, inner]: dz = dy where
+     * y > 0, else 0, and dBias[ch] = the sum of dz over samples and positions in the reference's order (per sample
+     * a sum in double from 0, added to the channel's total in sample order), so the same bits; dz may be dy. Four
+     * samples' sums run side by side: each is a chain of dependent additions.
+     */
+    static void biasBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, int samples, int channels, int inner,
+                             int from, int count) {
+        float[] dza = dz.hostArray();
+        float[] dya = dy.hostArray();
+        float[] ya = y.hostArray();
+        int dzo = (int) dz.offset();
+        int dyo = (int) dy.offset();
+        int yo = (int) y.offset();
+        int sampleSize = channels * inner;
+        for (int ch = from; ch < from + count; ch++) {
+            double total = 0;
+            int s = 0;
+            for (; s + 3 < samples; s += 4) {
+                int p0 = (s * channels + ch) * inner;
+                int p1 = p0 + sampleSize;
+                int p2 = p1 + sampleSize;
+                int p3 = p2 + sampleSize;
+                double run0 = 0;
+                double run1 = 0;
+                double run2 = 0;
+                double run3 = 0;
+                for (int j = 0; j < inner; j++) {
+                    float g0 = through(dya[dyo + p0 + j], ya[yo + p0 + j]);
+                    float g1 = through(dya[dyo + p1 + j], ya[yo + p1 + j]);
+                    float g2 = through(dya[dyo + p2 + j], ya[yo + p2 + j]);
+                    float g3 = through(dya[dyo + p3 + j], ya[yo + p3 + j]);
+                    dza[dzo + p0 + j] = g0;
+                    dza[dzo + p1 + j] = g1;
+                    dza[dzo + p2 + j] = g2;
+                    dza[dzo + p3 + j] = g3;
+                    run0 += g0;
+                    run1 += g1;
+                    run2 += g2;
+                    run3 += g3;
+                }
+                total += run0;
+                total += run1;
+                total += run2;
+                total += run3;
+            }
+            for (; s < samples; s++) {
+                int p0 = (s * channels + ch) * inner;
+                double run = 0;
+                for (int j = 0; j < inner; j++) {
+                    float g = through(dya[dyo + p0 + j], ya[yo + p0 + j]);
+                    dza[dzo + p0 + j] = g;
+                    run += g;
+                }
+                total += run;
+            }
+            dBias.hostArray()[(int) dBias.offset() + ch] = (float) total;
+        }
+    }
+
+    /**
+     * dy where x > 0, else +0 (the reference's 0f), without a branch: the sign of a ReLU's input is as unpredictable
+     * as the data.
+     */
+    private static float through(float dy, float x) {
+        return Float.intBitsToFloat(Float.floatToRawIntBits(dy) & positiveMask(x));
+    }
+
+    /** All bits set where x > 0, else none. */
+    private static int positiveMask(float x) {
+        // x > 0 exactly when its bits less one lie in [0, 0x7f800000): +0 and the negatives fall outside below (as
+        // signed or as wrapped), NaN above; +Inf is 0x7f800000 and counts
+        int t = Float.floatToRawIntBits(x) - 1;
+        return ~(t >> 31) & ((t - 0x7f800000) >> 31);
     }
 }
