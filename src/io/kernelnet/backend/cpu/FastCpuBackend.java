@@ -221,4 +221,17 @@ public final class FastCpuBackend extends ForwardingBackend {
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, AdamStep step, Tensor halt) {
         adam.update(param, grad, m, v, step, halt);
     }
+
+    /** Four partial sums side by side ({@link FastSum}): not the reference's bits, within its rounding. */
+    @Override
+    public float sum(Tensor x) {
+        ShapeChecks.notNull("sum", "x", x);
+        return (float) FastSum.of(x);
+    }
+
+    @Override
+    public void sum(Tensor result, Tensor x) {
+        ShapeChecks.scalar("sum", "result", result);
+        result.hostArray()[(int) result.offset()] = sum(x);
+    }
 }

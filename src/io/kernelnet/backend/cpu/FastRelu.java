@@ -72,6 +72,10 @@ final class FastRelu {
         int dzo = (int) dz.offset();
         int dyo = (int) dy.offset();
         int yo = (int) y.offset();
+        if (inner == 1) {
+            denseBiasBackward(dza, dzo, dya, dyo, ya, yo, dBias, samples, channels, from, count);
+            return;
+        }
         int sampleSize = channels * inner;
         for (int ch = from; ch < from + count; ch++) {
             double total = 0;
@@ -115,6 +119,50 @@ final class FastRelu {
                 total += run;
             }
             dBias.hostArray()[(int) dBias.offset() + ch] = (float) total;
+        }
+    }
+
+    /**
+     * {@link #biasBackward} for a Dense layer's [samples, channels]: the reference's per-sample sums hold one term
+     * each, so a channel's total adds its terms in sample order; four channels side by side, along the rows.
+     */
+    private static void denseBiasBackward(float[] dza, int dzo, float[] dya, int dyo, float[] ya, int yo,
+                                          Tensor dBias, int samples, int channels, int from, int count) {
+        float[] db = dBias.hostArray();
+        int dbo = (int) dBias.offset();
+        int ch = from;
+        for (; ch + 3 < from + count; ch += 4) {
+            double total0 = 0;
+            double total1 = 0;
+            double total2 = 0;
+            double total3 = 0;
+            for (int at = ch; at < samples * channels; at += channels) {
+                float g0 = through(dya[dyo + at], ya[yo + at]);
+                float g1 = through(dya[dyo + at + 1], ya[yo + at + 1]);
+                float g2 = through(dya[dyo + at + 2], ya[yo + at + 2]);
+                float g3 = through(dya[dyo + at + 3], ya[yo + at + 3]);
+                dza[dzo + at] = g0;
+                dza[dzo + at + 1] = g1;
+                dza[dzo + at + 2] = g2;
+                dza[dzo + at + 3] = g3;
+                total0 += g0;
+                total1 += g1;
+                total2 += g2;
+                total3 += g3;
+            }
+            db[dbo + ch] = (float) total0;
+            db[dbo + ch + 1] = (float) total1;
+            db[dbo + ch + 2] = (float) total2;
+            db[dbo + ch + 3] = (float) total3;
+        }
+        for (; ch < from + count; ch++) {
+            double total = 0;
+            for (int at = ch; at < samples * channels; at += channels) {
+                float g = through(dya[dyo + at], ya[yo + at]);
+                dza[dzo + at] = g;
+                total += g;
+            }
+            db[dbo + ch] = (float) total;
         }
     }
 

@@ -34,8 +34,6 @@ final class ScratchPool {
         GATHERED,
         /** Per-chunk partial sums of a filter gradient. */
         PARTIALS,
-        /** The GEMM kernel's own: a block of opA packed. */
-        PANEL,
         /** The GEMM kernel's own: its accumulators. */
         TILE
     }

@@ -9,9 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The {@link GemmKernel} on the Vector API (jdk.incubator.vector; the JVM needs --add-modules
  * jdk.incubator.vector), in the BLIS layout: opB is packed into panels of NR columns, row after row ([k][NR] each,
- * zero past n); for each block of MR rows of c, opA is packed into [k][MR] and one register tile of MR x NR
- * accumulators runs over the whole of k, with two vector loads of opB, MR broadcasts of opA and 2*MR fused
- * multiply-adds per step of q. Each element of c is a chain of fused multiply-adds from zero in increasing q (k
+ * zero past n); for each block of MR rows of c and each panel, one register tile of MR x NR accumulators runs over
+ * the whole of k, with two vector loads of opB, MR broadcasts of opA (read in place) and 2*MR fused multiply-adds
+ * per step of q. Each element of c is a chain of fused multiply-adds from zero in increasing q (k
  * roundings), then scaled by alpha and added to beta*c.
  *
  * <p>No blocking of k: the panels of the models' products (k up to a few thousand) stay in the L2 cache, and an
@@ -47,16 +47,14 @@ final class VectorGemmKernel implements GemmKernel {
             float[] panel = packed[p];
             int j0 = p * NR;
             int cols = Math.min(NR, n - j0);
-            if (bColStride == 1 && cols == NR) {
-                for (int q = 0; q < k; q++) {
-                    int from = bOff + q * bRowStride + j0;
-                    FloatVector.fromArray(SPECIES, b, from).intoArray(panel, q * NR);
-                    FloatVector.fromArray(SPECIES, b, from + LANES).intoArray(panel, q * NR + LANES);
-                }
-                continue;
-            }
             if (cols < NR) {
                 Arrays.fill(panel, 0, k * NR, 0f);
+            }
+            if (bColStride == 1) {
+                for (int q = 0; q < k; q++) {
+                    System.arraycopy(b, bOff + q * bRowStride + j0, panel, q * NR, cols);
+                }
+                continue;
             }
             // column by column: the reads run along b when opB is a transpose
             for (int jj = 0; jj < cols; jj++) {
@@ -72,48 +70,30 @@ final class VectorGemmKernel implements GemmKernel {
     public void multiply(float[] c, int cOff, int ldc, float[] a, int aOff, int aRowStride, int aColStride,
                          float[][] packedB, int m, int n, int k, float alpha, float beta, Scratch scratch) {
         int panels = packedRows(k, n);
-        float[] packedA = scratch.flat(Use.PANEL, MR * k);
         float[] spill = scratch.flat(Use.TILE, MR * NR);
         for (int i0 = 0; i0 < m; i0 += MR) {
-            int rows = Math.min(MR, m - i0);
-            packA(packedA, a, aOff + i0 * aRowStride, aRowStride, aColStride, rows, k);
             for (int p = 0; p < panels; p++) {
                 int j0 = p * NR;
-                tile(packedA, packedB[p], k, c, cOff + i0 * ldc + j0, ldc, rows, Math.min(NR, n - j0), alpha, beta,
-                        spill);
-            }
-        }
-    }
-
-    /** packed[q*MR + r] = opA[r, q] for r < rows, 0 for the rows past them. */
-    private static void packA(float[] packed, float[] a, int aOff, int aRowStride, int aColStride, int rows, int k) {
-        if (rows < MR) {
-            Arrays.fill(packed, 0, k * MR, 0f);
-        }
-        if (aColStride == 1) {
-            // row by row: the reads run along a
-            for (int r = 0; r < rows; r++) {
-                int from = aOff + r * aRowStride;
-                for (int q = 0; q < k; q++) {
-                    packed[q * MR + r] = a[from + q];
-                }
-            }
-        } else {
-            for (int q = 0; q < k; q++) {
-                int from = aOff + q * aColStride;
-                for (int r = 0; r < rows; r++) {
-                    packed[q * MR + r] = a[from + r * aRowStride];
-                }
+                tile(a, aOff + i0 * aRowStride, aRowStride, aColStride, Math.min(MR, m - i0), packedB[p], k, c,
+                        cOff + i0 * ldc + j0, ldc, Math.min(NR, n - j0), alpha, beta, spill);
             }
         }
     }
 
     /**
-     * One MR x NR tile of c at cAt: the products over all of k in registers, then stored, or through spill when
-     * only rows x cols of it lie inside c.
+     * One MR x NR tile of c at cAt, for rows [0, rows) of opA at aAt: the products over all of k in registers, then
+     * stored, or through spill when only rows x cols of the tile lie inside c or they are scaled. opA is read in
+     * place (the MR rows of a block stay in the L1 cache across the panels of opB): rows past the last repeat it,
+     * their products computed and never stored.
      */
-    private static void tile(float[] packedA, float[] panel, int k, float[] c, int cAt, int ldc, int rows, int cols,
-                             float alpha, float beta, float[] spill) {
+    private static void tile(float[] a, int aAt, int aRowStride, int aColStride, int rows, float[] panel, int k,
+                             float[] c, int cAt, int ldc, int cols, float alpha, float beta, float[] spill) {
+        int a0 = aAt;
+        int a1 = aAt + Math.min(1, rows - 1) * aRowStride;
+        int a2 = aAt + Math.min(2, rows - 1) * aRowStride;
+        int a3 = aAt + Math.min(3, rows - 1) * aRowStride;
+        int a4 = aAt + Math.min(4, rows - 1) * aRowStride;
+        int a5 = aAt + Math.min(5, rows - 1) * aRowStride;
         FloatVector c00 = FloatVector.zero(SPECIES);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -129,23 +109,23 @@ final class VectorGemmKernel implements GemmKernel {
         for (int q = 0; q < k; q++) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, panel, q * NR);
             FloatVector b1 = FloatVector.fromArray(SPECIES, panel, q * NR + LANES);
-            int at = q * MR;
-            FloatVector s = FloatVector.broadcast(SPECIES, packedA[at]);
+            int at = q * aColStride;
+            FloatVector s = FloatVector.broadcast(SPECIES, a[a0 + at]);
             c00 = s.fma(b0, c00);
             c01 = s.fma(b1, c01);
-            s = FloatVector.broadcast(SPECIES, packedA[at + 1]);
+            s = FloatVector.broadcast(SPECIES, a[a1 + at]);
             c10 = s.fma(b0, c10);
             c11 = s.fma(b1, c11);
-            s = FloatVector.broadcast(SPECIES, packedA[at + 2]);
+            s = FloatVector.broadcast(SPECIES, a[a2 + at]);
             c20 = s.fma(b0, c20);
             c21 = s.fma(b1, c21);
-            s = FloatVector.broadcast(SPECIES, packedA[at + 3]);
+            s = FloatVector.broadcast(SPECIES, a[a3 + at]);
             c30 = s.fma(b0, c30);
             c31 = s.fma(b1, c31);
-            s = FloatVector.broadcast(SPECIES, packedA[at + 4]);
+            s = FloatVector.broadcast(SPECIES, a[a4 + at]);
             c40 = s.fma(b0, c40);
             c41 = s.fma(b1, c41);
-            s = FloatVector.broadcast(SPECIES, packedA[at + 5]);
+            s = FloatVector.broadcast(SPECIES, a[a5 + at]);
             c50 = s.fma(b0, c50);
             c51 = s.fma(b1, c51);
         }
@@ -181,28 +161,17 @@ final class VectorGemmKernel implements GemmKernel {
 
     /**
      * c = alpha * product + beta * c for the rows x cols of a tile that lie inside c, the products in spill (row r at
-     * r*NR); c not read when beta is 0. Apart from the tile method, so that its vectors stay small enough for C2 to
-     * inline every Vector API call of both.
+     * r*NR). Scalar: edge tiles and scaled products are few, and a cold method on the Vector API runs boxed until C2
+     * compiles it.
      */
     private static void scale(float[] spill, float[] c, int cAt, int ldc, int rows, int cols, float alpha,
                               float beta) {
-        if (cols < NR) {
-            for (int r = 0; r < rows; r++) {
-                int cRow = cAt + r * ldc;
-                for (int j = 0; j < cols; j++) {
-                    float product = spill[r * NR + j];
-                    c[cRow + j] = beta == 0 ? alpha * product : alpha * product + beta * c[cRow + j];
-                }
-            }
-        } else if (beta == 0) {
-            for (int at = 0; at < rows * NR; at += LANES) {
-                FloatVector.fromArray(SPECIES, spill, at).mul(alpha).intoArray(c, cAt + at / NR * ldc + at % NR);
-            }
-        } else {
-            for (int at = 0; at < rows * NR; at += LANES) {
-                int to = cAt + at / NR * ldc + at % NR;
-                FloatVector.fromArray(SPECIES, spill, at).mul(alpha)
-                        .add(FloatVector.fromArray(SPECIES, c, to).mul(beta)).intoArray(c, to);
+        for (int r = 0; r < rows; r++) {
+            int cRow = cAt + r * ldc;
+            for (int j = 0; j < cols; j++) {
+                float product = spill[r * NR + j];
+                // beta == 0 must not read c, which may hold NaN
+                c[cRow + j] = beta == 0 ? alpha * product : alpha * product + beta * c[cRow + j];
             }
         }
     }
