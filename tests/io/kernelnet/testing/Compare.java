@@ -46,6 +46,32 @@ public final class Compare {
         }
     }
 
+    /**
+     * |actual[i] - expected[i]| <= tolerance[i] for every i (a bound derived per element), NaN or infinity in the
+     * actual value always failing; the first few mismatches are listed.
+     */
+    public static void assertWithin(String what, float[] expected, float[] actual, double[] tolerance) {
+        if (expected.length != actual.length || tolerance.length != actual.length) {
+            fail(what + ": expected " + expected.length + " values and " + tolerance.length + " tolerances, got "
+                    + actual.length + " values");
+        }
+        StringBuilder report = new StringBuilder();
+        int bad = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double diff = Math.abs((double) actual[i] - expected[i]);
+            if (!Float.isFinite(actual[i]) || !(diff <= tolerance[i])) {
+                if (bad < 5) {
+                    report.append(String.format("%n  [%d] expected %.9g, got %.9g (diff %.3g, tolerance %.3g)", i,
+                            expected[i], actual[i], diff, tolerance[i]));
+                }
+                bad++;
+            }
+        }
+        if (bad > 0) {
+            fail(String.format("%s: %d of %d values outside their bounds:%s", what, bad, expected.length, report));
+        }
+    }
+
     /** Largest |a - b| / max(|b|, floor) over the elements: a relative error with a floor for tiny values. */
     public static double maxRelativeError(float[] actual, float[] reference, double floor) {
         double worst = 0;
