@@ -99,7 +99,8 @@ public final class TrainBench {
                 }
             }
         }
-        RatioTable table = pytorch == null ? null : RatioTable.of(results, pytorch);
+        RatioTable table = pytorch == null ? null
+                : RatioTable.of(results, pytorch, o.device().startsWith("cpu"));
         if (table != null) {
             out.print(table.format(selection.description()));
         }
