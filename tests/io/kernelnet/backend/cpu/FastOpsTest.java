@@ -8,6 +8,7 @@ import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Padding;
+import io.kernelnet.backend.Philox;
 import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
@@ -188,7 +189,10 @@ class FastOpsTest {
 
     // ---- dropout --------------------------------------------------------------------------------------------------
 
-    /** Sizes below, at and past whole Philox blocks of four, and one split over the threads. */
+    /**
+     * Sizes below, at and past whole Philox blocks of four, and one split over the threads; rates of 0, common ones,
+     * and one equal to an element's uniform (a multiple of 2^-24: that element is kept).
+     */
     @ParameterizedTest
     @ValueSource(ints = {1, 3, 4, 5, 33, 1023, 40_003})
     void dropoutIsTheReferenceBitForBit(int n) {
@@ -196,7 +200,8 @@ class FastOpsTest {
         float[] x = rng.normal(n);
         long seed = rng.random().nextLong();
         long offset = rng.random().nextInt(1 << 20);
-        for (float rate : new float[] {0, 0.2f, 0.5f}) {
+        float tie = Philox.uniform(seed, offset, rng.nextInt(n));
+        for (float rate : new float[] {0, 0.2f, 0.5f, tie}) {
             Tensor yRef = Tensor.zeros(shape);
             Tensor maskRef = Tensor.zeros(shape);
             ref.dropoutForward(yRef, maskRef, Tensor.wrap(x, shape), rate, seed, offset);
