@@ -48,14 +48,6 @@ final class FastAdam {
         float inverseCorrection2 = (float) (1 / step.biasCorrection2());
         float l2 = step.decoupled() ? 0 : step.weightDecay();
         float shrink = step.decoupled() ? (float) (1 - (double) step.lr() * step.weightDecay()) : 1;
-        float[] pa = param.hostArray();
-        float[] ga = grad.hostArray();
-        float[] ma = m.hostArray();
-        float[] va = v.hostArray();
-        int po = (int) param.offset();
-        int go = (int) grad.offset();
-        int mo = (int) m.offset();
-        int vo = (int) v.offset();
         int n = (int) param.size();
         parallel.overElements(n, (n + BLOCK - 1) / BLOCK, (from, count) -> {
             Scratch scratch = pool.take();
@@ -68,10 +60,10 @@ final class FastAdam {
                 int end = Math.min(n, (from + count) * BLOCK);
                 for (int start = from * BLOCK; start < end; start += BLOCK) {
                     int len = Math.min(BLOCK, end - start);
-                    System.arraycopy(pa, po + start, ps, 0, len);
-                    System.arraycopy(ga, go + start, gs, 0, len);
-                    System.arraycopy(ma, mo + start, ms, 0, len);
-                    System.arraycopy(va, vo + start, vs, 0, len);
+                    copy(param, start, ps, len);
+                    copy(grad, start, gs, len);
+                    copy(m, start, ms, len);
+                    copy(v, start, vs, len);
                     for (int i = 0; i < len; i++) {
                         float p = ps[i];
                         float g = gs[i] + l2 * p;
@@ -81,13 +73,23 @@ final class FastAdam {
                         vs[i] = vi;
                         ps[i] = p * shrink - stepSize * mi / ((float) Math.sqrt(vi * inverseCorrection2) + epsilon);
                     }
-                    System.arraycopy(ps, 0, pa, po + start, len);
-                    System.arraycopy(ms, 0, ma, mo + start, len);
-                    System.arraycopy(vs, 0, va, vo + start, len);
+                    store(ps, param, start, len);
+                    store(ms, m, start, len);
+                    store(vs, v, start, len);
                 }
             } finally {
                 pool.give(scratch);
             }
         });
+    }
+
+    /** block[0, len) = elements [start, start + len) of t. */
+    private static void copy(Tensor t, int start, float[] block, int len) {
+        System.arraycopy(t.hostArray(), (int) t.offset() + start, block, 0, len);
+    }
+
+    /** Elements [start, start + len) of t = block[0, len). */
+    private static void store(float[] block, Tensor t, int start, int len) {
+        System.arraycopy(block, 0, t.hostArray(), (int) t.offset() + start, len);
     }
 }

@@ -10,7 +10,6 @@ import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
-import java.util.concurrent.ForkJoinPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,9 +68,7 @@ public final class FastCpuBackend extends ForwardingBackend {
 
     /** One line for logs and the CLI: which CPU path runs and on how many threads. */
     public String description() {
-        // parallel streams run on the common pool plus the calling thread
-        int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
-        return "cpu (float32 gemm and conv2d on " + threads + " threads, " + kernel.description()
+        return "cpu (float32 gemm and conv2d on " + CpuWorkers.COMMON.threads() + " threads, " + kernel.description()
                 + "; other ops: the reference CpuBackend, some over slices in parallel)";
     }
 
@@ -194,14 +191,10 @@ public final class FastCpuBackend extends ForwardingBackend {
         ShapeChecks.unitInterval("dropoutForward", "rate", rate);
         if (x != null && ParallelSlices.allHave(x.shape(), y, mask)) {
             int n = (int) x.size();
-            // slices of whole Philox blocks: element 4t of the draw is element 0 of a slice drawn at offset + t; a
-            // block's ten rounds make an element cost about four of a plain elementwise op
-            parallel.overElements(4L * n, (n + 3) / 4, (from, count) -> {
-                int first = 4 * from;
-                int size = Math.min(4 * count, n - first);
-                FastDropout.forward(flat(y, first, size), flat(mask, first, size), flat(x, first, size), rate, seed,
-                        offset + from);
-            });
+            // slices of whole Philox blocks; a block's ten rounds make an element cost about four of a plain
+            // elementwise op
+            parallel.overElements(4L * n, (n + 3) / 4, (from, count) ->
+                    FastDropout.forward(y, mask, x, rate, seed, offset, from, count));
         } else {
             reference.dropoutForward(y, mask, x, rate, seed, offset);
         }

@@ -13,20 +13,25 @@ final class FastDropout {
     private FastDropout() {
     }
 
-    /** For arguments the caller checked: same shapes, rate in [0, 1). */
-    static void forward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset) {
+    /**
+     * Philox blocks [firstBlock, firstBlock + blocks) of the draw: elements [4*firstBlock, 4*(firstBlock + blocks))
+     * of the tensors, those that exist. For arguments the caller checked: same shapes, rate in [0, 1).
+     */
+    static void forward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset, int firstBlock,
+                        int blocks) {
         float[] ya = y.hostArray();
         float[] ma = mask.hostArray();
         float[] xa = x.hostArray();
+        int first = 4 * firstBlock;
+        int end = (int) Math.min(x.size(), 4L * (firstBlock + blocks));
         int yo = (int) y.offset();
         int mo = (int) mask.offset();
         int xo = (int) x.offset();
-        int n = (int) x.size();
         float keepProbability = 1f - rate;
         int scaleBits = Float.floatToRawIntBits(1f / keepProbability);
         int threshold = (int) Math.ceil(rate * 0x1p24);
         int[] words = new int[4];
-        for (int i = 0; i < n; i++) {
+        for (int i = first; i < end; i++) {
             if (i % 4 == 0) {
                 Philox.block(words, seed, offset + i / 4);
             }

@@ -2,12 +2,10 @@ package io.kernelnet.backend.cpu;
 
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
-import java.util.concurrent.ForkJoinPool;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
- * Where the fast CPU ops split their work over the common fork-join pool, and from what size. Every op that uses it
+ * Where the fast CPU ops split their work over the threads ({@link CpuWorkers}), and from what size. Every op that uses it
  * computes each output element the same way however the work is split (elementwise ops, rows of a product, samples
  * of a pooling, chunks fixed by the sizes alone), so the parallel and the sequential branch give the same bits;
  * tests set the thresholds to run each (FastCpuBackendTest, ParallelBranchesTest).
@@ -16,9 +14,9 @@ import java.util.stream.IntStream;
  * @param minMultiplyAdds multiply-adds of a matrix product or convolution pass from which it runs in parallel
  */
 record ParallelSlices(long minElements, long minMultiplyAdds) {
-    /** From where forking pays on a few cores: a fork and join costs some microseconds. */
+    /** From where splitting pays on a few cores: handing work to a spinning worker costs a few microseconds. */
     static final ParallelSlices DEFAULT = new ParallelSlices(1 << 15, 1 << 18);
-    /** Every op in parallel, however small: the parallel branch, for tests. */
+    /** Every op split over the threads, however small: the parallel branch, for tests. */
     static final ParallelSlices ALWAYS = new ParallelSlices(0, 0);
     /** Every op on the calling thread: the sequential branch, for tests. */
     static final ParallelSlices NEVER = new ParallelSlices(Long.MAX_VALUE, Long.MAX_VALUE);
@@ -40,22 +38,23 @@ record ParallelSlices(long minElements, long minMultiplyAdds) {
 
     /** Runs task(i) for each i in [0, count), each on its own, of a pass of {@code multiplyAdds} multiply-adds. */
     void eachOf(long multiplyAdds, int count, IntConsumer task) {
-        IntStream indices = IntStream.range(0, count);
         if (multiplyAdds >= minMultiplyAdds) {
-            indices = indices.parallel();
+            CpuWorkers.COMMON.run(count, task);
+        } else {
+            for (int i = 0; i < count; i++) {
+                task.accept(i);
+            }
         }
-        indices.forEach(task);
     }
 
-    /** In parallel: a few contiguous slices per thread on the common pool; otherwise one slice, here. */
+    /** In parallel: a few contiguous slices per thread; otherwise one slice, here. */
     private static void run(boolean parallel, int units, SliceTask task) {
-        int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
-        int slices = parallel ? Math.min(units, 4 * threads) : Math.min(units, 1);
+        int slices = parallel ? Math.min(units, 4 * CpuWorkers.COMMON.threads()) : Math.min(units, 1);
         if (slices == 1) {
             task.run(0, units);
             return;
         }
-        IntStream.range(0, slices).parallel().forEach(s -> {
+        CpuWorkers.COMMON.run(slices, s -> {
             int from = (int) ((long) s * units / slices);
             int end = (int) ((long) (s + 1) * units / slices);
             task.run(from, end - from);

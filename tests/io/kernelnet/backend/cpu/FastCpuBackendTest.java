@@ -359,32 +359,42 @@ class FastCpuBackendTest {
 
     // ---- max-pool and activations: the reference on slices of the batch, in parallel ------------------------------
 
-    /** Pooling windows over batches big enough to be split (over 2^15 input floats), odd and 'same'-padded. */
+    /**
+     * Pooling windows over batches big enough to be split (over 2^15 input floats), odd and 'same'-padded; 2x2 at
+     * stride 2 (the unrolled path) over a large batch and over odd sizes.
+     */
     static Stream<Arguments> poolGeometries() {
         return Stream.of(
                 Arguments.of(new Pool2dGeometry(128, 32, 26, 26, 2, 2, 2, 2, Padding.NONE)),
+                Arguments.of(new Pool2dGeometry(3, 5, 7, 9, 2, 2, 2, 2, Padding.NONE)),
                 Arguments.of(new Pool2dGeometry(13, 5, 23, 21, 3, 2, 2, 3, new Padding(1, 1, 0, 1))),
                 Arguments.of(new Pool2dGeometry(3, 2, 7, 5, 2, 2, 1, 1, Padding.NONE)));
     }
 
+    /**
+     * On ReLU outputs (many exact ties at +0, where the first maximum must win; +infinity; subnormals: the unrolled
+     * path's branch-free case) and on values of any sign (negatives, -0 against +0, NaN, which wins).
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("poolGeometries")
     void maxPoolForwardIsTheReferenceBitForBit(Pool2dGeometry g) {
-        // ReLU-like input: many exact ties at 0, where the first maximum must win
-        float[] x = rng.uniform((int) g.inputShape().size(), -1, 1);
-        for (int i = 0; i < x.length; i++) {
-            x[i] = Math.max(x[i], 0f);
+        float[] any = rng.withSpecialValues((int) g.inputShape().size());
+        float[] reluOutputs = new float[any.length];
+        for (int i = 0; i < any.length; i++) {
+            reluOutputs[i] = Float.isNaN(any[i]) ? 0f : Math.max(any[i], 0f);
         }
-        Tensor yRef = Tensor.zeros(g.outputShape());
-        Tensor argRef = Tensor.zeros(g.outputShape());
-        ref.maxPool2dForward(yRef, argRef, Tensor.wrap(x, g.inputShape()), g);
-        Tensor y = OffsetTensors.output(g.outputShape());
-        Tensor arg = OffsetTensors.output(g.outputShape());
-        fast.maxPool2dForward(y, arg, OffsetTensors.of(x, g.inputShape()), g);
-        assertArrayEquals(yRef.toArray(), y.toArray());
-        assertArrayEquals(argRef.toArray(), arg.toArray());
-        OffsetTensors.assertNothingWrittenOutside("y", y);
-        OffsetTensors.assertNothingWrittenOutside("argmax", arg);
+        for (float[] x : new float[][] {reluOutputs, any}) {
+            Tensor yRef = Tensor.zeros(g.outputShape());
+            Tensor argRef = Tensor.zeros(g.outputShape());
+            ref.maxPool2dForward(yRef, argRef, Tensor.wrap(x, g.inputShape()), g);
+            Tensor y = OffsetTensors.output(g.outputShape());
+            Tensor arg = OffsetTensors.output(g.outputShape());
+            fast.maxPool2dForward(y, arg, OffsetTensors.of(x, g.inputShape()), g);
+            assertArrayEquals(yRef.toArray(), y.toArray());
+            assertArrayEquals(argRef.toArray(), arg.toArray());
+            OffsetTensors.assertNothingWrittenOutside("y", y);
+            OffsetTensors.assertNothingWrittenOutside("argmax", arg);
+        }
     }
 
     @ParameterizedTest(name = "{0}")

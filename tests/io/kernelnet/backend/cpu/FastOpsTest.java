@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.AdamStep;
 import io.kernelnet.backend.Backend;
-import io.kernelnet.backend.Padding;
 import io.kernelnet.backend.Philox;
-import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
@@ -26,10 +24,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The ops FastCpuBackend computes itself besides the products (FastCpuBackendTest): Adam in float32 within a
- * running error bound of the reference; dropout, ReLU and the 2x2 max-pool bit for bit the reference, on inputs
- * holding the values where their rules have a choice to make (signed zeros, NaN, infinities, ties, subnormals);
- * the sum within its rounding.
+ * The ops FastCpuBackend computes itself besides the products and pooling (FastCpuBackendTest): Adam in float32
+ * within a running error bound of the reference; dropout and ReLU bit for bit the reference, ReLU on inputs holding
+ * the values where its rule has a choice to make (signed zeros, NaN, infinities, subnormals); the sum within its
+ * rounding.
  */
 class FastOpsTest {
     private static final double U = 0x1p-24;
@@ -227,19 +225,6 @@ class FastOpsTest {
 
     // ---- ReLU -----------------------------------------------------------------------------------------------------
 
-    /** Uniform in (-2, 2), a third of them replaced by values where ReLU and max-pool choose: ties, zeros, NaN, ... */
-    private float[] awkward(int n) {
-        float[] special = {0f, -0f, 1f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
-            Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE};
-        float[] x = rng.uniform(n, -2, 2);
-        for (int i = 0; i < n; i++) {
-            if (rng.nextInt(3) == 0) {
-                x[i] = special[rng.nextInt(special.length)];
-            }
-        }
-        return x;
-    }
-
     /** A convolution's [n, c, h, w] and a Dense layer's [n, c], with samples and channels not multiples of four. */
     static final List<Shape> RELU_SHAPES = List.of(Shape.of(9, 6, 5, 3), Shape.of(11, 13), Shape.of(2, 3, 1, 1));
 
@@ -248,9 +233,9 @@ class FastOpsTest {
         for (Shape shape : RELU_SHAPES) {
             int n = (int) shape.size();
             Shape biasShape = Shape.of(shape.dim(1));
-            float[] z = awkward(n);
-            float[] bias = awkward(shape.dim(1));
-            float[] dy = awkward(n);
+            float[] z = rng.withSpecialValues(n);
+            float[] bias = rng.withSpecialValues(shape.dim(1));
+            float[] dy = rng.withSpecialValues(n);
             for (boolean withBias : new boolean[] {true, false}) {
                 String what = "ReLU " + shape + (withBias ? " with" : " without") + " a bias";
                 Tensor biasRef = withBias ? Tensor.wrap(bias, biasShape) : null;
@@ -266,7 +251,7 @@ class FastOpsTest {
                 assertArrayEquals(yRef.toArray(), inPlace.toArray(), what + ": forward in place");
 
                 // backward from an output of the forward (the training case) and from any values at all
-                for (float[] saved : new float[][] {yRef.toArray(), awkward(n)}) {
+                for (float[] saved : new float[][] {yRef.toArray(), rng.withSpecialValues(n)}) {
                     Tensor dzRef = Tensor.zeros(shape);
                     Tensor dBiasRef = withBias ? Tensor.zeros(biasShape) : null;
                     ref.biasActivationBackward(dzRef, dBiasRef, Tensor.wrap(dy, shape), Tensor.wrap(saved, shape),
@@ -287,35 +272,6 @@ class FastOpsTest {
                     }
                 }
             }
-        }
-    }
-
-    // ---- max-pool -------------------------------------------------------------------------------------------------
-
-    /**
-     * 2x2 windows at stride 2 (the unrolled path) over odd sizes, on ReLU outputs (its branch-free path: ties at
-     * +0, +infinity, subnormals) and on values of any sign (negatives, -0 against +0, NaN: the reference's rule).
-     */
-    @Test
-    void unrolledMaxPoolIsTheReferenceBitForBit() {
-        Pool2dGeometry g = new Pool2dGeometry(3, 5, 7, 9, 2, 2, 2, 2, Padding.NONE);
-        int n = (int) g.inputShape().size();
-        float[] any = awkward(n);
-        float[] reluOutputs = awkward(n);
-        for (int i = 0; i < n; i++) {
-            reluOutputs[i] = Float.isNaN(reluOutputs[i]) ? 0f : Math.max(reluOutputs[i], 0f);
-        }
-        for (float[] x : new float[][] {reluOutputs, any}) {
-            Tensor yRef = Tensor.zeros(g.outputShape());
-            Tensor argRef = Tensor.zeros(g.outputShape());
-            ref.maxPool2dForward(yRef, argRef, Tensor.wrap(x, g.inputShape()), g);
-            Tensor y = OffsetTensors.output(g.outputShape());
-            Tensor arg = OffsetTensors.output(g.outputShape());
-            fast.maxPool2dForward(y, arg, OffsetTensors.of(x, g.inputShape()), g);
-            assertArrayEquals(yRef.toArray(), y.toArray(), "y");
-            assertArrayEquals(argRef.toArray(), arg.toArray(), "argmax");
-            OffsetTensors.assertNothingWrittenOutside("y", y);
-            OffsetTensors.assertNothingWrittenOutside("argmax", arg);
         }
     }
 
