@@ -16,7 +16,6 @@ import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.Refusals;
 import io.kernelnet.testing.TestRandom;
 import java.util.List;
-import java.util.concurrent.ForkJoinPool;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -283,26 +282,6 @@ class FastCpuBackendTest {
         Tensor dw = Tensor.zeros(g.weightShape());
         fast.conv2dBackwardFilter(dw, Tensor.wrap(dy, g.outputShape()), Tensor.wrap(x, g.inputShape()), g);
         return dw.toArray();
-    }
-
-    @Test
-    void filterGradientDoesNotDependOnTheNumberOfThreads() throws Exception {
-        // parallel streams started inside a fork-join pool run on that pool: 1 thread versus 3
-        Conv2dGeometry g = Conv2dGeometry.of(45, 3, 8, 8, 5, 3, 3, Padding.NONE);
-        float[] x = rng.uniform((int) g.inputShape().size(), -1, 1);
-        float[] dy = rng.uniform((int) g.outputShape().size(), -1, 1);
-        float[] one = onPool(1, () -> fastFilterGradient(dy, x, g));
-        float[] three = onPool(3, () -> fastFilterGradient(dy, x, g));
-        assertArrayEquals(one, three);
-    }
-
-    private static float[] onPool(int threads, java.util.concurrent.Callable<float[]> task) throws Exception {
-        ForkJoinPool pool = new ForkJoinPool(threads);
-        try {
-            return pool.submit(task).get();
-        } finally {
-            pool.shutdown();
-        }
     }
 
     @Test
