@@ -5,12 +5,32 @@ import io.kernelnet.tensor.Tensor;
 
 /**
  * Dropout's forward for {@link FastCpuBackend}: the reference's mask and values ({@link CpuDropout}, the
- * {@link Philox} mapping the CUDA kernel shares), each kept or dropped without a branch, since whether an element
- * is kept is as unpredictable as the generator. A uniform is (word >>> 8) * 2^-24, exactly, so u >= rate exactly
- * when the integer word >>> 8 reaches ceil(rate * 2^24); a dropped element's y and mask are +0, the reference's 0f.
+ * {@link Philox} mapping the CUDA kernel shares), with four Philox blocks computed side by side
+ * ({@link Philox#blocks4}) and each element kept or dropped without a branch, since whether it is kept is as
+ * unpredictable as the generator. A uniform is (word >>> 8) * 2^-24, exactly, so u >= rate exactly when the integer
+ * word >>> 8 reaches ceil(rate * 2^24); a dropped element's y and mask are +0, the reference's 0f.
  */
 final class FastDropout {
-    private FastDropout() {
+    private final float[] y;
+    private final float[] mask;
+    private final float[] x;
+    private final int yo;
+    private final int mo;
+    private final int xo;
+    private final float keepProbability;
+    private final int scaleBits;
+    private final int threshold;
+
+    private FastDropout(Tensor y, Tensor mask, Tensor x, float rate) {
+        this.y = y.hostArray();
+        this.mask = mask.hostArray();
+        this.x = x.hostArray();
+        yo = (int) y.offset();
+        mo = (int) mask.offset();
+        xo = (int) x.offset();
+        keepProbability = 1f - rate;
+        scaleBits = Float.floatToRawIntBits(1f / keepProbability);
+        threshold = (int) Math.ceil(rate * 0x1p24);
     }
 
     /**
@@ -19,26 +39,31 @@ final class FastDropout {
      */
     static void forward(Tensor y, Tensor mask, Tensor x, float rate, long seed, long offset, int firstBlock,
                         int blocks) {
-        float[] ya = y.hostArray();
-        float[] ma = mask.hostArray();
-        float[] xa = x.hostArray();
-        int first = 4 * firstBlock;
-        int end = (int) Math.min(x.size(), 4L * (firstBlock + blocks));
-        int yo = (int) y.offset();
-        int mo = (int) mask.offset();
-        int xo = (int) x.offset();
-        float keepProbability = 1f - rate;
-        int scaleBits = Float.floatToRawIntBits(1f / keepProbability);
-        int threshold = (int) Math.ceil(rate * 0x1p24);
-        int[] words = new int[4];
-        for (int i = first; i < end; i++) {
-            if (i % 4 == 0) {
-                Philox.block(words, seed, offset + i / 4);
+        new FastDropout(y, mask, x, rate).draw(seed, offset, firstBlock, (int) Math.min(x.size(),
+                4L * (firstBlock + blocks)));
+    }
+
+    private void draw(long seed, long offset, int firstBlock, int end) {
+        int[] words = new int[16];
+        int i = 4 * firstBlock;
+        for (; i + 16 <= end; i += 16) {
+            Philox.blocks4(words, seed, offset + i / 4);
+            for (int j = 0; j < 16; j++) {
+                element(i + j, words[j]);
             }
-            // all bits where kept: (word >>> 8) - threshold >= 0
-            int kept = ~(((words[i % 4] >>> 8) - threshold) >> 31);
-            ya[yo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(xa[xo + i] / keepProbability) & kept);
-            ma[mo + i] = Float.intBitsToFloat(scaleBits & kept);
         }
+        for (; i < end; i += 4) {
+            Philox.block(words, seed, offset + i / 4);
+            for (int j = 0; j < 4 && i + j < end; j++) {
+                element(i + j, words[j]);
+            }
+        }
+    }
+
+    private void element(int i, int word) {
+        // all bits where kept: (word >>> 8) - threshold >= 0
+        int kept = ~(((word >>> 8) - threshold) >> 31);
+        y[yo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(x[xo + i] / keepProbability) & kept);
+        mask[mo + i] = Float.intBitsToFloat(scaleBits & kept);
     }
 }
