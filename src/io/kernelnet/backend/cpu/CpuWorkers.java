@@ -62,8 +62,14 @@ final class CpuWorkers {
                 }
             }
             job.work();
+            // the last tasks are the workers': yield now and then, so that on cores shared with other jobs a worker
+            // that lost its core can get this one
             for (int spins = 1; job.finished.get() < count; spins++) {
-                pause(spins);
+                if (spins % 256 == 0) {
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
             }
             Throwable failure = job.failure;
             if (failure instanceof RuntimeException e) {
@@ -89,14 +95,13 @@ final class CpuWorkers {
     /** Spins, then parks, until a job newer than {@code seen} is published. */
     private Job awaitNewer(Worker me, long seen) {
         long spinUntil = System.nanoTime() + SPIN_NANOS;
-        int spins = 0;
         while (true) {
             Job job = current;
             if (job != null && job.generation != seen) {
                 return job;
             }
             if (System.nanoTime() - spinUntil < 0) {
-                pause(++spins);
+                Thread.onSpinWait();
                 continue;
             }
             // announced before the last look: a dispatcher that publishes after it sees the flag and unparks
@@ -107,18 +112,6 @@ final class CpuWorkers {
             }
             me.sleeping = false;
             spinUntil = System.nanoTime() + SPIN_NANOS;
-        }
-    }
-
-    /**
-     * One step of a wait: a spin-wait hint, and now and then a yield, so that on cores shared with other jobs the
-     * thread being waited for (or another job's) gets the core instead of a spinning one.
-     */
-    private static void pause(int spins) {
-        if (spins % 256 == 0) {
-            Thread.yield();
-        } else {
-            Thread.onSpinWait();
         }
     }
 
