@@ -57,7 +57,7 @@ class TrainBenchTest {
         Path html = dir.resolve("report.html");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int status = TrainBench.run(new TrainBench.Options("cpu", CudaOptions.DEFAULT, List.of("mlp"), List.of(16), 1,
-                3, 2, json, peer, html, null, null), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+                0, 3, 2, json, peer, html, null, null), new PrintStream(bytes, true, StandardCharsets.UTF_8));
         String printed = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(0, status, printed);
         assertTrue(printed.contains("mlp  batch   16:"), printed);

@@ -17,7 +17,7 @@ import java.util.function.IntConsumer;
  */
 final class CpuWorkers {
     /** How long an idle worker spins for the next job before it parks. */
-    private static final long SPIN_NANOS = 1_000_000;
+    private static final long SPIN_NANOS = 200_000;
 
     static final CpuWorkers COMMON = new CpuWorkers(Runtime.getRuntime().availableProcessors() - 1);
 
