@@ -14,12 +14,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU backend for training: the reference {@link CpuBackend} for every op except the few that dominate a CNN
- * training step. gemm, gemmBatched ({@link FastGemm}) and the three conv2d passes ({@link FastConv}) run in
- * float32 with SIMD-friendly loops on all cores, tested against the reference with a stated error bound
- * (FastCpuBackendTest). Max-pool forward, the elementwise activations and the fused bias-activation run the
- * reference itself on slices of the batch in parallel ({@link ParallelSlices}), so their results are the
- * reference's bit for bit; so are those of every other op, which the reference runs as is.
+ * The CPU backend for training: the reference {@link CpuBackend} for every op except those that dominate the seed
+ * models' training steps, which run split over all cores ({@link CpuWorkers}, from the sizes in
+ * {@link ParallelSlices}) and never depend on how they are split.
+ * <ul>
+ *   <li>gemm, gemmBatched ({@link FastGemm}) and the three conv2d passes ({@link FastConv}) in float32 on a
+ *       {@link GemmKernel}: the Vector API one where the JVM has jdk.incubator.vector, else the plain-Java one;
+ *       tested against the reference with a stated error bound (FastCpuBackendTest);</li>
+ *   <li>Adam in float32 ({@link FastAdam}, as the CUDA kernel), within a running error bound of the reference's
+ *       double; the sum in four partial sums ({@link FastSum}), within its rounding (FastOpsTest);</li>
+ *   <li>ReLU with or without its bias ({@link FastRelu}), the 2x2 max-pool ({@link FastMaxPool}) and dropout
+ *       ({@link FastDropout}) in loops of their own, and the other activations, max-pools and dropout's backward as
+ *       the reference on slices: the reference's bits.</li>
+ * </ul>
  */
 public final class FastCpuBackend extends ForwardingBackend {
     private static final Logger log = LoggerFactory.getLogger(FastCpuBackend.class);
@@ -69,7 +76,7 @@ public final class FastCpuBackend extends ForwardingBackend {
     /** One line for logs and the CLI: which CPU path runs and on how many threads. */
     public String description() {
         return "cpu (float32 gemm and conv2d on " + CpuWorkers.COMMON.threads() + " threads, " + kernel.description()
-                + "; other ops: the reference CpuBackend, some over slices in parallel)";
+                + "; Adam, dropout, ReLU, max-pool on all threads; other ops: the reference CpuBackend)";
     }
 
     @Override
