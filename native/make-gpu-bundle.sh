@@ -3,7 +3,8 @@
 # to run KernelNet, its GPU tests and its benchmarks.
 #
 #   target/gpu-bundle/
-#     jre/                 jlink-trimmed Java 17 runtime (java.base, java.logging, java.xml, jdk.unsupported)
+#     jre/                 jlink-trimmed Java 17 runtime (java.base, java.logging, java.xml, jdk.unsupported,
+#                          jdk.incubator.vector)
 #     kernelnet.jar        the project, with kernels/kernelnet.fatbin when nvcc was there to build it
 #     lib/*.jar            runtime dependencies (jcuda-natives cut down to the driver library)
 #     test/classes/        compiled tests; test/junit-platform-console-standalone-*.jar
@@ -71,8 +72,9 @@ fi
 rm -rf "$OUT"
 mkdir -p "$OUT/lib" "$OUT/test" "$OUT/bin"
 
-# java.xml: JUnit's XML reports; jdk.unsupported: JavaCPP's indexers (sun.misc.Unsafe)
-"$JDK/bin/jlink" --add-modules java.base,java.logging,java.xml,jdk.unsupported \
+# java.xml: JUnit's XML reports; jdk.unsupported: JavaCPP's indexers (sun.misc.Unsafe); jdk.incubator.vector: the
+# cpu backend's GEMM kernel
+"$JDK/bin/jlink" --add-modules java.base,java.logging,java.xml,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-header-files --no-man-pages --compress=2 --output "$OUT/jre"
 
 cp "$JAR" "$OUT/kernelnet.jar"

@@ -5,7 +5,8 @@ The models, initialisation and optimizer are mnist_twins.py's (build, adam): the
 cnn, Glorot-uniform weights and zero biases, Adam(lr=1e-3, eps=1e-7), cross-entropy on logits. A step is
 zero_grad, forward, loss, backward, optimizer.step, in training mode (the mlp's dropout on), in eager mode and with
 the model wrapped in torch.compile(mode="reduce-overhead") (the optimizer step stays eager); a mode that fails is
-recorded with a note, not fatal. Method as `bench train`: per model and batch, --warmup windows discarded, then
+recorded with a note, not fatal. Method as `bench train`: per model and batch, --warmup windows discarded (and more
+until --warmup-seconds have passed), then
 --runs windows of --steps-per-run steps, each timed by the wall clock between two device synchronisations
 (torch.cuda.synchronize on a GPU); the median, minimum and maximum of the windows' examples per second.
 
@@ -15,7 +16,7 @@ uniform in (0, 1] (never zero), labels uniform in [0, 10), seeded; steps_per_run
 
 Output (--out FILE, and one line on stdout per measurement):
   {"bench": "train-pytorch", "framework": "pytorch 2.x", "date": ISO-8601, "device": "cuda"|"cpu",
-   "device_name": "NVIDIA H100 ...", "tf32": false, "warmup": 3, "runs": 20, "steps_per_run": 20,
+   "device_name": "NVIDIA H100 ...", "tf32": false, "warmup": 3, "warmup_seconds": 3, "runs": 20, "steps_per_run": 20,
    "timing": "...", "data": "...",
    "results": [{"model": "mlp"|"cnn", "batch": 128, "mode": "eager"|"compile",
                 "examples_per_second": float or null when the mode did not run,
@@ -71,8 +72,11 @@ def measure(name, batch, mode, device, args):
         synchronize(device)
         return len(images) / (time.perf_counter() - start)
 
-    for _ in range(args.warmup):
+    warm_end = time.perf_counter() + args.warmup_seconds
+    warmed = 0
+    while warmed < args.warmup or time.perf_counter() < warm_end:
         window()
+        warmed += 1
     return [window() for _ in range(args.runs)]
 
 
@@ -83,14 +87,15 @@ def main():
     parser.add_argument("--batches", default="128,512")
     parser.add_argument("--modes", default="eager,compile")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--warmup-seconds", type=float, default=3.0)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--steps-per-run", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--tf32", action="store_true", help="allow TF32 matmul/conv (off: full FP32 like ours)")
     parser.add_argument("--out")
     args = parser.parse_args()
-    if args.warmup < 0 or args.runs < 1 or args.steps_per_run < 1:
-        parser.error("--warmup must be >= 0, --runs and --steps-per-run >= 1")
+    if args.warmup < 0 or args.warmup_seconds < 0 or args.runs < 1 or args.steps_per_run < 1:
+        parser.error("--warmup and --warmup-seconds must be >= 0, --runs and --steps-per-run >= 1")
 
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.allow_tf32 = args.tf32
@@ -118,9 +123,10 @@ def main():
         "bench": "train-pytorch", "framework": f"pytorch {torch.__version__}",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "device": device.type,
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-        "tf32": args.tf32, "warmup": args.warmup, "runs": args.runs, "steps_per_run": args.steps_per_run,
+        "tf32": args.tf32, "warmup": args.warmup, "warmup_seconds": args.warmup_seconds, "runs": args.runs,
+        "steps_per_run": args.steps_per_run,
         "timing": "wall clock (time.perf_counter) around each window of steps_per_run whole training steps, the device"
-                  " synchronised before and after; warm-up windows discarded; median, min and max over runs",
+                  " synchronised before and after; warm-up windows (warmup, and more until warmup_seconds) discarded; median, min and max over runs",
         "data": f"synthetic: pixels uniform in (0, 1], labels uniform in [0, 10), torch seed {args.seed},"
                 " resident on the device",
         "results": results,

@@ -5,10 +5,13 @@
 # /usr/local/cuda/lib64, the folders of those libraries in ldconfig's cache, and the nvidia/*/lib folders of a
 # Python environment with NVIDIA's CUDA wheels ($KERNELNET_PYTHON, default python3).
 # A leading --verbose (or KERNELNET_VERBOSE=1) prints where each library was found, in one line, on stderr.
-# Sets BUNDLE, JAVA, CP (explicit jar list) and KN_ARGS (the arguments without a leading --verbose).
+# Sets BUNDLE, JAVA, JAVA_MODULES, CP (explicit jar list) and KN_ARGS (the arguments without a leading --verbose).
 
 BUNDLE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA="$BUNDLE/jre/bin/java"
+# the cpu backend's GEMM kernel (without it, a plain-Java kernel several times slower); the JVM warns once that the
+# module is incubating
+JAVA_MODULES=(--add-modules jdk.incubator.vector)
 CP="$BUNDLE/kernelnet.jar"
 for jar in "$BUNDLE"/lib/*.jar; do
     CP="$CP:$jar"

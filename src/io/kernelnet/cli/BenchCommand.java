@@ -20,9 +20,10 @@ import java.util.Set;
 final class BenchCommand {
     static final String USAGE = String.join("\n",
             "  bench train [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32] [--no-graphs]",
-            "            [--models mlp,cnn] [--batches 128,512] [--warmup N] [--runs N] [--steps-per-run N]",
-            "            [--out FILE.json] [--pytorch FILE.json] [--html FILE.html] [--gemm gemm.json] [--conv conv.json]:",
-            "            examples/s of whole training steps, median of --runs timed windows of --steps-per-run steps;",
+            "            [--models mlp,cnn] [--batches 128,512] [--warmup N] [--warmup-seconds S] [--runs N]",
+            "            [--steps-per-run N] [--out FILE.json] [--pytorch FILE.json] [--html FILE.html] [--gemm gemm.json]",
+            "            [--conv conv.json]: examples/s of whole training steps, median of --runs timed windows of",
+            "            --steps-per-run steps after --warmup windows and at least --warmup-seconds (3) of them;",
             "            --pytorch: train_bench.py's JSON, for a table of ratios; --html: a report with bar charts",
             "  bench kernels [--device cuda|cuda:N] [--models mlp,cnn] [--batches 128,512] [--large-mib 256]",
             "            [--warmup N] [--runs N] [--out FILE.json] [--html FILE.html]: every GPU op at the models' layer",
@@ -42,7 +43,8 @@ final class BenchCommand {
                     "large-mib", "warmup", "runs", "out", "html"), Set.of())), out);
         }
         return TrainBench.run(options(new Args("bench train", argv, 2, Set.of("device", "engine", "models", "batches",
-                "warmup", "runs", "steps-per-run", "out", "pytorch", "html", "gemm", "conv"), Set.of("tf32", "no-graphs"))),
+                "warmup", "warmup-seconds", "runs", "steps-per-run", "out", "pytorch", "html", "gemm", "conv"),
+                Set.of("tf32", "no-graphs"))),
                 out);
     }
 
@@ -83,6 +85,7 @@ final class BenchCommand {
         List<String> models = models(a);
         List<Integer> batches = batches(a);
         int warmup = a.integer("warmup", 3, 0);
+        int warmupSeconds = a.integer("warmup-seconds", 3, 0);
         int runs = a.integer("runs", 20, 1);
         int steps = a.integer("steps-per-run", 20, 1);
         for (int b : batches) {
@@ -91,7 +94,7 @@ final class BenchCommand {
             }
         }
         return new TrainBench.Options(device, new CudaOptions(engine, a.flag("tf32"), false, !a.flag("no-graphs")), models, batches, warmup,
-                runs, steps, a.outputFile("out"), a.get("pytorch", null) == null ? null : a.inputFile("pytorch"),
+                warmupSeconds, runs, steps, a.outputFile("out"), a.get("pytorch", null) == null ? null : a.inputFile("pytorch"),
                 a.outputFile("html"), a.get("gemm", null) == null ? null : a.inputFile("gemm"),
                 a.get("conv", null) == null ? null : a.inputFile("conv"));
     }

@@ -23,6 +23,23 @@ class PhiloxTest {
                 Philox.block(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0));
     }
 
+    /** Four blocks side by side are four single blocks, also where the counter carries into its high word. */
+    @Test
+    void fourBlocksAtOnceAreFourSingleBlocks() {
+        long[] counters = {0, 0xFFFF_FFFEL, -2, rng.random().nextLong()};
+        for (long counter : counters) {
+            long seed = rng.random().nextLong();
+            int[] four = new int[16];
+            Philox.blocks4(four, seed, counter);
+            for (int j = 0; j < 4; j++) {
+                int[] one = new int[4];
+                Philox.block(one, seed, counter + j);
+                int[] got = java.util.Arrays.copyOfRange(four, 4 * j, 4 * j + 4);
+                assertWords(one, got);
+            }
+        }
+    }
+
     private static void assertWords(int[] expected, int[] actual) {
         assertArrayEquals(expected, actual, () -> "expected " + hex(expected) + ", got " + hex(actual));
     }

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cpu.FastCpuBackend;
-import io.kernelnet.tensor.Shape;
 import io.kernelnet.testing.ReproducibleTraining;
 import io.kernelnet.testing.ReproducibleTraining.Result;
 import io.kernelnet.testing.TestRandom;
-import io.kernelnet.train.Adam;
 import io.kernelnet.train.Examples;
-import io.kernelnet.train.Loss;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -20,9 +19,10 @@ import org.opentest4j.AssertionFailedError;
 
 /**
  * The CPU backends are deterministic: the same seed gives bit-identical losses and parameters run after run, with
- * shuffling and dropout, and on FastCpuBackend whatever the threads do. Its parallel parts split work into slices
- * fixed by the sizes (and the common pool's size, never the pool a call runs in) and add partial sums in slice
- * order, so a run inside a pool of 1 or 3 threads, which reorders and serializes the slices, must agree too.
+ * shuffling and dropout, and on FastCpuBackend whatever the threads do. Its parallel parts compute every output
+ * element the same way however the work is split, and add partial sums in an order fixed by the sizes: its
+ * parallel and sequential branches agree (ParallelBranchesTest), and so do two runs at once, whose ops contend for
+ * the workers (one runs its ops on its own thread while the other has them).
  */
 class DeterminismTest {
     @RegisterExtension
@@ -30,61 +30,40 @@ class DeterminismTest {
 
     private static final int BATCH = 32;
 
-    /**
-     * Large enough that every parallel path runs in parallel: conv 8x16x16 activations of a batch of 32 are 65,536
-     * floats (ParallelSlices from 32,768), the conv filter gradient is summed over 16 chunks of samples, and the
-     * dense gemm is above FastGemm's parallel threshold.
-     */
-    private static Model smallCnn() {
-        Model m = new Sequential(1, 16, 16)
-                .add(new Conv2D(8, 3).padding("same").activation("relu"))
-                .add(new MaxPooling2D(2))
-                .add(new Flatten())
-                .add(new Dropout(0.3))
-                .add(new Dense(32, "relu"))
-                .add(new Dense(4, "softmax"));
-        m.seed(9).compile(new Adam(0.003f), Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
-        return m;
-    }
-
     private Examples data() {
-        int n = 4 * BATCH + 7; // a smaller last batch too
-        return Examples.of(rng.uniform(n * 256, 0, 1), Shape.of(1, 16, 16), rng.labels(n, 4), Shape.of());
-    }
-
-    private static Result inPool(int threads, Supplier<Result> run) throws Exception {
-        ForkJoinPool pool = new ForkJoinPool(threads);
-        try {
-            // parallel streams started inside a pool's task run on that pool
-            return pool.submit(run::get).get();
-        } finally {
-            pool.shutdown();
-        }
+        return ReproducibleTraining.smallCnnData(rng, BATCH);
     }
 
     @Test
     void theComparisonNoticesARunThatDiffers() {
         Examples data = data();
-        Result first = ReproducibleTraining.run(DeterminismTest::smallCnn, new CpuBackend(), data, 1, BATCH);
-        Result otherSeed = ReproducibleTraining.run(() -> smallCnn().seed(10), new CpuBackend(), data, 1, BATCH);
+        Result first = ReproducibleTraining.run(ReproducibleTraining::smallCnn, new CpuBackend(), data, 1, BATCH);
+        Result otherSeed = ReproducibleTraining.run(() -> ReproducibleTraining.smallCnn().seed(10), new CpuBackend(), data, 1, BATCH);
         assertThrows(AssertionFailedError.class, () -> assertBitIdentical(first, otherSeed, "another seed"));
     }
 
     @Test
     void theReferenceBackendRepeatsItselfBitForBit() {
         Examples data = data();
-        Result first = ReproducibleTraining.run(DeterminismTest::smallCnn, new CpuBackend(), data, 3, BATCH);
-        Result second = ReproducibleTraining.run(DeterminismTest::smallCnn, new CpuBackend(), data, 3, BATCH);
+        Result first = ReproducibleTraining.run(ReproducibleTraining::smallCnn, new CpuBackend(), data, 3, BATCH);
+        Result second = ReproducibleTraining.run(ReproducibleTraining::smallCnn, new CpuBackend(), data, 3, BATCH);
         assertBitIdentical(first, second, "CpuBackend, run 2");
     }
 
     @Test
     void theFastBackendRepeatsItselfBitForBitWhateverTheThreads() throws Exception {
         Examples data = data();
-        Supplier<Result> run = () -> ReproducibleTraining.run(DeterminismTest::smallCnn, new FastCpuBackend(), data, 3, BATCH);
+        Supplier<Result> run = () -> ReproducibleTraining.run(ReproducibleTraining::smallCnn, new FastCpuBackend(), data, 3, BATCH);
         Result first = run.get();
         assertBitIdentical(first, run.get(), "FastCpuBackend, run 2");
-        assertBitIdentical(first, inPool(1, run), "FastCpuBackend in a pool of 1 thread");
-        assertBitIdentical(first, inPool(3, run), "FastCpuBackend in a pool of 3 threads");
+        ExecutorService twoAtOnce = Executors.newFixedThreadPool(2);
+        try {
+            Future<Result> one = twoAtOnce.submit(run::get);
+            Future<Result> other = twoAtOnce.submit(run::get);
+            assertBitIdentical(first, one.get(), "FastCpuBackend, one of two runs at once");
+            assertBitIdentical(first, other.get(), "FastCpuBackend, the other of two runs at once");
+        } finally {
+            twoAtOnce.shutdown();
+        }
     }
 }

@@ -16,6 +16,18 @@ class CheckersTest {
     final TestRandom rng = new TestRandom();
 
     @Test
+    void assertWithinHoldsEachElementToItsOwnTolerance() {
+        float[] expected = {1, -2, 1e-6f};
+        Compare.assertWithin("inside", expected, new float[] {1.5f, -2, 1.9e-6f}, new double[] {0.5, 0, 1e-6});
+        assertThrows(AssertionFailedError.class, () -> Compare.assertWithin("one too far", expected,
+                new float[] {1, -2, 2.1e-6f}, new double[] {0.5, 0.5, 1e-6}));
+        assertThrows(AssertionFailedError.class, () -> Compare.assertWithin("NaN", expected,
+                new float[] {Float.NaN, -2, 1e-6f}, new double[] {1e30, 1, 1}));
+        assertThrows(AssertionFailedError.class, () -> Compare.assertWithin("NaN tolerance", expected,
+                new float[] {1, -2, 1e-6f}, new double[] {Double.NaN, 1, 1}));
+    }
+
+    @Test
     void gradientCheckerAcceptsTheRightGradientOfACubic() {
         float[] x = rng.uniform(17, -2, 2);
         float[] w = rng.uniform(17, -1, 1);

@@ -68,6 +68,18 @@ public final class Compare {
         return m;
     }
 
+    /** {@link #assertWithin(String, double[], float[], IntToDoubleFunction, String)} with a bound per element. */
+    public static void assertWithin(String what, float[] expected, float[] actual, double[] tolerance) {
+        if (tolerance.length != expected.length) {
+            fail(what + ": " + expected.length + " values but " + tolerance.length + " tolerances");
+        }
+        double[] wide = new double[expected.length];
+        for (int i = 0; i < wide.length; i++) {
+            wide[i] = expected[i];
+        }
+        assertWithin(what, wide, actual, i -> tolerance[i], "a bound per element");
+    }
+
     /** Largest |a - b| / max(|b|, floor) over the elements: a relative error with a floor for tiny values. */
     public static double maxRelativeError(float[] actual, float[] reference, double floor) {
         double worst = 0;

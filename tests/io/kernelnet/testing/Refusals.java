@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kernelnet.backend.Backend;
+import java.util.function.Function;
 import org.junit.jupiter.api.function.Executable;
 
 /** Asserts that bad input is refused with an IllegalArgumentException whose message says what a user needs. */
@@ -32,5 +34,11 @@ public final class Refusals {
         IllegalArgumentException e = assertRefused(call, mustMention);
         assertTrue(e.getMessage().startsWith(op + ":"), () -> "message should start with '" + op + ":': "
                 + e.getMessage());
+    }
+
+    /** {@code other} refuses {@code call} with exactly the message {@code reference} refuses it with. */
+    public static void assertRefusedLike(Backend reference, Backend other, Function<Backend, Executable> call) {
+        String message = assertThrows(IllegalArgumentException.class, call.apply(reference)).getMessage();
+        assertRefusedWith(message, call.apply(other));
     }
 }

@@ -75,6 +75,22 @@ public final class TestRandom implements BeforeEachCallback, TestWatcher {
         return a;
     }
 
+    /**
+     * Uniform in [-2, 2), about a third replaced by the values where comparisons and selections have a choice to
+     * make: signed zeros, NaN, infinities, ties at 1 and -1, the smallest subnormals, the largest float.
+     */
+    public float[] withSpecialValues(int n) {
+        float[] special = {0f, -0f, 1f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+            Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE};
+        float[] a = uniform(n, -2, 2);
+        for (int i = 0; i < n; i++) {
+            if (random.nextInt(3) == 0) {
+                a[i] = special[random.nextInt(special.length)];
+            }
+        }
+        return a;
+    }
+
     /** Distinct values (a shuffled, jittered ramp), so that a max has no ties within {@code gap}. */
     public float[] distinct(int n, float gap) {
         float[] a = new float[n];

@@ -23,8 +23,8 @@ import java.util.Random;
  * the Dense layers' gemms, the sum of what one training step calls, and whole training steps through Model.fit.
  * Times are medians of {@code runs} timed calls after warm-up calls (System.nanoTime).
  *
- * <p>Run: {@code mvn -q -o -Dkernels.skip=true compile && java -cp target/classes:$(cat cp.txt)
- * io.kernelnet.bench.CpuConvBench [runs] [trainingSteps]} (cp.txt from {@code mvn dependency:build-classpath}).
+ * <p>Run: {@code java --add-modules jdk.incubator.vector -cp "target/kernelnet.jar:target/lib/*"
+ * io.kernelnet.bench.CpuConvBench [runs] [trainingSteps]} after {@code mvn -B -q package -DskipTests}.
  */
 public final class CpuConvBench {
     private static final int BATCH = 128;
@@ -119,9 +119,13 @@ public final class CpuConvBench {
         return Tensor.wrap(v, shape);
     }
 
-    /** Two warm-up calls (the first compiles), then the median of {@code runs} timed calls. */
+    /**
+     * Warm-up calls for two seconds (at least two: C2 compiles the fast kernels only after thousands of their
+     * inner calls, and Vector API code runs boxed until then), then the median of {@code runs} timed calls.
+     */
     private static double medianMs(Backend backend, Op op, int runs) {
-        for (int i = 0; i < 2; i++) {
+        long warmEnd = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < 2 || System.nanoTime() < warmEnd; i++) {
             op.call.accept(backend);
         }
         double[] ms = new double[runs];

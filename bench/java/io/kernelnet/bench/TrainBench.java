@@ -35,8 +35,10 @@ import java.util.Random;
  * {@code kernelnet bench train}: examples per second of whole training steps (forward, loss, backward, Adam update)
  * of the MNIST mlp and cnn, steady state, on one backend.
  *
- * <p>Method: for each model and batch the model is built once; {@code warmup} windows are run and discarded, then
- * {@code runs} windows are timed. A window is one {@link Model#fit} epoch over an in-memory dataset of exactly
+ * <p>Method: for each model and batch the model is built once; {@code warmup} windows are run and discarded, and
+ * more until {@code warmupSeconds} have passed (a JIT-compiled backend, the CPU one on the Vector API above all,
+ * reaches its steady state only after seconds of compilation, whatever the step count), then {@code runs} windows
+ * are timed. A window is one {@link Model#fit} epoch over an in-memory dataset of exactly
  * {@code stepsPerRun * batch} synthetic examples (shuffle off, progress off), so it is {@code stepsPerRun} training
  * steps of the one training loop the library has. Its time is fit's own {@code epoch_seconds}: System.nanoTime
  * around the step loop, with the backend synchronised before the clock stops; the data check that fit does first
@@ -50,7 +52,7 @@ public final class TrainBench {
 
     /** What {@code bench train} was asked to do. Null paths are outputs or inputs not asked for. */
     public record Options(String device, CudaOptions cuda, List<String> models, List<Integer> batches, int warmup,
-                          int runs, int stepsPerRun, Path out, Path pytorch, Path html, Path gemm, Path conv) {
+                          int warmupSeconds, int runs, int stepsPerRun, Path out, Path pytorch, Path html, Path gemm, Path conv) {
         public Options {
             models = List.copyOf(models);
             batches = List.copyOf(batches);
@@ -93,18 +95,19 @@ public final class TrainBench {
         Backends.Selection selection = Backends.select(o.device(), o.cuda());
         List<Result> results = new ArrayList<>();
         try (Backend backend = selection.backend()) {
-            out.printf(Locale.ROOT, "bench train: %s; %d warm-up and %d timed windows of %d steps each%n",
-                    selection.description(), o.warmup(), o.runs(), o.stepsPerRun());
+            out.printf(Locale.ROOT, "bench train: %s; %d warm-up windows (at least %d s) and %d timed windows of %d"
+                    + " steps each%n", selection.description(), o.warmup(), o.warmupSeconds(), o.runs(), o.stepsPerRun());
             for (String model : o.models()) {
                 for (int batch : o.batches()) {
-                    Result r = measure(backend, model, batch, o.warmup(), o.runs(), o.stepsPerRun());
+                    Result r = measure(backend, model, batch, o.warmup(), o.warmupSeconds(), o.runs(), o.stepsPerRun());
                     out.printf(Locale.ROOT, "  %-4s batch %4d: %10.1f examples/s (min %.1f, max %.1f), %.3f ms/step%n",
                             model, batch, r.median(), r.min(), r.max(), r.msPerStep());
                     results.add(r);
                 }
             }
         }
-        RatioTable table = pytorch == null ? null : RatioTable.of(results, pytorch);
+        RatioTable table = pytorch == null ? null
+                : RatioTable.of(results, pytorch, o.device().startsWith("cpu"));
         if (table != null) {
             out.print(table.format(selection.description()));
         }
@@ -132,7 +135,8 @@ public final class TrainBench {
     }
 
     /** Builds {@code modelName} on {@code backend} at {@code batch} and times its training windows. */
-    static Result measure(Backend backend, String modelName, int batch, int warmup, int runs, int stepsPerRun) {
+    static Result measure(Backend backend, String modelName, int batch, int warmup, int warmupSeconds, int runs,
+                          int stepsPerRun) {
         Dataset data = syntheticData(stepsPerRun * batch);
         try (Model model = MnistModels.named(modelName)) {
             // PyTorch's epsilon placement: the step timed is the twin of train_bench.py's torch.optim.Adam
@@ -140,7 +144,8 @@ public final class TrainBench {
                     Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
             model.build(batch, backend);
             FitOptions window = FitOptions.defaults().epochs(1).batchSize(batch).shuffle(false).verbose(0);
-            for (int i = 0; i < warmup; i++) {
+            long warmEnd = System.nanoTime() + warmupSeconds * 1_000_000_000L;
+            for (int i = 0; i < warmup || System.nanoTime() - warmEnd < 0; i++) {
                 model.fit(data, window);
             }
             double[] rates = new double[runs];
@@ -179,6 +184,7 @@ public final class TrainBench {
         m.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
         m.put("cores", Runtime.getRuntime().availableProcessors());
         m.put("warmup", o.warmup());
+        m.put("warmup_seconds", o.warmupSeconds());
         m.put("runs", o.runs());
         m.put("steps_per_run", o.stepsPerRun());
         m.put("optimizer", "adam lr 0.001");
@@ -186,7 +192,8 @@ public final class TrainBench {
                 + DATA_SEED + ", uploaded from host memory each step");
         m.put("timing", "wall clock (System.nanoTime) around each window of steps_per_run whole training steps"
                 + " (batch upload, forward, loss, backward, finite check, Adam update, accuracy count), the backend"
-                + " synchronised before the clock stops; warm-up windows discarded; median, min and max over runs");
+                + " synchronised before the clock stops; warm-up windows (warmup, and more until warmup_seconds)"
+                + " discarded; median, min and max over runs");
         List<Object> rows = new ArrayList<>();
         for (Result r : results) {
             Map<String, Object> row = new LinkedHashMap<>();

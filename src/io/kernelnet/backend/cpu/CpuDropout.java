@@ -5,7 +5,10 @@ import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Tensor;
 
-/** Inverted dropout drawn with the {@link Philox} element mapping, so that the CUDA kernel makes the same mask. */
+/**
+ * Inverted dropout drawn with the {@link Philox} element mapping, so that the CUDA kernel makes the same mask: each
+ * block of four elements takes the four words of one Philox block.
+ */
 final class CpuDropout {
     private CpuDropout() {
     }
@@ -30,8 +33,12 @@ final class CpuDropout {
         int mo = (int) mask.offset();
         int xo = (int) x.offset();
         int n = (int) x.size();
+        int[] words = new int[4];
         for (int i = 0; i < n; i++) {
-            boolean keep = Philox.uniform(seed, counter, i) >= rate;
+            if (i % 4 == 0) {
+                Philox.block(words, seed, counter + i / 4);
+            }
+            boolean keep = Philox.toUniform(words[i % 4]) >= rate;
             ya[yo + i] = keep ? xa[xo + i] / keepProbability : 0f;
             ma[mo + i] = keep ? scale : 0f;
         }

@@ -89,7 +89,7 @@ final class CpuOptimizers {
         }
     }
 
-    private static boolean halted(String op, Tensor halt) {
+    static boolean halted(String op, Tensor halt) {
         if (halt == null) {
             return false;
         }

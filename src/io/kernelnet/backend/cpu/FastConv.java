@@ -6,26 +6,24 @@ import io.kernelnet.backend.cpu.ScratchPool.Scratch;
 import io.kernelnet.backend.cpu.ScratchPool.Use;
 import io.kernelnet.tensor.Tensor;
 import java.util.Arrays;
-import java.util.stream.IntStream;
 
 /**
- * 2D convolution for {@link FastCpuBackend} as patch matrices + the float32 GEMM kernel
- * {@link FastGemm#rowTimesRows}; {@link CpuConv} (direct loops in double, same definition) is the reference it is
- * tested against.
+ * 2D convolution for {@link FastCpuBackend} as patch rows + the float32 {@link GemmKernel}; {@link CpuConv} (direct
+ * loops in double, same definition) is the reference it is tested against.
  *
- * <p>Per sample s, with K = cIn*kh*kw, P = outH*outW and w viewed as [cOut, K], the patch matrix holds for output
- * position p = oh*outW + ow the input value that weight k = (ci*kh + i)*kw + j multiplies (0 where the window reads
- * padding), either as columns cols [K][P] (im2col) or as rows [P][K] (im2row). Each pass is one product, computed
- * in one of two orientations:
+ * <p>With K = cIn*kh*kw, P = outH*outW and w viewed as [cOut, K], the patch rows of a sample (im2row) are [P, K]:
+ * row p = oh*outW + ow holds the input values that weights k = (ci*kh + i)*kw + j multiply at that output position
+ * (0 where the window reads padding). The rows of a few samples are stacked into one operand of R = samples*P rows,
+ * and dy of those samples is gathered as dyT [R, cOut]. Each pass is one product per group of samples:
  * <ul>
- *   <li>forward: y_s [cOut, P] = w * cols, or y_s^T [P, cOut] = rows * w^T;</li>
- *   <li>backwardData: dcols [K, P] = w^T * dy_s, or drows [P, K] = dy_s^T * w, then col2im or row2im adds each
- *       entry back to the input position it was read from;</li>
- *   <li>backwardFilter: dw^T [K, cOut] = sum over s of cols * dy_s^T, or dw [cOut, K] = sum over s of dy_s * rows.</li>
+ *   <li>forward: y^T [R, cOut] = rows [R, K] * w^T [K, cOut], then scattered into y;</li>
+ *   <li>backwardData: drows [R, K] = dyT [R, cOut] * w [cOut, K], then row2im adds each entry back to the input
+ *       position it was read from;</li>
+ *   <li>backwardFilter: dw [cOut, K] += dyT^T [cOut, R] * rows [R, K], or its transpose dw^T [K, cOut] += rows^T
+ *       dyT when cOut > K, so that the kernel's rows run along the shorter side.</li>
  * </ul>
- * The kernel's inner, vectorized loop runs along the rows of the result, so each pass takes the orientation whose
- * result rows are the longer (P against cOut, P against K, cOut against K): every layer of the MNIST CNN has one
- * short side (K = 9 in the first, P = 9 in the last).
+ * Samples are grouped until R reaches {@link #MIN_ROWS}, so that the last layers (P = 9) still fill the kernel's
+ * tiles; w is packed once per call.
  *
  * <p>Samples are split into a fixed number of contiguous chunks run in parallel; each chunk sums its own partial
  * filter gradient and the partials are added in chunk order, so dw does not depend on the thread count.
@@ -33,54 +31,49 @@ import java.util.stream.IntStream;
 final class FastConv {
     /** Chunks per call: enough to keep a few cores busy, fixed so that backwardFilter's rounding is too. */
     private static final int CHUNKS = 16;
+    /** Rows of patches per product at least, samples permitting. */
+    private static final int MIN_ROWS = 128;
 
+    private final GemmKernel kernel;
     private final ScratchPool pool;
+    private final ParallelSlices parallel;
 
-    FastConv(ScratchPool pool) {
+    FastConv(GemmKernel kernel, ScratchPool pool, ParallelSlices parallel) {
+        this.kernel = kernel;
         this.pool = pool;
+        this.parallel = parallel;
     }
 
     void forward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
         ShapeChecks.conv2d("conv2dForward", y, x, w, g);
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
-        float[] wa = w.hostArray();
         int yOff = (int) y.offset();
         int xOff = (int) x.offset();
-        int wOff = (int) w.offset();
         int cOut = g.cOut();
         int k = g.cIn() * g.kh() * g.kw();
         int p = g.outH() * g.outW();
         int sampleSize = g.cIn() * g.h() * g.w();
-        boolean byColumns = p >= cOut;
         Scratch caller = pool.take();
         try {
-            float[][] wT = byColumns ? null : transposeInto(caller.rows(Use.OPERAND, k, cOut), wa, wOff, cOut, k);
+            // w^T [K, cOut]: w is [cOut, K]
+            float[][] weights = packed(caller, w.hostArray(), (int) w.offset(), 1, k, k, cOut);
             Patches patches = new Patches(g);
-            forEachChunk(g.n(), (chunk, first, end, scratch) -> {
-                float[][] patch = byColumns ? scratch.rows(Use.PATCHES, k, p) : scratch.rows(Use.PATCHES, p, k);
-                float[][] product = byColumns ? scratch.rows(Use.PRODUCT, 1, p) : scratch.rows(Use.PRODUCT, p, cOut);
+            forEachGroup(g, (chunk, first, end, scratch) -> {
+                int rows = (end - first) * p;
+                float[] patch = scratch.flat(Use.PATCHES, rows * k);
+                float[] product = scratch.flat(Use.PRODUCT, rows * cOut);
                 for (int s = first; s < end; s++) {
+                    patches.im2row(patch, (s - first) * p * k, xa, xOff + s * sampleSize);
+                }
+                kernel.multiply(product, 0, cOut, patch, 0, k, 1, weights, rows, cOut, k, 1f, 0f, scratch);
+                for (int s = first; s < end; s++) {
+                    // y[s, co, q] = y^T[(s - first)*P + q, co]
                     int ySample = yOff + s * cOut * p;
-                    if (byColumns) {
-                        // y_s [cOut, P] = w [cOut, K] * cols [K, P], row by row of y
-                        patches.im2col(patch, xa, xOff + s * sampleSize);
-                        float[] acc = product[0];
-                        for (int co = 0; co < cOut; co++) {
-                            Arrays.fill(acc, 0, p, 0f);
-                            FastGemm.rowTimesRows(acc, wa, wOff + co * k, 1, patch, p, k);
-                            System.arraycopy(acc, 0, ya, ySample + co * p, p);
-                        }
-                    } else {
-                        // y_s^T [P, cOut] = rows [P, K] * w^T [K, cOut]
-                        patches.im2row(patch, xa, xOff + s * sampleSize);
+                    int from = (s - first) * p * cOut;
+                    for (int co = 0; co < cOut; co++) {
                         for (int q = 0; q < p; q++) {
-                            float[] acc = product[q];
-                            Arrays.fill(acc, 0, cOut, 0f);
-                            FastGemm.rowTimesRows(acc, patch[q], 0, 1, wT, cOut, k);
-                            for (int co = 0; co < cOut; co++) {
-                                ya[ySample + co * p + q] = acc[co];
-                            }
+                            ya[ySample + co * p + q] = product[from + q * cOut + co];
                         }
                     }
                 }
@@ -94,47 +87,25 @@ final class FastConv {
         ShapeChecks.conv2d("conv2dBackwardData", dy, dx, w, g);
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
-        float[] wa = w.hostArray();
         int dxOff = (int) dx.offset();
         int dyOff = (int) dy.offset();
-        int wOff = (int) w.offset();
         int cOut = g.cOut();
         int k = g.cIn() * g.kh() * g.kw();
         int p = g.outH() * g.outW();
         int sampleSize = g.cIn() * g.h() * g.w();
-        boolean byColumns = p > k;
         Scratch caller = pool.take();
         try {
-            float[][] wRows = byColumns ? null : copyRows(caller.rows(Use.OPERAND, cOut, k), wa, wOff, cOut, k);
+            float[][] weights = packed(caller, w.hostArray(), (int) w.offset(), k, 1, cOut, k);
             Patches patches = new Patches(g);
-            forEachChunk(g.n(), (chunk, first, end, scratch) -> {
-                float[][] dPatch = byColumns ? scratch.rows(Use.PATCHES, k, p) : scratch.rows(Use.PATCHES, p, k);
-                float[][] dyRows = byColumns ? scratch.rows(Use.OPERAND, cOut, p) : null;
+            forEachGroup(g, (chunk, first, end, scratch) -> {
+                int rows = (end - first) * p;
+                float[] dyT = gatherTransposed(scratch, dya, dyOff, first, end, cOut, p);
+                float[] dPatch = scratch.flat(Use.PATCHES, rows * k);
+                kernel.multiply(dPatch, 0, k, dyT, 0, cOut, 1, weights, rows, k, cOut, 1f, 0f, scratch);
                 for (int s = first; s < end; s++) {
-                    int dySample = dyOff + s * cOut * p;
-                    if (byColumns) {
-                        // dcols [K, P] = w^T [K, cOut] * dy_s [cOut, P]; w^T[kk, co] = w[co*K + kk]
-                        copyRows(dyRows, dya, dySample, cOut, p);
-                        for (int kk = 0; kk < k; kk++) {
-                            float[] acc = dPatch[kk];
-                            Arrays.fill(acc, 0, p, 0f);
-                            FastGemm.rowTimesRows(acc, wa, wOff + kk, k, dyRows, p, cOut);
-                        }
-                    } else {
-                        // drows [P, K] = dy_s^T [P, cOut] * w [cOut, K]; dy_s^T[q, co] = dy[s, co, q]
-                        for (int q = 0; q < p; q++) {
-                            float[] acc = dPatch[q];
-                            Arrays.fill(acc, 0, k, 0f);
-                            FastGemm.rowTimesRows(acc, dya, dySample + q, p, wRows, k, cOut);
-                        }
-                    }
                     int dxSample = dxOff + s * sampleSize;
                     Arrays.fill(dxa, dxSample, dxSample + sampleSize, 0f);
-                    if (byColumns) {
-                        patches.col2imAdd(dxa, dxSample, dPatch);
-                    } else {
-                        patches.row2imAdd(dxa, dxSample, dPatch);
-                    }
+                    patches.row2imAdd(dxa, dxSample, dPatch, (s - first) * p * k);
                 }
             });
         } finally {
@@ -148,122 +119,129 @@ final class FastConv {
         float[] xa = x.hostArray();
         int dyOff = (int) dy.offset();
         int xOff = (int) x.offset();
-        int n = g.n();
         int cOut = g.cOut();
         int k = g.cIn() * g.kh() * g.kw();
         int p = g.outH() * g.outW();
         int sampleSize = g.cIn() * g.h() * g.w();
-        // by columns the partials are dw^T [K, cOut]: the kernel's inner loop runs over the longer of K and cOut
-        boolean byColumns = cOut > k;
-        int partialRows = byColumns ? k : cOut;
-        int partialCols = byColumns ? cOut : k;
-        int chunks = Math.min(n, CHUNKS);
+        // transposed, the partials are dw^T [K, cOut]
+        boolean transposed = cOut > k;
+        int filterSize = cOut * k;
+        int chunks = chunks(g.n());
         Scratch caller = pool.take();
         try {
-            // rows [c*partialRows, (c+1)*partialRows) hold chunk c's partial sum
-            float[][] partials = caller.rows(Use.PARTIALS, chunks * partialRows, partialCols);
+            // [c*filterSize, (c+1)*filterSize) holds chunk c's partial sum
+            float[] partials = caller.flat(Use.PARTIALS, chunks * filterSize);
             Patches patches = new Patches(g);
-            forEachChunk(n, (chunk, first, end, scratch) -> {
-                float[][] patch = byColumns ? scratch.rows(Use.PATCHES, k, p) : scratch.rows(Use.PATCHES, p, k);
-                float[][] dyT = byColumns ? scratch.rows(Use.OPERAND, p, cOut) : null;
-                int base = chunk * partialRows;
-                for (int r = 0; r < partialRows; r++) {
-                    Arrays.fill(partials[base + r], 0, partialCols, 0f);
-                }
+            forEachGroup(g, (chunk, first, end, scratch) -> {
+                int rows = (end - first) * p;
+                float[] patch = scratch.flat(Use.PATCHES, rows * k);
                 for (int s = first; s < end; s++) {
-                    int dySample = dyOff + s * cOut * p;
-                    if (byColumns) {
-                        // dw^T [K, cOut] += cols [K, P] * dy_s^T [P, cOut]
-                        patches.im2col(patch, xa, xOff + s * sampleSize);
-                        transposeInto(dyT, dya, dySample, cOut, p);
-                        for (int kk = 0; kk < k; kk++) {
-                            FastGemm.rowTimesRows(partials[base + kk], patch[kk], 0, 1, dyT, cOut, p);
-                        }
-                    } else {
-                        // dw [cOut, K] += dy_s [cOut, P] * rows [P, K]
-                        patches.im2row(patch, xa, xOff + s * sampleSize);
-                        for (int co = 0; co < cOut; co++) {
-                            FastGemm.rowTimesRows(partials[base + co], dya, dySample + co * p, 1, patch, k, p);
-                        }
-                    }
+                    patches.im2row(patch, (s - first) * p * k, xa, xOff + s * sampleSize);
+                }
+                float[] dyT = gatherTransposed(scratch, dya, dyOff, first, end, cOut, p);
+                int partial = chunk * filterSize;
+                // the chunk's first group writes its partial, the later ones add to it
+                float beta = first == firstOf(chunk, g.n(), chunks) ? 0f : 1f;
+                if (transposed) {
+                    // dw^T [K, cOut] += rows^T [K, R] * dyT [R, cOut]
+                    float[][] opB = packed(scratch, dyT, 0, cOut, 1, rows, cOut);
+                    kernel.multiply(partials, partial, cOut, patch, 0, 1, k, opB, k, cOut, rows, 1f, beta, scratch);
+                } else {
+                    // dw [cOut, K] += dyT^T [cOut, R] * rows [R, K]
+                    float[][] opB = packed(scratch, patch, 0, k, 1, rows, k);
+                    kernel.multiply(partials, partial, k, dyT, 0, 1, cOut, opB, cOut, k, rows, 1f, beta, scratch);
                 }
             });
             float[] dwa = dw.hostArray();
             int dwOff = (int) dw.offset();
-            float[] sum = caller.rows(Use.PRODUCT, 1, partialCols)[0];
-            for (int r = 0; r < partialRows; r++) {
-                Arrays.fill(sum, 0, partialCols, 0f);
-                for (int c = 0; c < chunks; c++) {
-                    float[] part = partials[c * partialRows + r];
-                    for (int e = 0; e < partialCols; e++) {
-                        sum[e] += part[e];
+            float[] sum = caller.flat(Use.PRODUCT, filterSize);
+            Arrays.fill(sum, 0, filterSize, 0f);
+            for (int c = 0; c < chunks; c++) {
+                int partial = c * filterSize;
+                for (int e = 0; e < filterSize; e++) {
+                    sum[e] += partials[partial + e];
+                }
+            }
+            if (transposed) {
+                for (int co = 0; co < cOut; co++) {
+                    for (int kk = 0; kk < k; kk++) {
+                        dwa[dwOff + co * k + kk] = sum[kk * cOut + co];
                     }
                 }
-                if (byColumns) {
-                    for (int co = 0; co < cOut; co++) {
-                        dwa[dwOff + co * k + r] = sum[co];
-                    }
-                } else {
-                    System.arraycopy(sum, 0, dwa, dwOff + r * k, k);
-                }
+            } else {
+                System.arraycopy(sum, 0, dwa, dwOff, filterSize);
             }
         } finally {
             pool.give(caller);
         }
     }
 
-    /** rows[i][0..cols) = the [r, cols] row-major matrix at m[off..]; returns rows. */
-    private static float[][] copyRows(float[][] rows, float[] m, int off, int r, int cols) {
-        for (int i = 0; i < r; i++) {
-            System.arraycopy(m, off + i * cols, rows[i], 0, cols);
-        }
-        return rows;
+    /** The [k, n] matrix at m[off..] with the given strides, packed by the kernel into scratch's OPERAND. */
+    private float[][] packed(Scratch scratch, float[] m, int off, int rowStride, int colStride, int k, int n) {
+        float[][] packed = scratch.rows(Use.OPERAND, kernel.packedRows(k, n), kernel.packedCols(k, n));
+        kernel.packB(packed, m, off, rowStride, colStride, k, n);
+        return packed;
     }
 
-    /** rows[q][i] = m[i, q] for the [r, cols] row-major matrix at m[off..]; returns rows. */
-    private static float[][] transposeInto(float[][] rows, float[] m, int off, int r, int cols) {
-        // row by row of the result: each write run is contiguous, the reads touch only r cache lines at a time
-        for (int q = 0; q < cols; q++) {
-            float[] row = rows[q];
-            for (int i = 0; i < r; i++) {
-                row[i] = m[off + i * cols + q];
+    /** dyT[(s - first)*P + q, co] = dy[s, co, q] for samples [first, end), in scratch's GATHERED. */
+    private static float[] gatherTransposed(Scratch scratch, float[] dy, int dyOff, int first, int end, int cOut,
+                                            int p) {
+        float[] dyT = scratch.flat(Use.GATHERED, (end - first) * p * cOut);
+        for (int s = first; s < end; s++) {
+            int dySample = dyOff + s * cOut * p;
+            int to = (s - first) * p * cOut;
+            for (int co = 0; co < cOut; co++) {
+                for (int q = 0; q < p; q++) {
+                    dyT[to + q * cOut + co] = dy[dySample + co * p + q];
+                }
             }
         }
-        return rows;
+        return dyT;
     }
 
-    /** Samples [first, end) of chunk {@code chunk}, with buffers of its own. */
-    private interface ChunkTask {
+    /** Samples [first, end) of one group of chunk {@code chunk}, with buffers of its own. */
+    private interface GroupTask {
         void run(int chunk, int first, int end, Scratch scratch);
     }
 
-    /** Chunk c covers samples [c*n/chunks, (c+1)*n/chunks); chunks run in parallel on the common pool. */
-    private void forEachChunk(int n, ChunkTask task) {
-        int chunks = Math.min(n, CHUNKS);
-        IntStream.range(0, chunks).parallel().forEach(c -> {
+    /**
+     * Chunk c covers samples [c*n/chunks, (c+1)*n/chunks); chunks run in parallel (when the pass is big enough),
+     * each through its groups of samples in order.
+     */
+    private void forEachGroup(Conv2dGeometry g, GroupTask task) {
+        int n = g.n();
+        int chunks = chunks(n);
+        int p = g.outH() * g.outW();
+        int perGroup = Math.max(1, (MIN_ROWS + p - 1) / p);
+        long multiplyAdds = (long) n * p * g.cOut() * g.cIn() * g.kh() * g.kw();
+        parallel.eachOf(multiplyAdds, chunks, c -> {
             Scratch scratch = pool.take();
             try {
-                task.run(c, firstOf(c, n, chunks), firstOf(c + 1, n, chunks), scratch);
+                int firstOfChunk = firstOf(c, n, chunks);
+                int endOfChunk = firstOf(c + 1, n, chunks);
+                for (int first = firstOfChunk; first < endOfChunk; first += perGroup) {
+                    task.run(c, first, Math.min(endOfChunk, first + perGroup), scratch);
+                }
             } finally {
                 pool.give(scratch);
             }
         });
     }
 
+    private static int chunks(int n) {
+        return Math.min(n, CHUNKS);
+    }
+
     private static int firstOf(int chunk, int n, int chunks) {
         return (int) ((long) chunk * n / chunks);
     }
 
-
     /**
-     * Gathers and scatters a sample's patch matrix, as rows [P][K] (im2row) or as columns [K][P] (im2col). For kernel
-     * row i and output row oh the input row is oh*strideH + i*dilationH - pad.top, or -1 where that lies in the
-     * padding; likewise for columns, and for kernel column j the output columns whose input column lies inside the
-     * image form the range [colFirst[j], colEnd[j]). All computed once per call.
-     *
-     * <p>im2col copies runs along input rows. im2row fills a row per output position; for a window wholly inside the
-     * image (every window of a 'valid' convolution) it is one loop over K through a table of offsets, since nested
-     * loops over kernel rows and columns of 3 cost more in loop overhead than in copying.
+     * Gathers and scatters a sample's patch rows [P, K] (im2row), flat. For kernel row i and output row oh the input
+     * row is oh*strideH + i*dilationH - pad.top, or -1 where that lies in the padding; likewise for columns. All
+     * computed once per call. A window wholly inside the image (every window of a 'valid' convolution) is one loop
+     * over K through a table of offsets, since nested loops over kernel rows and columns of 3 cost more in loop
+     * overhead than in copying.
      */
     private static final class Patches {
         private final int cIn;
@@ -281,10 +259,6 @@ final class FastConv {
         private final int[] inputRow;
         /** inputCol[ow*kw + j] = input column read by kernel column j at output column ow, or -1. */
         private final int[] inputCol;
-        /** colShift[j] = j*dilationW - pad.left: output column ow reads input column ow*strideW + colShift[j]. */
-        private final int[] colShift;
-        private final int[] colFirst;
-        private final int[] colEnd;
         /** rowsInside[oh], colsInside[ow]: every kernel row (column) reads inside the image there. */
         private final boolean[] rowsInside;
         private final boolean[] colsInside;
@@ -316,22 +290,13 @@ final class FastConv {
             }
             inputCol = new int[outW * kw];
             colsInside = new boolean[outW];
-            Arrays.fill(colsInside, true);
-            colShift = new int[kw];
-            colFirst = new int[kw];
-            colEnd = new int[kw];
-            for (int j = 0; j < kw; j++) {
-                colShift[j] = j * g.dilationW() - left;
-                colFirst[j] = outW;
-                for (int ow = outW - 1; ow >= 0; ow--) {
-                    int iw = ow * strideW + colShift[j];
+            for (int ow = 0; ow < outW; ow++) {
+                colsInside[ow] = true;
+                for (int j = 0; j < kw; j++) {
+                    int iw = ow * strideW + j * g.dilationW() - left;
                     boolean inside = iw >= 0 && iw < w;
                     inputCol[ow * kw + j] = inside ? iw : -1;
                     colsInside[ow] &= inside;
-                    if (inside) {
-                        colFirst[j] = ow;
-                        colEnd[j] = Math.max(colEnd[j], ow + 1);
-                    }
                 }
             }
             windowOffset = new int[cIn * kh * kw];
@@ -344,80 +309,29 @@ final class FastConv {
             }
         }
 
-        /** cols[(ci*kh + i)*kw + j][oh*outW + ow] = x[ci, ih, iw] (0 in the padding), x's sample at xSample. */
-        void im2col(float[][] cols, float[] x, int xSample) {
-            for (int ci = 0; ci < cIn; ci++) {
-                for (int i = 0; i < kh; i++) {
-                    for (int j = 0; j < kw; j++) {
-                        float[] col = cols[(ci * kh + i) * kw + j];
-                        int first = colFirst[j];
-                        int end = colEnd[j];
-                        for (int oh = 0; oh < outH; oh++) {
-                            int at = oh * outW;
-                            int ih = inputRow[oh * kh + i];
-                            if (ih < 0 || first >= end) {
-                                Arrays.fill(col, at, at + outW, 0f);
-                                continue;
-                            }
-                            Arrays.fill(col, at, at + first, 0f);
-                            Arrays.fill(col, at + end, at + outW, 0f);
-                            int xRow = xSample + (ci * h + ih) * w + colShift[j];
-                            if (strideW == 1) {
-                                System.arraycopy(x, xRow + first, col, at + first, end - first);
-                            } else {
-                                for (int ow = first; ow < end; ow++) {
-                                    col[at + ow] = x[xRow + ow * strideW];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /** The adjoint of im2col: dx[ci, ih, iw] += cols[k][p] for every entry that im2col read from there. */
-        void col2imAdd(float[] dx, int dxSample, float[][] cols) {
-            for (int ci = 0; ci < cIn; ci++) {
-                for (int i = 0; i < kh; i++) {
-                    for (int j = 0; j < kw; j++) {
-                        float[] col = cols[(ci * kh + i) * kw + j];
-                        for (int oh = 0; oh < outH; oh++) {
-                            int ih = inputRow[oh * kh + i];
-                            if (ih < 0) {
-                                continue;
-                            }
-                            int at = oh * outW;
-                            int xRow = dxSample + (ci * h + ih) * w + colShift[j];
-                            for (int ow = colFirst[j]; ow < colEnd[j]; ow++) {
-                                dx[xRow + ow * strideW] += col[at + ow];
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /** rows[oh*outW + ow][(ci*kh + i)*kw + j] = x[ci, ih, iw] (0 in the padding), x's sample at xSample. */
-        void im2row(float[][] rows, float[] x, int xSample) {
+        /**
+         * rows[at + (oh*outW + ow)*K + (ci*kh + i)*kw + j] = x[ci, ih, iw] (0 in the padding), x's sample at
+         * xSample.
+         */
+        void im2row(float[] rows, int at, float[] x, int xSample) {
             int k = windowOffset.length;
             for (int oh = 0; oh < outH; oh++) {
                 for (int ow = 0; ow < outW; ow++) {
-                    float[] row = rows[oh * outW + ow];
+                    int row = at + (oh * outW + ow) * k;
                     if (rowsInside[oh] && colsInside[ow]) {
                         int origin = xSample + (oh * strideH - top) * w + ow * strideW - left;
                         for (int e = 0; e < k; e++) {
-                            row[e] = x[origin + windowOffset[e]];
+                            rows[row + e] = x[origin + windowOffset[e]];
                         }
                         continue;
                     }
-                    int at = 0;
                     for (int ci = 0; ci < cIn; ci++) {
                         for (int i = 0; i < kh; i++) {
                             int ih = inputRow[oh * kh + i];
                             int xRow = xSample + (ci * h + ih) * w;
                             for (int j = 0; j < kw; j++) {
                                 int iw = inputCol[ow * kw + j];
-                                row[at++] = ih >= 0 && iw >= 0 ? x[xRow + iw] : 0f;
+                                rows[row++] = ih >= 0 && iw >= 0 ? x[xRow + iw] : 0f;
                             }
                         }
                     }
@@ -425,20 +339,19 @@ final class FastConv {
             }
         }
 
-        /** The adjoint of im2row: dx[ci, ih, iw] += rows[p][k] for every entry that im2row read from there. */
-        void row2imAdd(float[] dx, int dxSample, float[][] rows) {
+        /** The adjoint of im2row: dx[ci, ih, iw] += rows[at + p*K + k] for every entry that im2row read there. */
+        void row2imAdd(float[] dx, int dxSample, float[] rows, int at) {
             int k = windowOffset.length;
             for (int oh = 0; oh < outH; oh++) {
                 for (int ow = 0; ow < outW; ow++) {
-                    float[] row = rows[oh * outW + ow];
+                    int row = at + (oh * outW + ow) * k;
                     if (rowsInside[oh] && colsInside[ow]) {
                         int origin = dxSample + (oh * strideH - top) * w + ow * strideW - left;
                         for (int e = 0; e < k; e++) {
-                            dx[origin + windowOffset[e]] += row[e];
+                            dx[origin + windowOffset[e]] += rows[row + e];
                         }
                         continue;
                     }
-                    int at = 0;
                     for (int ci = 0; ci < cIn; ci++) {
                         for (int i = 0; i < kh; i++) {
                             int ih = inputRow[oh * kh + i];
@@ -446,9 +359,9 @@ final class FastConv {
                             for (int j = 0; j < kw; j++) {
                                 int iw = inputCol[ow * kw + j];
                                 if (ih >= 0 && iw >= 0) {
-                                    dx[xRow + iw] += row[at];
+                                    dx[xRow + iw] += rows[row];
                                 }
-                                at++;
+                                row++;
                             }
                         }
                     }

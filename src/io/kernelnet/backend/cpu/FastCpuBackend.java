@@ -4,42 +4,80 @@ import static io.kernelnet.backend.cpu.ParallelSlices.flat;
 import static io.kernelnet.backend.cpu.ParallelSlices.samples;
 
 import io.kernelnet.backend.Activation;
+import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Pool2dGeometry;
 import io.kernelnet.backend.ShapeChecks;
+import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Tensor;
-import java.util.concurrent.ForkJoinPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The CPU backend for training: the reference {@link CpuBackend} for every op except the few that dominate a CNN
- * training step. gemm, gemmBatched ({@link FastGemm}) and the three conv2d passes ({@link FastConv}) run in
- * float32 with SIMD-friendly loops on all cores, tested against the reference with a stated error bound
- * (FastCpuBackendTest). Max-pool forward, the elementwise activations and the fused bias-activation run the
- * reference itself on slices of the batch in parallel ({@link ParallelSlices}), so their results are the
- * reference's bit for bit; so are those of every other op, which the reference runs as is.
+ * The CPU backend for training: the reference {@link CpuBackend} for every op except those that dominate the seed
+ * models' training steps, which run split over all cores ({@link CpuWorkers}, from the sizes in
+ * {@link ParallelSlices}) and never depend on how they are split.
+ * <ul>
+ *   <li>gemm, gemmBatched ({@link FastGemm}) and the three conv2d passes ({@link FastConv}) in float32 on a
+ *       {@link GemmKernel}: the Vector API one where the JVM has jdk.incubator.vector, else the plain-Java one;
+ *       tested against the reference with a stated error bound (FastCpuBackendTest);</li>
+ *   <li>Adam in float32 ({@link FastAdam}, as the CUDA kernel), within a running error bound of the reference's
+ *       double; the sum in four partial sums ({@link FastSum}), within its rounding (FastOpsTest);</li>
+ *   <li>ReLU with or without its bias ({@link FastRelu}), the 2x2 max-pool ({@link FastMaxPool}) and dropout
+ *       ({@link FastDropout}) in loops of their own, and the other activations, max-pools and dropout's backward as
+ *       the reference on slices: the reference's bits.</li>
+ * </ul>
  */
 public final class FastCpuBackend extends ForwardingBackend {
-    private final CpuBackend reference;
-    private final ScratchPool scratch = new ScratchPool();
-    private final FastGemm gemm = new FastGemm(scratch);
-    private final FastConv conv = new FastConv(scratch);
+    private static final Logger log = LoggerFactory.getLogger(FastCpuBackend.class);
+    /** Whether the JVM runs with --add-modules jdk.incubator.vector, which the fast GEMM kernel needs. */
+    static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
-    public FastCpuBackend() {
-        this(new CpuBackend());
+    static {
+        if (!VECTOR_API) {
+            log.warn("cpu backend: the JVM runs without jdk.incubator.vector, so matrix products and convolutions use"
+                    + " the plain-Java kernel, several times slower (java --add-modules jdk.incubator.vector: the"
+                    + " kernelnet launchers pass it)");
+        }
     }
 
-    private FastCpuBackend(CpuBackend reference) {
+    private final CpuBackend reference;
+    private final GemmKernel kernel;
+    private final ParallelSlices parallel;
+    private final FastGemm gemm;
+    private final FastConv conv;
+    private final FastAdam adam;
+
+    public FastCpuBackend() {
+        this(fastestKernel(), ParallelSlices.DEFAULT);
+    }
+
+    /** With a given GEMM kernel and parallel thresholds: tests run each kernel and each branch. */
+    FastCpuBackend(GemmKernel kernel, ParallelSlices parallel) {
+        this(new CpuBackend(), kernel, parallel);
+    }
+
+    private FastCpuBackend(CpuBackend reference, GemmKernel kernel, ParallelSlices parallel) {
         super(reference);
         this.reference = reference;
+        this.kernel = kernel;
+        this.parallel = parallel;
+        ScratchPool scratch = new ScratchPool();
+        this.gemm = new FastGemm(kernel, scratch, parallel);
+        this.conv = new FastConv(kernel, scratch, parallel);
+        this.adam = new FastAdam(scratch, parallel);
+    }
+
+    /** The Vector API kernel where the JVM has the module, else the plain-Java one. */
+    static GemmKernel fastestKernel() {
+        return VECTOR_API ? new VectorGemmKernel() : new RowGemmKernel();
     }
 
     /** One line for logs and the CLI: which CPU path runs and on how many threads. */
     public String description() {
-        // parallel streams run on the common pool plus the calling thread
-        int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
-        return "cpu (float32 gemm and conv2d on " + threads + " threads; other ops: the reference CpuBackend, max-pool"
-                + " forward and activations over batch slices in parallel)";
+        return "cpu (float32 gemm and conv2d on " + CpuWorkers.COMMON.threads() + " threads, " + kernel.description()
+                + "; Adam, dropout, ReLU, max-pool on all threads; other ops: the reference CpuBackend)";
     }
 
     @Override
@@ -69,10 +107,18 @@ public final class FastCpuBackend extends ForwardingBackend {
 
     @Override
     public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
-        if (ParallelSlices.allHave(g.inputShape(), x) && ParallelSlices.allHave(g.outputShape(), y, argmax)
-                && x.size() >= ParallelSlices.MIN_ELEMENTS) {
-            ParallelSlices.run(g.n(), (from, count) -> reference.maxPool2dForward(samples(y, from, count),
-                    samples(argmax, from, count), samples(x, from, count), g.withBatch(count)));
+        if (ParallelSlices.allHave(g.inputShape(), x) && ParallelSlices.allHave(g.outputShape(), y, argmax)) {
+            boolean unrolled = FastMaxPool.handles(g);
+            parallel.overElements(x.size(), g.n(), (from, count) -> {
+                Tensor ys = samples(y, from, count);
+                Tensor argmaxes = samples(argmax, from, count);
+                Tensor xs = samples(x, from, count);
+                if (unrolled) {
+                    FastMaxPool.forward(ys, argmaxes, xs, g.withBatch(count));
+                } else {
+                    reference.maxPool2dForward(ys, argmaxes, xs, g.withBatch(count));
+                }
+            });
         } else {
             reference.maxPool2dForward(y, argmax, x, g);
         }
@@ -92,23 +138,30 @@ public final class FastCpuBackend extends ForwardingBackend {
     @Override
     public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
         // checked whole first: a slice's refusal would name the slice's shape
-        ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);
-        if (z.size() >= ParallelSlices.MIN_ELEMENTS) {
-            ParallelSlices.run(z.dim(0), (from, count) -> reference.biasActivationForward(samples(y, from, count),
-                    samples(z, from, count), bias, act, alpha));
-        } else {
-            reference.biasActivationForward(y, z, bias, act, alpha);
-        }
+        int[] dims = ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);
+        parallel.overElements(z.size(), z.dim(0), (from, count) -> {
+            if (act == Activation.RELU) {
+                FastRelu.biasForward(samples(y, from, count), samples(z, from, count), bias, dims[1], dims[2]);
+            } else {
+                reference.biasActivationForward(samples(y, from, count), samples(z, from, count), bias, act, alpha);
+            }
+        });
     }
 
     /**
-     * The parallel activation backward with y standing in for z (the ReLUs' y > 0 exactly when z > 0), then the
-     * reference bias gradient: the reference's bits.
+     * For ReLU with a bias, {@link FastRelu#biasBackward} over slices of the channels; otherwise the parallel
+     * activation backward with y standing in for z (the ReLUs' y > 0 exactly when z > 0), then the reference bias
+     * gradient. Either way the reference's bits.
      */
     @Override
     public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
         ShapeChecks.sameShape("biasActivationBackward", "dz", dz, "dy", dy);
-        ShapeChecks.biasActivation("biasActivationBackward", "dy", dy, "y", y, dBias, act, alpha);
+        int[] dims = ShapeChecks.biasActivation("biasActivationBackward", "dy", dy, "y", y, dBias, act, alpha);
+        if (act == Activation.RELU && dBias != null) {
+            parallel.overElements(dy.size(), dims[1], (from, count) ->
+                    FastRelu.biasBackward(dz, dBias, dy, y, dims[0], dims[1], dims[2], from, count));
+            return;
+        }
         activationBackward(dz, dy, y, y, act, alpha);
         if (dBias != null) {
             reference.biasGrad(dBias, dz);
@@ -117,8 +170,8 @@ public final class FastCpuBackend extends ForwardingBackend {
 
     @Override
     public void activationForward(Tensor y, Tensor x, Activation act, float alpha) {
-        if (x != null && ParallelSlices.allHave(x.shape(), y) && x.size() >= ParallelSlices.MIN_ELEMENTS) {
-            ParallelSlices.run((int) x.size(), (from, count) ->
+        if (x != null && ParallelSlices.allHave(x.shape(), y)) {
+            parallel.overElements(x.size(), (int) x.size(), (from, count) ->
                     reference.activationForward(flat(y, from, count), flat(x, from, count), act, alpha));
         } else {
             reference.activationForward(y, x, act, alpha);
@@ -127,12 +180,64 @@ public final class FastCpuBackend extends ForwardingBackend {
 
     @Override
     public void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
-        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, x, y) && dy.size() >= ParallelSlices.MIN_ELEMENTS) {
-            ParallelSlices.run((int) dy.size(), (from, count) -> reference.activationBackward(flat(dx, from, count),
-                    flat(dy, from, count), flat(x, from, count), flat(y, from, count), act, alpha));
+        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, x, y)) {
+            parallel.overElements(dy.size(), (int) dy.size(), (from, count) -> {
+                if (act == Activation.RELU) {
+                    FastRelu.backward(flat(dx, from, count), flat(dy, from, count), flat(x, from, count));
+                } else {
+                    reference.activationBackward(flat(dx, from, count), flat(dy, from, count), flat(x, from, count),
+                            flat(y, from, count), act, alpha);
+                }
+            });
         } else {
             reference.activationBackward(dx, dy, x, y, act, alpha);
         }
     }
 
+    @Override
+    public void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset) {
+        String op = "dropoutForward";
+        ShapeChecks.unitInterval(op, "rate", rate);
+        if (x != null && ParallelSlices.allHave(x.shape(), y, mask)) {
+            ShapeChecks.stepScalars(op, step);
+            long counter = StepScalars.generatorOffset(step) + offset;
+            int n = (int) x.size();
+            // slices of whole Philox blocks; a block's ten rounds make an element cost about four of a plain
+            // elementwise op
+            parallel.overElements(4L * n, (n + 3) / 4, (from, count) ->
+                    FastDropout.forward(y, mask, x, rate, seed, counter, from, count));
+        } else {
+            reference.dropoutForward(y, mask, x, step, rate, seed, offset);
+        }
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dx, Tensor dy, Tensor mask) {
+        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, mask)) {
+            parallel.overElements(dy.size(), (int) dy.size(), (from, count) ->
+                    reference.dropoutBackward(flat(dx, from, count), flat(dy, from, count), flat(mask, from, count)));
+        } else {
+            reference.dropoutBackward(dx, dy, mask);
+        }
+    }
+
+    /** In float32 ({@link FastAdam}), where the reference works in double. */
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                           AdamSettings settings) {
+        adam.update(param, grad, m, v, step, halt, settings);
+    }
+
+    /** Four partial sums side by side ({@link FastSum}): not the reference's bits, within its rounding. */
+    @Override
+    public float sum(Tensor x) {
+        ShapeChecks.notNull("sum", "x", x);
+        return (float) FastSum.of(x);
+    }
+
+    @Override
+    public void sum(Tensor result, Tensor x) {
+        ShapeChecks.scalar("sum", "result", result);
+        result.hostArray()[(int) result.offset()] = sum(x);
+    }
 }

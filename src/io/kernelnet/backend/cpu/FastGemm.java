@@ -4,54 +4,21 @@ import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.backend.cpu.ScratchPool.Scratch;
 import io.kernelnet.backend.cpu.ScratchPool.Use;
 import io.kernelnet.tensor.Tensor;
-import java.util.Arrays;
-import java.util.stream.IntStream;
 
 /**
  * gemm and gemmBatched in float32 for {@link FastCpuBackend}; {@link CpuGemm} is the reference it is tested
- * against. Every product goes through {@link #rowTimesRows}, an axpy-form kernel that HotSpot's C2 compiles to
- * SIMD: op(b) is packed into an array of rows and each row of c is accumulated in a row of its own.
+ * against. op(b) is packed once, then the rows of c are split over the threads in whole blocks of the
+ * {@link GemmKernel}'s rows.
  */
 final class FastGemm {
-    /** Multiply-adds from which gemm spreads the rows of c over the common fork-join pool. */
-    private static final long PARALLEL_WORK = 1L << 18;
-
+    private final GemmKernel kernel;
     private final ScratchPool pool;
+    private final ParallelSlices parallel;
 
-    FastGemm(ScratchPool pool) {
+    FastGemm(GemmKernel kernel, ScratchPool pool, ParallelSlices parallel) {
+        this.kernel = kernel;
         this.pool = pool;
-    }
-
-    /**
-     * acc[0..n) += sum over q in [0, k) of a[aOff + q*aStride] * b[q][0..n).
-     *
-     * <p>The inner loops index only arrays that start at 0 (acc and the rows of b): C2 (JDK 17) vectorizes
-     * {@code acc[j] += s * row[j]} but not the same loop over two offsets into flat arrays, since it cannot rule out
-     * that they overlap. Four rows of b per pass load and store acc a quarter as often.
-     */
-    static void rowTimesRows(float[] acc, float[] a, int aOff, int aStride, float[][] b, int n, int k) {
-        int q = 0;
-        for (; q + 3 < k; q += 4) {
-            int at = aOff + q * aStride;
-            float a0 = a[at];
-            float a1 = a[at + aStride];
-            float a2 = a[at + 2 * aStride];
-            float a3 = a[at + 3 * aStride];
-            float[] b0 = b[q];
-            float[] b1 = b[q + 1];
-            float[] b2 = b[q + 2];
-            float[] b3 = b[q + 3];
-            for (int j = 0; j < n; j++) {
-                acc[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
-            }
-        }
-        for (; q < k; q++) {
-            float a0 = a[aOff + q * aStride];
-            float[] b0 = b[q];
-            for (int j = 0; j < n; j++) {
-                acc[j] += a0 * b0[j];
-            }
-        }
+        this.parallel = parallel;
     }
 
     void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
@@ -74,44 +41,27 @@ final class FastGemm {
     /** The reference's contract ({@link CpuGemm}): c = alpha * opA opB + beta * c, c not read when beta is 0. */
     private void multiply(float[] c, int cOff, float[] a, int aOff, boolean transA, float[] b, int bOff,
                           boolean transB, int m, int n, int k, float alpha, float beta) {
-        Scratch scratch = pool.take();
+        Scratch caller = pool.take();
         try {
-            float[][] opB = scratch.rows(Use.OPERAND, k, n);
-            packRows(opB, b, bOff, transB, k, n);
-            float[][] product = scratch.rows(Use.PRODUCT, m, n);
+            float[][] packedB = caller.rows(Use.OPERAND, kernel.packedRows(k, n), kernel.packedCols(k, n));
+            // opB[q, j] is b[q*n + j], or b[j*k + q] when transB
+            kernel.packB(packedB, b, bOff, transB ? 1 : n, transB ? k : 1, k, n);
             // opA[i, q] is a[i*k + q], or a[q*m + i] when transA
-            int aStrideI = transA ? 1 : k;
-            int aStrideQ = transA ? m : 1;
-            IntStream rows = IntStream.range(0, m);
-            if ((long) m * n * k >= PARALLEL_WORK) {
-                rows = rows.parallel();
-            }
-            rows.forEach(i -> {
-                float[] acc = product[i];
-                Arrays.fill(acc, 0, n, 0f);
-                rowTimesRows(acc, a, aOff + i * aStrideI, aStrideQ, opB, n, k);
-                int cRow = cOff + i * n;
-                for (int j = 0; j < n; j++) {
-                    // beta == 0 must not read c, which may hold NaN
-                    c[cRow + j] = beta == 0 ? alpha * acc[j] : alpha * acc[j] + beta * c[cRow + j];
+            int aRowStride = transA ? 1 : k;
+            int aColStride = transA ? m : 1;
+            int block = kernel.rowBlock();
+            parallel.overProducts((long) m * n * k, (m + block - 1) / block, (from, count) -> {
+                int i0 = from * block;
+                Scratch scratch = pool.take();
+                try {
+                    kernel.multiply(c, cOff + i0 * n, n, a, aOff + i0 * aRowStride, aRowStride, aColStride, packedB,
+                            Math.min(count * block, m - i0), n, k, alpha, beta, scratch);
+                } finally {
+                    pool.give(scratch);
                 }
             });
         } finally {
-            pool.give(scratch);
-        }
-    }
-
-    /** rows[q][j] = opB[q, j] for the [k, n] matrix opB: b[q*n + j], or b[j*k + q] when transB. */
-    private static void packRows(float[][] rows, float[] b, int bOff, boolean transB, int k, int n) {
-        for (int q = 0; q < k; q++) {
-            if (transB) {
-                float[] row = rows[q];
-                for (int j = 0; j < n; j++) {
-                    row[j] = b[bOff + j * k + q];
-                }
-            } else {
-                System.arraycopy(b, bOff + q * n, rows[q], 0, n);
-            }
+            pool.give(caller);
         }
     }
 }

@@ -2,32 +2,59 @@ package io.kernelnet.backend.cpu;
 
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
+import java.util.function.IntConsumer;
 
 /**
- * Runs a reference op on contiguous slices of its tensors, the slices in parallel: for ops where each output
- * element depends only on the same slice of the inputs (elementwise ops; pooling, per sample), so the results
- * are the reference's bit for bit. Callers slice only arguments whose shapes already fit; anything else goes to
- * the reference whole, which refuses it with its own message.
+ * Where the fast CPU ops split their work over the threads ({@link CpuWorkers}), and from what size. Every op that uses it
+ * computes each output element the same way however the work is split (elementwise ops, rows of a product, samples
+ * of a pooling, chunks fixed by the sizes alone), so the parallel and the sequential branch give the same bits;
+ * tests set the thresholds to run each (FastCpuBackendTest, ParallelBranchesTest).
+ *
+ * @param minElements   elements of an elementwise op (or pooling input) from which it runs in parallel
+ * @param minMultiplyAdds multiply-adds of a matrix product or convolution pass from which it runs in parallel
  */
-final class ParallelSlices {
-    /** Elements below which one thread is faster than forking. */
-    static final long MIN_ELEMENTS = 1 << 15;
-
-    private ParallelSlices() {
-    }
+record ParallelSlices(long minElements, long minMultiplyAdds) {
+    /** From where splitting pays on a few cores: handing work to a spinning worker costs a few microseconds. */
+    static final ParallelSlices DEFAULT = new ParallelSlices(1 << 15, 1 << 18);
+    /** Every op split over the threads, however small: the parallel branch, for tests. */
+    static final ParallelSlices ALWAYS = new ParallelSlices(0, 0);
+    /** Every op on the calling thread: the sequential branch, for tests. */
+    static final ParallelSlices NEVER = new ParallelSlices(Long.MAX_VALUE, Long.MAX_VALUE);
 
     /** What runs on units [from, from + count) of the slicing axis. */
     interface SliceTask {
         void run(int from, int count);
     }
 
-    /** Splits [0, units) into a few contiguous slices per thread and runs them on the common pool. */
-    static void run(int units, SliceTask task) {
-        int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
-        int slices = Math.min(units, 4 * threads);
-        IntStream.range(0, slices).parallel().forEach(s -> {
+    /** Runs task over [0, units) of an elementwise op of {@code elements} elements. */
+    void overElements(long elements, int units, SliceTask task) {
+        run(elements >= minElements, units, task);
+    }
+
+    /** Runs task over [0, units) of a product of {@code multiplyAdds} multiply-adds. */
+    void overProducts(long multiplyAdds, int units, SliceTask task) {
+        run(multiplyAdds >= minMultiplyAdds, units, task);
+    }
+
+    /** Runs task(i) for each i in [0, count), each on its own, of a pass of {@code multiplyAdds} multiply-adds. */
+    void eachOf(long multiplyAdds, int count, IntConsumer task) {
+        if (multiplyAdds >= minMultiplyAdds) {
+            CpuWorkers.COMMON.run(count, task);
+        } else {
+            for (int i = 0; i < count; i++) {
+                task.accept(i);
+            }
+        }
+    }
+
+    /** In parallel: a few contiguous slices per thread; otherwise one slice, here. */
+    private static void run(boolean parallel, int units, SliceTask task) {
+        int slices = parallel ? Math.min(units, 4 * CpuWorkers.COMMON.threads()) : Math.min(units, 1);
+        if (slices == 1) {
+            task.run(0, units);
+            return;
+        }
+        CpuWorkers.COMMON.run(slices, s -> {
             int from = (int) ((long) s * units / slices);
             int end = (int) ((long) (s + 1) * units / slices);
             task.run(from, end - from);

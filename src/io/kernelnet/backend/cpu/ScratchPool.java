@@ -24,20 +24,24 @@ final class ScratchPool {
 
     /** What a buffer is for; one task may hold several at once. */
     enum Use {
-        /** Patch matrix of one sample (im2row) or its gradient. */
+        /** Patch rows of a few samples (im2row) or their gradient. */
         PATCHES,
         /** A matrix product before it is scattered into the output. */
         PRODUCT,
-        /** An operand packed into rows for the GEMM kernel. */
+        /** opB packed for the GEMM kernel. */
         OPERAND,
+        /** An output gradient gathered as [positions, channels]. */
+        GATHERED,
         /** Per-chunk partial sums of a filter gradient. */
-        PARTIALS
+        PARTIALS,
+        /** The GEMM kernel's own: its accumulators. */
+        TILE
     }
 
     /**
-     * One task's buffers: matrices as arrays of rows, because the GEMM kernel's inner loop only vectorizes over
-     * arrays indexed from 0 (see {@link FastGemm#rowTimesRows}). Rows may be longer than asked for, and a matrix
-     * may have more rows.
+     * One task's buffers: matrices as arrays of rows, because the plain GEMM kernel's inner loop only vectorizes
+     * over arrays indexed from 0 (see {@link RowGemmKernel#rowTimesRows}), and flat arrays. Rows may be longer than
+     * asked for, and a matrix may have more rows.
      */
     static final class Scratch {
         private final float[][][] matrices = new float[Use.values().length][][];
@@ -58,6 +62,11 @@ final class ScratchPool {
                 }
             }
             return m;
+        }
+
+        /** At least {@code size} floats, contents undefined: row 0 of {@link #rows}. */
+        float[] flat(Use use, int size) {
+            return rows(use, 1, size)[0];
         }
     }
 }
