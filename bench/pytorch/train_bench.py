@@ -28,6 +28,7 @@ Output (--out FILE, and one line on stdout per measurement):
 import argparse
 import datetime
 import json
+import os
 import statistics
 import sys
 import time
@@ -92,11 +93,14 @@ def main():
     parser.add_argument("--steps-per-run", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--tf32", action="store_true", help="allow TF32 matmul/conv (off: full FP32 like ours)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="CPU threads (default: the cores, as ours use; some builds default to one)")
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.warmup < 0 or args.warmup_seconds < 0 or args.runs < 1 or args.steps_per_run < 1:
         parser.error("--warmup and --warmup-seconds must be >= 0, --runs and --steps-per-run >= 1")
 
+    torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.allow_tf32 = args.tf32
     device = torch.device(args.device)
@@ -123,7 +127,7 @@ def main():
         "bench": "train-pytorch", "framework": f"pytorch {torch.__version__}",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(), "device": device.type,
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-        "tf32": args.tf32, "warmup": args.warmup, "warmup_seconds": args.warmup_seconds, "runs": args.runs,
+        "tf32": args.tf32, "threads": torch.get_num_threads(), "warmup": args.warmup, "warmup_seconds": args.warmup_seconds, "runs": args.runs,
         "steps_per_run": args.steps_per_run,
         "timing": "wall clock (time.perf_counter) around each window of steps_per_run whole training steps, the device"
                   " synchronised before and after; warm-up windows (warmup, and more until warmup_seconds) discarded; median, min and max over runs",
