@@ -181,6 +181,7 @@ class CheckpointsTest {
         Map<String, Optimizer> optimizers = new LinkedHashMap<>();
         optimizers.put("adam, keras epsilon", new Adam());
         optimizers.put("adam, pytorch epsilon", new Adam().epsilonPlacement(AdamEpsilon.PYTORCH));
+        optimizers.put("adamw", Adam.adamW(0.002f));
         optimizers.put("sgd, decoupled decay", new Sgd(0.05f, 0.9f, true, 0.01f, true));
         optimizers.put("sgd, L2 decay", new Sgd(0.05f, 0.9f, true, 0.01f));
         Path file = dir.resolve("mlp.safetensors");
@@ -188,6 +189,7 @@ class CheckpointsTest {
             saveMlp(o.getValue(), file);
             try (Model loaded = Checkpoints.load(file, new CpuBackend(), 2)) {
                 assertEquals(o.getValue().config(), loaded.optimizer().config(), o.getKey());
+                assertEquals(o.getValue().name(), loaded.optimizer().name(), o.getKey());
             }
         }
 
