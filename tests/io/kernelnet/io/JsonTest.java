@@ -103,7 +103,10 @@ class JsonTest {
     void refusesEverythingOutsideTheStandard() {
         String[] bad = {"", " ", "{", "[1,]", "{\"a\":1,}", "01", "-01", "1.", ".5", "-", "1e", "1e+", "tru", "nul",
             "'a'", "\"\t\"", "\"abc", "\"\\x\"", "\"\\u12g4\"", "\"\\u12\"", "{\"a\":1}x", "[1 2]", "{\"a\" 1}",
-            "{a:1}", "NaN", "Infinity", "+1", "[1,,2]", "/*c*/1", "1e999", "\u00a01"};
+            "{a:1}", "NaN", "Infinity", "+1", "[1,,2]", "/*c*/1", "1e999", "\u00a01",
+            // truncated anywhere, and words that only start like a literal
+            "[", "[1", "[1,", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,", "\"\\", "\"\\u00e", "-1.5e",
+            "{\"a\":trux}", "[fals]", "[nulL]", "truE", "[true false]"};
         for (String text : bad) {
             assertThrows(Json.ParseException.class, () -> Json.parse(text), () -> "should refuse: " + text);
         }
@@ -124,5 +127,9 @@ class JsonTest {
         assertRefused(() -> Json.parse(deep), "nesting deeper than");
         String ok = "[".repeat(500) + "]".repeat(500);
         assertEquals(ok, Json.write(Json.parse(ok)));
+        String deepObjects = "{\"a\":".repeat(100_000) + "1" + "}".repeat(100_000);
+        assertThrows(Json.ParseException.class, () -> Json.parse(deepObjects));
+        String okObjects = "{\"a\":".repeat(500) + "1" + "}".repeat(500);
+        assertEquals(okObjects, Json.write(Json.parse(okObjects)));
     }
 }
