@@ -71,11 +71,11 @@ class MemoryPlanTest {
 
     @Test
     void alignmentRoundsUpToSixtyFourFloats() {
-        assertEquals(0, MemoryPlan.align(0));
-        assertEquals(64, MemoryPlan.align(1));
-        assertEquals(64, MemoryPlan.align(64));
-        assertEquals(128, MemoryPlan.align(65));
         assertEquals(64, MemoryPlan.ALIGN_FLOATS);
+        long[][] floatsAndAligned = {{0, 0}, {1, 64}, {64, 64}, {65, 128}};
+        for (long[] c : floatsAndAligned) {
+            assertEquals(c[1], MemoryPlan.align(c[0]), "align(" + c[0] + ")");
+        }
     }
 
     @Test
