@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.kernelnet.testing.TestRandom;
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +91,19 @@ class JsonTest {
         assertEquals("[0.1,3,7]", Json.write(List.of(0.1, 3, 7L)));
         assertEquals("{\"k\":\"a\\u0001\\n\\\"\"}", Json.write(Map.of("k", "a\u0001\n\"")));
         assertEquals(0.1f, ((Double) Json.parse(Json.write(0.1f))).floatValue());
+    }
+
+    @Test
+    void writesEveryKindOfValueTheWriterTakes() {
+        assertEquals("[[0.25,-1.0E10],[1,-2],[3,-4],[],{}]", Json.write(List.of(new double[] {0.25, -1e10},
+                new int[] {1, -2}, new long[] {3, -4}, new float[0], Map.of())));
+        assertEquals("[1,2,3,4,5.50,null,true,false]", Json.write(Arrays.asList((short) 1, (byte) 2, 3, 4L,
+                new BigDecimal("5.50"), null, true, false)));
+        Map<String, Object> ordered = new LinkedHashMap<>();
+        ordered.put("b", 1);
+        ordered.put("a", List.of());
+        assertEquals("{\"b\":1,\"a\":[]}", Json.write(ordered));
+        assertEquals("\"\\r\\t\\b\\f\\\\\\u001f /\"", Json.write("\r\t\b\f\\\u001f /"));
     }
 
     @Test
