@@ -1,6 +1,8 @@
 package io.kernelnet.cli;
 
 import io.kernelnet.backend.Backends;
+import io.kernelnet.train.ProgressBar;
+import io.kernelnet.train.StatusLine;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.List;
@@ -45,6 +47,10 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] argv) {
+        if (ProgressBar.stdoutIsTerminal()) {
+            // slf4j-simple writes to System.err as it is at each line: log lines then clear and redraw the bar
+            System.setErr(StatusLine.around(System.err));
+        }
         System.exit(new Main(System.out).execute(argv, System.err));
     }
 
