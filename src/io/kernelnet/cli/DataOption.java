@@ -14,18 +14,16 @@ final class DataOption {
                     + " Default: the bundled MNIST subset (8,000 train / 2,000 test).")
     Path dir;
 
-    /** Refuses a directory without the four files (a usage error), before anything is read. */
-    void check(CommandSpec spec) {
-        if (dir != null) {
-            try {
-                MnistLoader.files(dir);
-            } catch (IllegalArgumentException e) {
-                throw UsageException.of(spec, "--data " + e.getMessage());
-            }
+    /** The data; a directory without the four files is a usage error of {@code spec}'s command. */
+    MnistLoader.Sets load(CommandSpec spec) throws IOException {
+        if (dir == null) {
+            return MnistLoader.loadBundled();
         }
-    }
-
-    MnistLoader.Sets load() throws IOException {
-        return dir == null ? MnistLoader.loadBundled() : MnistLoader.loadDirectory(dir);
+        try {
+            MnistLoader.files(dir);
+        } catch (IllegalArgumentException e) {
+            throw UsageException.of(spec, "--data " + e.getMessage());
+        }
+        return MnistLoader.loadDirectory(dir);
     }
 }

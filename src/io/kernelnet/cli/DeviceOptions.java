@@ -17,7 +17,7 @@ public final class DeviceOptions {
     @Option(names = "--engine", paramLabel = "auto|kernels|vendor", defaultValue = "auto",
             description = "Who computes on CUDA: kernels (ours for everything), vendor (cuBLAS for GEMM, cuDNN for"
                     + " convolution and pooling) or auto (ours, and per convolution shape the faster engine timed at"
-                    + " build). Default: ${DEFAULT-VALUE}.")
+                    + " build).")
     String engine;
 
     @Option(names = "--tf32", description = "Allow TF32 tensor cores for GEMM on CUDA (off: results match the FP32"
@@ -28,26 +28,25 @@ public final class DeviceOptions {
             + " deterministic cuDNN algorithms); the CPU backends always are.")
     boolean deterministic;
 
-    /** The device named, or {@code fallback}, checked; a usage error of {@code spec}'s command when unknown. */
-    public String device(CommandSpec spec, String fallback) {
+    /** The device and CUDA options asked for, checked before any data is read or device opened. */
+    public record Choice(String device, CudaOptions cuda) {
+        public Backends.Selection open() {
+            return Backends.select(device, cuda);
+        }
+    }
+
+    /**
+     * The device named (or {@code fallback}) and the CUDA options, with CUDA graphs for training steps unless
+     * {@code graphs} is false; an unknown device or engine is a usage error of {@code spec}'s command.
+     */
+    public Choice choose(CommandSpec spec, String fallback, boolean graphs) {
         String d = device == null ? fallback : device;
         try {
             Backends.checkDeviceName(d);
+            return new Choice(d, new CudaOptions(Engine.parse(engine), tf32, deterministic, graphs));
         } catch (IllegalArgumentException e) {
             throw UsageException.of(spec, "--" + e.getMessage());
         }
-        return d;
-    }
-
-    /** The CUDA options asked for, with CUDA graphs for training steps unless {@code graphs} is false. */
-    public CudaOptions cudaOptions(CommandSpec spec, boolean graphs) {
-        Engine e;
-        try {
-            e = Engine.parse(engine);
-        } catch (IllegalArgumentException x) {
-            throw UsageException.of(spec, "--" + x.getMessage());
-        }
-        return new CudaOptions(e, tf32, deterministic, graphs);
     }
 
     /** {@code --no-graphs}, for the commands that train. */

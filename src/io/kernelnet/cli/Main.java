@@ -138,14 +138,9 @@ public final class Main implements Callable<Integer> {
     }
 
     @Command(name = "info", description = "Java, GPUs, driver, CUDA/cuBLAS/cuDNN versions, or why there are none.")
-    static final class InfoCommand implements Callable<Integer> {
-        @Mixin
-        HelpOption help;
-
-        private final PrintStream out;
-
+    static final class InfoCommand extends OutputCommand {
         InfoCommand(PrintStream out) {
-            this.out = out;
+            super(out);
         }
 
         @Override

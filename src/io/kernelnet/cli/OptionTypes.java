@@ -97,21 +97,22 @@ public final class OptionTypes {
         }
     }
 
+    /** {@code p}, or a conversion error "p: problem" unless {@code ok}. */
+    private static Path require(boolean ok, Path p, String problem) {
+        if (!ok) {
+            throw new TypeConversionException(p + ": " + problem);
+        }
+        return p;
+    }
+
     /** A file the command will read: it must exist, be a regular file and be readable. */
     public static final class InputFile implements ITypeConverter<Path> {
         @Override
         public Path convert(String value) {
             Path p = path(value);
-            if (!Files.exists(p)) {
-                throw new TypeConversionException(p + ": no such file");
-            }
-            if (!Files.isRegularFile(p)) {
-                throw new TypeConversionException(p + ": not a regular file");
-            }
-            if (!Files.isReadable(p)) {
-                throw new TypeConversionException(p + ": not readable");
-            }
-            return p;
+            require(Files.exists(p), p, "no such file");
+            require(Files.isRegularFile(p), p, "not a regular file");
+            return require(Files.isReadable(p), p, "not readable");
         }
     }
 
@@ -120,13 +121,8 @@ public final class OptionTypes {
         @Override
         public Path convert(String value) {
             Path p = path(value);
-            if (!Files.isDirectory(p)) {
-                throw new TypeConversionException(p + (Files.exists(p) ? ": not a directory" : ": no such directory"));
-            }
-            if (!Files.isReadable(p)) {
-                throw new TypeConversionException(p + ": not readable");
-            }
-            return p;
+            require(Files.isDirectory(p), p, Files.exists(p) ? "not a directory" : "no such directory");
+            return require(Files.isReadable(p), p, "not readable");
         }
     }
 
@@ -135,17 +131,10 @@ public final class OptionTypes {
         @Override
         public Path convert(String value) {
             Path p = path(value);
-            if (Files.isDirectory(p)) {
-                throw new TypeConversionException(p + ": is a directory, expected a file name");
-            }
+            require(!Files.isDirectory(p), p, "is a directory, expected a file name");
             Path parent = p.toAbsolutePath().getParent();
-            if (parent == null || !Files.isDirectory(parent)) {
-                throw new TypeConversionException(p + ": directory " + parent + " does not exist");
-            }
-            if (!Files.isWritable(parent) || (Files.exists(p) && !Files.isWritable(p))) {
-                throw new TypeConversionException(p + ": not writable");
-            }
-            return p;
+            require(parent != null && Files.isDirectory(parent), p, "directory " + parent + " does not exist");
+            return require(Files.isWritable(parent) && (!Files.exists(p) || Files.isWritable(p)), p, "not writable");
         }
     }
 }

@@ -25,31 +25,27 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code kernelnet train}: one of the bundled MNIST models, trained and tested; checkpoints and metrics on request. */
-@Command(name = "train", sortOptions = false, description = "Train the mlp or cnn on MNIST, then test it.",
+@Command(name = "train", sortOptions = false, showDefaultValues = true,
+        description = "Train the mlp or cnn on MNIST, then test it.",
         footer = "--save writes a checkpoint after every epoch; --resume continues one to --epochs epochs in all (model,"
                 + " optimizer, learning rate and seed come from the file; options may only repeat them).%n")
-final class TrainCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
+final class TrainCommand extends OutputCommand {
     @Option(names = "--model", paramLabel = "mlp|cnn", description = "Default: cnn.")
     String model;
 
     @Mixin
     DataOption data;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "5",
+            description = "Epochs in all (with --resume, the checkpoint's included).")
     int epochs;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Examples per step.")
     int batch;
 
     @Option(names = "--lr", paramLabel = "X", converter = OptionTypes.PositiveNumber.class,
@@ -88,13 +84,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--summary", description = "Print the model's layers, shapes and parameters.")
     boolean summary;
 
-    @Mixin
-    HelpOption help;
-
-    private final PrintStream out;
-
     TrainCommand(PrintStream out) {
-        this.out = out;
+        super(out);
     }
 
     @Override
@@ -112,11 +103,9 @@ final class TrainCommand implements Callable<Integer> {
             throw UsageException.of(spec, "--optimizer must be adam or sgd, got '" + optimizerName + "'");
         }
         double learningRate = lr != null ? lr : optimizerName.equals("adam") ? 0.001 : 0.01;
-        String deviceName = device.device(spec, "auto");
-        var cuda = device.cudaOptions(spec, graphs.on());
-        data.check(spec);
-        MnistLoader.Sets sets = data.load();
-        Backends.Selection selection = Backends.select(deviceName, cuda);
+        DeviceOptions.Choice choice = device.choose(spec, "auto", graphs.on());
+        MnistLoader.Sets sets = data.load(spec);
+        Backends.Selection selection = choice.open();
         out.println("device: " + selection.description());
         out.println("data: " + sets.train().count() + " training and " + sets.test().count() + " test examples");
         try (Backend backend = selection.backend();

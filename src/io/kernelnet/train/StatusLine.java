@@ -22,21 +22,20 @@ public final class StatusLine {
 
     /** Draws {@code text} over the line the cursor is on, and keeps it to redraw after other lines. */
     static void show(PrintStream out, String text) {
-        synchronized (SCREEN) {
-            out.print("\r" + text + CLEAR_TO_END);
-            out.flush();
-            shownOn = out;
-            shown = text;
-        }
+        draw(out, text, "", text);
     }
 
     /** Replaces the status line by {@code line}, ended: later lines go below it. */
     static void end(PrintStream out, String line) {
+        draw(out, line, System.lineSeparator(), null);
+    }
+
+    private static void draw(PrintStream out, String text, String ending, String kept) {
         synchronized (SCREEN) {
-            out.println("\r" + line + CLEAR_TO_END);
+            out.print("\r" + text + CLEAR_TO_END + ending);
             out.flush();
-            shownOn = null;
-            shown = null;
+            shownOn = kept == null ? null : out;
+            shown = kept;
         }
     }
 

@@ -1,18 +1,16 @@
 package io.kernelnet.bench;
 
-import io.kernelnet.cli.HelpOption;
+import io.kernelnet.cli.OutputCommand;
 import io.kernelnet.cli.OptionTypes;
 import io.kernelnet.cli.UsageException;
 import io.kernelnet.examples.MnistModels;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code kernelnet bench train|kernels}: the command line finds this class when kernelnet-bench.jar is on the class
@@ -23,17 +21,14 @@ import picocli.CommandLine.Spec;
         synopsisSubcommandLabel = "train|kernels",
         description = "Benchmarks: training steps per second (bench train) and every GPU op (bench kernels);"
                 + " see bench/README.md.")
-public final class BenchCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    HelpOption help;
-
-    final PrintStream out;
-
+public final class BenchCommand extends OutputCommand {
     public BenchCommand(PrintStream out) {
-        this.out = out;
+        super(out);
+    }
+
+    /** Where the subcommands print. */
+    PrintStream output() {
+        return out;
     }
 
     @Override
@@ -41,14 +36,24 @@ public final class BenchCommand implements Callable<Integer> {
         throw UsageException.of(spec, "expected 'bench train' or 'bench kernels', got nothing after 'bench'");
     }
 
+    /** {@code --out} and {@code --html}: where the results go besides the table on standard output. */
+    static final class Reports {
+        @Option(names = "--out", paramLabel = "FILE.json", converter = OptionTypes.OutputFile.class,
+                description = "The results as JSON (schema in bench/README.md).")
+        Path json;
+
+        @Option(names = "--html", paramLabel = "FILE.html", converter = OptionTypes.OutputFile.class,
+                description = "A self-contained report with bar charts.")
+        Path html;
+    }
+
     /** {@code --models} and {@code --batches}: which of the bundled models, at which batch sizes. */
     static final class Shapes {
-        @Option(names = "--models", paramLabel = "mlp,cnn", defaultValue = "mlp,cnn",
-                description = "Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--models", paramLabel = "mlp,cnn", defaultValue = "mlp,cnn", description = "The models.")
         String models;
 
         @Option(names = "--batches", paramLabel = "128,512", defaultValue = "128,512",
-                description = "Default: ${DEFAULT-VALUE}.")
+                description = "The batch sizes, for each model.")
         String batches;
 
         List<String> models(CommandSpec spec) {

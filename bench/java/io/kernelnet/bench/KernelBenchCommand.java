@@ -4,7 +4,6 @@ import io.kernelnet.cli.HelpOption;
 import io.kernelnet.cli.OptionTypes;
 import io.kernelnet.cli.UsageException;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,7 +14,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code kernelnet bench kernels}: every GPU op at the models' shapes (KernelBench), every option checked first. */
-@Command(name = "kernels", sortOptions = false,
+@Command(name = "kernels", sortOptions = false, showDefaultValues = true,
         description = {"Every GPU op at the models' layer shapes, square and skinny GEMMs and --large-mib tensors:"
                 + " CUDA-event medians against the copy and SGEMM ceilings and cuBLAS/cuDNN, targets marked met or"
                 + " missed. A GPU only: it times CUDA events (bench train times the CPU)."})
@@ -26,36 +25,32 @@ final class KernelBenchCommand implements Callable<Integer> {
     @ParentCommand
     BenchCommand bench;
 
-    @Option(names = "--device", paramLabel = "cuda|cuda:N", defaultValue = "cuda",
-            description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--device", paramLabel = "cuda|cuda:N", defaultValue = "cuda", description = "The GPU timed.")
     String device;
 
     @Mixin
     BenchCommand.Shapes shapes;
 
     @Option(names = "--large-mib", paramLabel = "MIB", defaultValue = "256",
-            description = "The size of each large tensor, 1 to 2048. Default: ${DEFAULT-VALUE}.")
+            description = "The size of each large tensor, 1 to 2048.")
     int largeMib;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "5", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "5", description = "Untimed calls per case first.")
     int warmup;
 
-    @Option(names = "--runs", paramLabel = "N", defaultValue = "30", description = "At least 5. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "30", description = "Timed calls per case, each alone between two CUDA"
+            + " events; at least 5.")
     int runs;
 
-    @Option(names = "--out", paramLabel = "FILE.json", converter = OptionTypes.OutputFile.class)
-    Path out;
-
-    @Option(names = "--html", paramLabel = "FILE.html", converter = OptionTypes.OutputFile.class,
-            description = "A self-contained report with a bar chart per op family.")
-    Path html;
+    @Mixin
+    BenchCommand.Reports reports;
 
     @Mixin
     HelpOption help;
 
     @Override
     public Integer call() throws IOException {
-        return KernelBench.run(options(), bench.out);
+        return KernelBench.run(options(), bench.output());
     }
 
     /** The options, every value checked. A CPU device is refused: the bench times CUDA events. */
@@ -75,6 +70,7 @@ final class KernelBenchCommand implements Callable<Integer> {
         }
         OptionTypes.atLeast(spec, "--warmup", warmup, 0);
         OptionTypes.atLeast(spec, "--runs", runs, 5);
-        return new KernelBench.Options(ordinal, models, batches, (long) largeMib << 20, warmup, runs, out, html);
+        return new KernelBench.Options(ordinal, models, batches, (long) largeMib << 20, warmup, runs, reports.json,
+                reports.html);
     }
 }

@@ -16,7 +16,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code kernelnet bench train}: examples/s of whole training steps (TrainBench), every option checked first. */
-@Command(name = "train", sortOptions = false,
+@Command(name = "train", sortOptions = false, showDefaultValues = true,
         description = {"Examples/s of whole training steps: the median of --runs timed windows of --steps-per-run"
                 + " steps, after --warmup windows and at least --warmup-seconds of them.",
                 "--pytorch: train_bench.py's JSON, for a table of ratios; --html: a report with bar charts."})
@@ -36,28 +36,27 @@ final class TrainBenchCommand implements Callable<Integer> {
     @Mixin
     BenchCommand.Shapes shapes;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Windows discarded first.")
     int warmup;
 
-    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "3", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "3",
+            description = "More windows discarded until this many seconds have passed (the JIT compiles the CPU"
+                    + " kernels in seconds).")
     int warmupSeconds;
 
-    @Option(names = "--runs", paramLabel = "N", defaultValue = "20", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "20", description = "Timed windows.")
     int runs;
 
-    @Option(names = "--steps-per-run", paramLabel = "N", defaultValue = "20", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--steps-per-run", paramLabel = "N", defaultValue = "20",
+            description = "Training steps in each window (one fit epoch over synthetic data).")
     int stepsPerRun;
 
-    @Option(names = "--out", paramLabel = "FILE.json", converter = OptionTypes.OutputFile.class)
-    Path out;
+    @Mixin
+    BenchCommand.Reports reports;
 
     @Option(names = "--pytorch", paramLabel = "FILE.json", converter = OptionTypes.InputFile.class,
             description = "bench/pytorch/train_bench.py's results, for a table of ratios against the targets.")
     Path pytorch;
-
-    @Option(names = "--html", paramLabel = "FILE.html", converter = OptionTypes.OutputFile.class,
-            description = "A self-contained report with bar charts.")
-    Path html;
 
     @Option(names = "--gemm", paramLabel = "gemm.json", converter = OptionTypes.InputFile.class,
             description = "The GEMM bench's JSON, charted in the report.")
@@ -72,13 +71,12 @@ final class TrainBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        return TrainBench.run(options(), bench.out);
+        return TrainBench.run(options(), bench.output());
     }
 
     /** The options, every value checked. */
     TrainBench.Options options() {
-        String deviceName = device.device(spec, "auto");
-        var cuda = device.cudaOptions(spec, graphs.on());
+        DeviceOptions.Choice choice = device.choose(spec, "auto", graphs.on());
         List<String> models = shapes.models(spec);
         List<Integer> batches = shapes.batches(spec);
         OptionTypes.atLeast(spec, "--warmup", warmup, 0);
@@ -91,7 +89,7 @@ final class TrainBenchCommand implements Callable<Integer> {
                         + " is over 1048576 examples");
             }
         }
-        return new TrainBench.Options(deviceName, cuda, models, batches, warmup, warmupSeconds, runs, stepsPerRun, out,
-                pytorch, html, gemm, conv);
+        return new TrainBench.Options(choice.device(), choice.cuda(), models, batches, warmup, warmupSeconds, runs,
+                stepsPerRun, reports.json, pytorch, reports.html, gemm, conv);
     }
 }
