@@ -10,6 +10,7 @@ import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.core.exc.StreamConstraintsException;
 import tools.jackson.core.json.JsonFactory;
 
@@ -104,13 +105,15 @@ public final class Json {
         return positions;
     }
 
+    /** jackson-core's refusal as a ParseException at its location, or where the parser stopped when it has none. */
     private static ParseException refusal(JsonParser p, JacksonException e) {
-        if (e instanceof StreamConstraintsException limit) { // no location of its own: where the parser stopped
-            String what = limit.getOriginalMessage().contains("nesting depth")
-                    ? "nesting deeper than " + MAX_DEPTH + " levels" : message(e);
-            return new ParseException((int) p.currentLocation().getCharOffset(), what);
+        TokenStreamLocation where = e.getLocation();
+        if (where == null || where.getCharOffset() < 0) { // a limit's refusal (StreamConstraintsException) has none
+            where = p.currentLocation();
         }
-        return new ParseException((int) e.getLocation().getCharOffset(), message(e));
+        String what = e instanceof StreamConstraintsException && e.getOriginalMessage().contains("nesting depth")
+                ? "nesting deeper than " + MAX_DEPTH + " levels" : message(e);
+        return new ParseException((int) where.getCharOffset(), what);
     }
 
     /** The current token's first character. */
