@@ -52,7 +52,7 @@ public final class Dense extends BiasActivationLayer {
     @Override
     public void forward(Backend backend, LayerStep step) {
         backend.gemmBiasActivation(step.output, step.input(), step.params[0], bias(step),
-                step.fusedActivation(), step.fusedAlpha());
+                step.fusedActivation, step.fusedAlpha);
     }
 
     @Override

@@ -85,7 +85,7 @@ public abstract class Layer {
     }
 
     /**
-     * Whether forward applies {@link LayerStep#fusedActivation()} with its bias ({@link LayerStep#biasAndActivation},
+     * Whether forward applies {@link LayerStep#fusedActivation} with its bias ({@link LayerStep#biasAndActivation},
      * or an op that takes it, as Dense's gemmBiasActivation) and backward starts with
      * {@link LayerStep#biasAndActivationBackward}, so that the model can run this layer's elementwise activation
      * there, in one pass with the bias, instead of as a node of its own (with its own output buffer).
