@@ -38,51 +38,58 @@ __device__ __forceinline__ size_t line_start(unsigned line, int k, int inner) {
     return static_cast<size_t>(o) * k * inner + i;
 }
 
+// y = softmax(x) of each row, or with LOG log_softmax(x) = x - max - log(sum(exp(x - max))).
+template <bool LOG>
+__device__ __forceinline__ void forward_rows(float* y, const float* x, int rows, int k) {
+    const int row = kn::warp_row();
+    if (row >= rows) return;
+    const int lane = kn::lane_id();
+    const float* xr = x + static_cast<size_t>(row) * k;
+    float* yr = y + static_cast<size_t>(row) * k;
+    const float m = row_max(xr, k, lane);
+    const float s = row_sum_exp(xr, k, lane, m);
+    if (LOG) {
+        const float log_s = logf(s);
+        for (int j = lane; j < k; j += 32) yr[j] = (xr[j] - m) - log_s;
+    } else {
+        for (int j = lane; j < k; j += 32) yr[j] = expf(xr[j] - m) / s;
+    }
+}
+
+// Softmax: dx = y * (dy - sum(dy * y)); with LOG, log-softmax: dx = dy - exp(y) * sum(dy); along each row.
+template <bool LOG>
+__device__ __forceinline__ void backward_rows(float* dx, const float* dy, const float* y, int rows, int k) {
+    const int row = kn::warp_row();
+    if (row >= rows) return;
+    const int lane = kn::lane_id();
+    const size_t base = static_cast<size_t>(row) * k;
+    if (LOG) {
+        const float s = row_sum(dy + base, k, lane);
+        for (int j = lane; j < k; j += 32) dx[base + j] = dy[base + j] - expf(y[base + j]) * s;
+    } else {
+        float dot = 0.0f;
+        for (int j = lane; j < k; j += 32) dot += dy[base + j] * y[base + j];
+        dot = kn::warp_sum(dot);
+        for (int j = lane; j < k; j += 32) dx[base + j] = y[base + j] * (dy[base + j] - dot);
+    }
+}
+
 }  // namespace softmax
 
 extern "C" __global__ void kn_softmax_forward(float* y, const float* x, int rows, int k) {
-    const int row = kn::warp_row();
-    if (row >= rows) return;
-    const int lane = kn::lane_id();
-    const float* xr = x + static_cast<size_t>(row) * k;
-    float* yr = y + static_cast<size_t>(row) * k;
-    const float m = softmax::row_max(xr, k, lane);
-    const float s = softmax::row_sum_exp(xr, k, lane, m);
-    for (int j = lane; j < k; j += 32) yr[j] = expf(xr[j] - m) / s;
+    softmax::forward_rows<false>(y, x, rows, k);
 }
 
-// dx = y * (dy - sum(dy * y))
 extern "C" __global__ void kn_softmax_backward(float* dx, const float* dy, const float* y, int rows, int k) {
-    const int row = kn::warp_row();
-    if (row >= rows) return;
-    const int lane = kn::lane_id();
-    const size_t base = static_cast<size_t>(row) * k;
-    float dot = 0.0f;
-    for (int j = lane; j < k; j += 32) dot += dy[base + j] * y[base + j];
-    dot = kn::warp_sum(dot);
-    for (int j = lane; j < k; j += 32) dx[base + j] = y[base + j] * (dy[base + j] - dot);
+    softmax::backward_rows<false>(dx, dy, y, rows, k);
 }
 
-// y = x - max - log(sum(exp(x - max)))
 extern "C" __global__ void kn_log_softmax_forward(float* y, const float* x, int rows, int k) {
-    const int row = kn::warp_row();
-    if (row >= rows) return;
-    const int lane = kn::lane_id();
-    const float* xr = x + static_cast<size_t>(row) * k;
-    float* yr = y + static_cast<size_t>(row) * k;
-    const float m = softmax::row_max(xr, k, lane);
-    const float log_s = logf(softmax::row_sum_exp(xr, k, lane, m));
-    for (int j = lane; j < k; j += 32) yr[j] = (xr[j] - m) - log_s;
+    softmax::forward_rows<true>(y, x, rows, k);
 }
 
-// dx = dy - exp(y) * sum(dy)
 extern "C" __global__ void kn_log_softmax_backward(float* dx, const float* dy, const float* y, int rows, int k) {
-    const int row = kn::warp_row();
-    if (row >= rows) return;
-    const int lane = kn::lane_id();
-    const size_t base = static_cast<size_t>(row) * k;
-    const float s = softmax::row_sum(dy + base, k, lane);
-    for (int j = lane; j < k; j += 32) dx[base + j] = dy[base + j] - expf(y[base + j]) * s;
+    softmax::backward_rows<true>(dx, dy, y, rows, k);
 }
 
 // y = softmax (log_softmax != 0: log-softmax) of each line of [outer, k, inner], as the row kernels above.
