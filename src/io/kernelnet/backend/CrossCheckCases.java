@@ -1,8 +1,7 @@
 package io.kernelnet.backend;
 
 import io.kernelnet.backend.CrossCheck.Case;
-import io.kernelnet.backend.CrossCheck.GemmPrecision;
-import io.kernelnet.backend.CrossCheck.Numerics;
+import io.kernelnet.backend.Numerics.GemmPrecision;
 import io.kernelnet.backend.CrossCheck.Setup;
 import io.kernelnet.backend.CrossCheck.Tolerance;
 import io.kernelnet.backend.cpu.CpuBackend;

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.CrossCheck.Case;
-import io.kernelnet.backend.CrossCheck.GemmPrecision;
-import io.kernelnet.backend.CrossCheck.Numerics;
 import io.kernelnet.backend.CrossCheck.Row;
 import io.kernelnet.backend.CrossCheck.Tolerance;
+import io.kernelnet.backend.Numerics.GemmPrecision;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cuda.SelfTest;
 import io.kernelnet.tensor.Storage;
