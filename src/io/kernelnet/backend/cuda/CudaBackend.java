@@ -5,7 +5,6 @@ import static io.kernelnet.backend.cuda.KernelLauncher.count;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 
 import io.kernelnet.backend.Activation;
-import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.CheckedBackend;
 import io.kernelnet.backend.Conv2dGeometry;
@@ -27,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * primary context and one stream; GEMM by our kernels or cuBLAS, convolution and pooling by our kernels or cuDNN
  * ({@link Engine}). {@link CheckedBackend} checks every call as it does for the CPU backends, so that both refuse a
  * bad call with the same message; this class owns the device and its lifetime and routes each checked op to its
- * family: {@link CudaActivations}, {@link CudaLosses}, {@link CudaReductions}, {@link ConvRouter}, the GEMM engine,
- * and here the memory ops, the bias, dropout and optimizer kernels. Nothing falls back to the CPU: an op this backend
+ * family: {@link CudaActivations}, {@link CudaLosses}, {@link CudaReductions}, {@link CudaOptimizers},
+ * {@link ConvRouter}, the GEMM engine, and here the memory ops and the bias and dropout kernels. Nothing falls back to the CPU: an op this backend
  * cannot run throws.
  *
  * <p>Ops are queued asynchronously; uploads (but not {@link #uploadAsync}), downloads, returned scalars (losses,
@@ -59,6 +58,7 @@ public final class CudaBackend extends CheckedBackend {
     private CudaActivations activations;
     private CudaLosses losses;
     private CudaReductions reductions;
+    private CudaOptimizers optimizers;
     private CudaCounters counters;
     private DevicePointer workspace;
     private long workspaceBytes;
@@ -103,6 +103,7 @@ public final class CudaBackend extends CheckedBackend {
             activations = new CudaActivations(launch);
             losses = new CudaLosses(launch);
             reductions = new CudaReductions(launch);
+            optimizers = new CudaOptimizers(launch);
             counters = new CudaCounters(module, gemm, conv, stepGraphs, memory, staging, queuedUploads);
         } catch (RuntimeException | Error e) {
             close();
@@ -572,32 +573,15 @@ public final class CudaBackend extends CheckedBackend {
     @Override
     protected void doSgdUpdate(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt,
                                SgdSettings settings) {
-        String op = "sgdUpdate";
-        open(op);
-        DevicePointer haltPtr = launch.ptrOrNull(op, "halt", halt);
-        int n = count(op, param);
-        DevicePointer vel = settings.momentum() != 0 ? launch.ptr(op, "velocity", velocity) : null;
-        if (n > 0) {
-            kernels.sgd(op, launch.elementwiseGrid(n), launch.ptr(op, "param", param), launch.ptr(op, "grad", grad),
-                    vel, launch.ptr(op, "step", step), haltPtr, n, settings.momentum(), settings.nesterov() ? 1 : 0,
-                    settings.weightDecay(), settings.decoupled() ? 1 : 0);
-        }
+        open("sgdUpdate");
+        optimizers.sgd(param, grad, velocity, step, halt, settings);
     }
 
     @Override
     protected void doAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
                                 AdamSettings settings) {
-        String op = "adamUpdate";
-        open(op);
-        DevicePointer haltPtr = launch.ptrOrNull(op, "halt", halt);
-        int n = count(op, param);
-        if (n > 0) {
-            kernels.adam(op, launch.elementwiseGrid(n), launch.ptr(op, "param", param), launch.ptr(op, "grad", grad),
-                    launch.ptr(op, "m", m), launch.ptr(op, "v", v), launch.ptr(op, "step", step), haltPtr, n,
-                    settings.beta1(), settings.beta2(), settings.epsilon(),
-                    settings.epsilonPlacement() == AdamEpsilon.KERAS ? 1 : 0, settings.weightDecay(),
-                    settings.decoupled() ? 1 : 0);
-        }
+        open("adamUpdate");
+        optimizers.adam(param, grad, m, v, step, halt, settings);
     }
 
     // ---- reductions and metrics ---------------------------------------------------------------------------
