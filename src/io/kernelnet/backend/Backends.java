@@ -84,8 +84,9 @@ public final class Backends {
         for (CudaDeviceInfo info : a.devices()) {
             line(sb, "device", info.summary() + ", " + info.multiprocessors() + " SMs");
         }
-        line(sb, "kernels", a.kernelsBuilt() ? "built (" + CudaRuntime.KERNELS_RESOURCE + ")"
-                : "not built (" + CudaRuntime.KERNELS_RESOURCE + " missing)");
+        int declared = CudaRuntime.declaredKernels();
+        line(sb, "kernels", a.kernelsBuilt() ? declared + " built (" + CudaRuntime.KERNELS_RESOURCE + ")"
+                : "not built (" + CudaRuntime.KERNELS_RESOURCE + " missing; kernels/*.cu declare " + declared + ")");
         line(sb, "cuda runtime", status(VendorLibraries.cudaRuntime()));
         line(sb, "cuBLAS", status(VendorLibraries.cublas()));
         line(sb, "cuDNN", status(VendorLibraries.cudnn()));
