@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU backend for training: the reference {@link CpuBackend}, of which it is a subclass, for every op except those that dominate the seed
- * models' training steps, which run split over all cores ({@link CpuWorkers}, from the sizes in
+ * The CPU backend for training: a subclass of the reference {@link CpuBackend} that keeps every op but those that
+ * dominate the seed models' training steps, which run split over all cores ({@link CpuWorkers}, from the sizes in
  * {@link ParallelSlices}) and never depend on how they are split.
  * <ul>
  *   <li>gemm, gemmBatched ({@link FastGemm}) and the three conv2d passes ({@link FastConv}) in float32 on a

@@ -37,8 +37,8 @@ final class CudaActivations {
         DevicePointer xPtr = fromInput ? launch.ptr(op, "x", x) : null;
         DevicePointer yPtr = fromInput ? null : launch.ptr(op, "y", y);
         if (n > 0) {
-            kernels.activationBackward(op, launch.elementwiseGrid(n), launch.ptr(op, "dx", dx), launch.ptr(op, "dy", dy),
-                    xPtr, yPtr, n, code(act), alpha);
+            kernels.activationBackward(op, launch.elementwiseGrid(n), launch.ptr(op, "dx", dx),
+                    launch.ptr(op, "dy", dy), xPtr, yPtr, n, code(act), alpha);
         }
     }
 

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * ({@link Engine}). {@link CheckedBackend} checks every call as it does for the CPU backends, so that both refuse a
  * bad call with the same message; this class owns the device and its lifetime and routes each checked op to its
  * family: {@link CudaActivations}, {@link CudaLosses}, {@link CudaReductions}, {@link CudaOptimizers},
- * {@link ConvRouter}, the GEMM engine, and here the memory ops and the bias and dropout kernels. Nothing falls back to the CPU: an op this backend
- * cannot run throws.
+ * {@link ConvRouter}, the GEMM engine, and here the memory ops and the bias and dropout kernels. Nothing falls back
+ * to the CPU: an op this backend cannot run throws.
  *
  * <p>Ops are queued asynchronously; uploads (but not {@link #uploadAsync}), downloads, returned scalars (losses,
  * sums, counts) and {@link #synchronize()} wait for the stream. Not thread-safe: one thread drives a backend at a time.

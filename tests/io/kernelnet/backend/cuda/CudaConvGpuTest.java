@@ -118,8 +118,9 @@ class CudaConvGpuTest {
                     } else {
                         // cuDNN pads symmetrically only: the uneven 'same' shapes are ours under every engine
                         boolean cudnn = engine == Engine.VENDOR && CudnnConv.supports(c.pool().orElseThrow());
-                        assertEquals(cudnn, backend.counters().poolCalls(Engine.VENDOR) > vendorPools, "cuDNN ran " + c);
-                        assertEquals(!cudnn, backend.counters().poolCalls(Engine.KERNELS) > ourPools, "our kernels ran " + c);
+                        CudaCounters counters = backend.counters();
+                        assertEquals(cudnn, counters.poolCalls(Engine.VENDOR) > vendorPools, "cuDNN ran " + c);
+                        assertEquals(!cudnn, counters.poolCalls(Engine.KERNELS) > ourPools, "our kernels ran " + c);
                     }
                 }));
     }

@@ -102,8 +102,10 @@ class CudaStepGraphGpuTest {
             model.build(BATCH, cuda);
             History h = model.fit(data, FitOptions.defaults().epochs(epochs).batchSize(BATCH).shuffleSeed(5)
                     .verbose(0).callbacks(schedule));
+            CudaCounters counters = cuda.counters();
             return new Run(new Result(h.get("loss"), model.parameters()), h, model.stepCount(),
-                    model.state().generatorOffset(), cuda.counters().graphCaptures(), cuda.counters().graphReplays(), cuda.counters().graphRefusals());
+                    model.state().generatorOffset(), counters.graphCaptures(), counters.graphReplays(),
+                    counters.graphRefusals());
         }
     }
 
@@ -221,7 +223,8 @@ class CudaStepGraphGpuTest {
                 if (round == 0) {
                     pinnedAfterFirstRound = cuda.counters().pinnedBytes();
                 } else {
-                    assertEquals(pinnedAfterFirstRound, cuda.counters().pinnedBytes(), "the second round reuses the pinned buffers");
+                    assertEquals(pinnedAfterFirstRound, cuda.counters().pinnedBytes(),
+                            "the second round reuses the pinned buffers");
                 }
             }
             assertEquals(reserved ? 2L * count : 0L, cuda.counters().overlappedUploads());
