@@ -245,39 +245,35 @@ public abstract class CheckedBackend implements Backend {
 
     @Override
     public final void softmaxForward(Tensor y, Tensor x, int axis) {
-        int[] oki = axisForward("softmaxForward", y, x, axis);
-        doSoftmaxForward(y, x, false, oki[0], oki[1], oki[2]);
-    }
-
-    @Override
-    public final void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
-        int[] oki = axisBackward("softmaxBackward", dx, dy, y, axis);
-        doSoftmaxBackward(dx, dy, y, false, oki[0], oki[1], oki[2]);
+        softmaxFamilyForward("softmaxForward", false, y, x, axis);
     }
 
     @Override
     public final void logSoftmaxForward(Tensor y, Tensor x, int axis) {
-        int[] oki = axisForward("logSoftmaxForward", y, x, axis);
-        doSoftmaxForward(y, x, true, oki[0], oki[1], oki[2]);
+        softmaxFamilyForward("logSoftmaxForward", true, y, x, axis);
+    }
+
+    @Override
+    public final void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
+        softmaxFamilyBackward("softmaxBackward", false, dx, dy, y, axis);
     }
 
     @Override
     public final void logSoftmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis) {
-        int[] oki = axisBackward("logSoftmaxBackward", dx, dy, y, axis);
-        doSoftmaxBackward(dx, dy, y, true, oki[0], oki[1], oki[2]);
+        softmaxFamilyBackward("logSoftmaxBackward", true, dx, dy, y, axis);
     }
 
-    private static int[] axisForward(String op, Tensor y, Tensor x, int axis) {
+    private void softmaxFamilyForward(String op, boolean log, Tensor y, Tensor x, int axis) {
         int[] oki = ShapeChecks.softmaxAxis(op, "x", x, axis);
         ShapeChecks.sameShape(op, "y", y, "x", x);
-        return oki;
+        doSoftmaxForward(y, x, log, oki[0], oki[1], oki[2]);
     }
 
-    private static int[] axisBackward(String op, Tensor dx, Tensor dy, Tensor y, int axis) {
+    private void softmaxFamilyBackward(String op, boolean log, Tensor dx, Tensor dy, Tensor y, int axis) {
         int[] oki = ShapeChecks.softmaxAxis(op, "y", y, axis);
         ShapeChecks.sameShape(op, "dy", dy, "y", y);
         ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
-        return oki;
+        doSoftmaxBackward(dx, dy, y, log, oki[0], oki[1], oki[2]);
     }
 
     @Override
@@ -340,31 +336,37 @@ public abstract class CheckedBackend implements Backend {
 
     @Override
     public final float softmaxCrossEntropySparse(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels) {
-        int[] nk = ShapeChecks.softmaxCrossEntropy("softmaxCrossEntropySparse", probs, dLogits, logits, labels, true);
+        int[] nk = crossEntropy(true, null, probs, dLogits, logits, labels);
         return doSoftmaxCrossEntropySparse(probs, dLogits, logits, labels, nk[0], nk[1]);
     }
 
     @Override
     public final void softmaxCrossEntropySparse(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits,
                                                 Tensor labels) {
-        String op = "softmaxCrossEntropySparse";
-        ShapeChecks.scalar(op, "loss", loss);
-        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, labels, true);
+        int[] nk = crossEntropy(true, loss, probs, dLogits, logits, labels);
         doSoftmaxCrossEntropySparse(loss, probs, dLogits, logits, labels, nk[0], nk[1]);
     }
 
     @Override
     public final float softmaxCrossEntropy(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
-        int[] nk = ShapeChecks.softmaxCrossEntropy("softmaxCrossEntropy", probs, dLogits, logits, targets, false);
+        int[] nk = crossEntropy(false, null, probs, dLogits, logits, targets);
         return doSoftmaxCrossEntropy(probs, dLogits, logits, targets, nk[0], nk[1]);
     }
 
     @Override
     public final void softmaxCrossEntropy(Tensor loss, Tensor probs, Tensor dLogits, Tensor logits, Tensor targets) {
-        String op = "softmaxCrossEntropy";
-        ShapeChecks.scalar(op, "loss", loss);
-        int[] nk = ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, targets, false);
+        int[] nk = crossEntropy(false, loss, probs, dLogits, logits, targets);
         doSoftmaxCrossEntropy(loss, probs, dLogits, logits, targets, nk[0], nk[1]);
+    }
+
+    /** Either cross-entropy's checks, {@code loss} (null: the variant that returns the mean) first; {rows, k}. */
+    private static int[] crossEntropy(boolean sparse, Tensor loss, Tensor probs, Tensor dLogits, Tensor logits,
+                                      Tensor targets) {
+        String op = sparse ? "softmaxCrossEntropySparse" : "softmaxCrossEntropy";
+        if (loss != null) {
+            ShapeChecks.scalar(op, "loss", loss);
+        }
+        return ShapeChecks.softmaxCrossEntropy(op, probs, dLogits, logits, targets, sparse);
     }
 
     protected abstract float doMseLoss(Tensor dPred, Tensor pred, Tensor target);

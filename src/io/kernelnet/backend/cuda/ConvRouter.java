@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,63 +89,49 @@ final class ConvRouter implements AutoCloseable {
         return new ConvPlan(LaunchConfig.ceilDiv(route.workspaceBytes(), Float.BYTES), route.description());
     }
 
-    void conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g, DevicePointer ws, long wsBytes) {
-        String op = "conv2dForward";
-        countAll(op, y, x, w);
-        ConvEngine e = convEngine(g);
-        e.conv2dForward(launch.ptr(op, "y", y), launch.ptr(op, "x", x), launch.ptr(op, "w", w), g, ws, wsBytes);
-        countConv(e);
+    /** A pass of a convolution engine: {@code ConvEngine::conv2dForward} and the two backward ones. */
+    interface ConvPass {
+        void run(ConvEngine engine, DevicePointer out, DevicePointer a, DevicePointer b, Conv2dGeometry g,
+                 DevicePointer workspace, long workspaceBytes);
     }
 
-    void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g, DevicePointer ws, long wsBytes) {
-        String op = "conv2dBackwardData";
-        countAll(op, dy, dx, w);
+    /** One convolution pass of {@code op} (output, then its two inputs) on the engine planned for g, counted. */
+    void conv2d(String op, ConvPass pass, String outArg, Tensor out, String aArg, Tensor a, String bArg, Tensor b,
+                Conv2dGeometry g, DevicePointer ws, long wsBytes) {
+        countAll(op, out, a, b);
         ConvEngine e = convEngine(g);
-        e.conv2dBackwardData(launch.ptr(op, "dx", dx), launch.ptr(op, "dy", dy), launch.ptr(op, "w", w), g, ws,
-                wsBytes);
-        countConv(e);
-    }
-
-    void conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g, DevicePointer ws, long wsBytes) {
-        String op = "conv2dBackwardFilter";
-        countAll(op, dy, x, dw);
-        ConvEngine e = convEngine(g);
-        e.conv2dBackwardFilter(launch.ptr(op, "dw", dw), launch.ptr(op, "dy", dy), launch.ptr(op, "x", x), g, ws,
-                wsBytes);
+        pass.run(e, launch.ptr(op, outArg, out), launch.ptr(op, aArg, a), launch.ptr(op, bArg, b), g, ws, wsBytes);
         countConv(e);
     }
 
     void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
         String op = "maxPool2dForward";
-        countAll(op, y, x);
-        ConvEngine e = poolEngine(g);
-        e.maxPool2dForward(launch.ptr(op, "y", y), launch.ptr(op, "argmax", argmax), launch.ptr(op, "x", x), g);
-        countPool(e);
+        pool(op, g, e -> e.maxPool2dForward(launch.ptr(op, "y", y), launch.ptr(op, "argmax", argmax),
+                launch.ptr(op, "x", x), g), y, x);
     }
 
     /** As the CPU reference, except that argmax values are not validated (an index outside the plane never matches). */
     void maxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Tensor argmax, Pool2dGeometry g) {
         String op = "maxPool2dBackward";
-        countAll(op, dx, dy);
-        ConvEngine e = poolEngine(g);
-        e.maxPool2dBackward(launch.ptr(op, "dx", dx), launch.ptr(op, "dy", dy), launch.ptr(op, "x", x),
-                launch.ptr(op, "y", y), launch.ptr(op, "argmax", argmax), g);
-        countPool(e);
+        pool(op, g, e -> e.maxPool2dBackward(launch.ptr(op, "dx", dx), launch.ptr(op, "dy", dy),
+                launch.ptr(op, "x", x), launch.ptr(op, "y", y), launch.ptr(op, "argmax", argmax), g), dx, dy);
     }
 
     void avgPool2dForward(Tensor y, Tensor x, Pool2dGeometry g) {
         String op = "avgPool2dForward";
-        countAll(op, y, x);
-        ConvEngine e = poolEngine(g);
-        e.avgPool2dForward(launch.ptr(op, "y", y), launch.ptr(op, "x", x), g);
-        countPool(e);
+        pool(op, g, e -> e.avgPool2dForward(launch.ptr(op, "y", y), launch.ptr(op, "x", x), g), y, x);
     }
 
     void avgPool2dBackward(Tensor dx, Tensor dy, Pool2dGeometry g) {
         String op = "avgPool2dBackward";
-        countAll(op, dx, dy);
+        pool(op, g, e -> e.avgPool2dBackward(launch.ptr(op, "dx", dx), launch.ptr(op, "dy", dy), g), dx, dy);
+    }
+
+    /** A pooling pass on the engine for g, counted; {@code planes}: the tensors whose size the kernels index. */
+    private void pool(String op, Pool2dGeometry g, Consumer<ConvEngine> pass, Tensor... planes) {
+        countAll(op, planes);
         ConvEngine e = poolEngine(g);
-        e.avgPool2dBackward(launch.ptr(op, "dx", dx), launch.ptr(op, "dy", dy), g);
+        pass.accept(e);
         countPool(e);
     }
 

@@ -92,15 +92,14 @@ final class CudaActivations {
     /** The last axis (inner 1) by the row kernels, a warp per line; any other by the axis kernels, one thread each. */
     void softmaxForward(Tensor y, Tensor x, boolean log, int outer, int k, int inner) {
         String op = log ? "logSoftmaxForward" : "softmaxForward";
-        count(op, x);
-        long lines = (long) outer * inner;
-        if (lines == 0) {
+        if (noLines(op, x, outer, inner)) {
             return;
         }
         DevicePointer py = launch.ptr(op, "y", y);
         DevicePointer px = launch.ptr(op, "x", x);
         if (inner != 1) {
-            kernels.softmaxAxisForward(op, launch.elementwiseGrid(lines), py, px, outer, k, inner, log ? 1 : 0);
+            kernels.softmaxAxisForward(op, launch.elementwiseGrid((long) outer * inner), py, px, outer, k, inner,
+                    log ? 1 : 0);
         } else if (log) {
             kernels.logSoftmaxForward(op, rowGrid(outer), py, px, outer, k);
         } else {
@@ -108,22 +107,28 @@ final class CudaActivations {
         }
     }
 
+    /** As {@link #softmaxForward}: the row kernels for the last axis, the axis kernels for any other. */
     void softmaxBackward(Tensor dx, Tensor dy, Tensor y, boolean log, int outer, int k, int inner) {
         String op = log ? "logSoftmaxBackward" : "softmaxBackward";
-        count(op, y);
-        long lines = (long) outer * inner;
-        if (lines == 0) {
+        if (noLines(op, y, outer, inner)) {
             return;
         }
+        Grid grid = inner != 1 ? launch.elementwiseGrid((long) outer * inner) : rowGrid(outer);
         DevicePointer pdx = launch.ptr(op, "dx", dx);
         DevicePointer pdy = launch.ptr(op, "dy", dy);
         DevicePointer py = launch.ptr(op, "y", y);
         if (inner != 1) {
-            kernels.softmaxAxisBackward(op, launch.elementwiseGrid(lines), pdx, pdy, py, outer, k, inner, log ? 1 : 0);
+            kernels.softmaxAxisBackward(op, grid, pdx, pdy, py, outer, k, inner, log ? 1 : 0);
         } else if (log) {
-            kernels.logSoftmaxBackward(op, rowGrid(outer), pdx, pdy, py, outer, k);
+            kernels.logSoftmaxBackward(op, grid, pdx, pdy, py, outer, k);
         } else {
-            kernels.softmaxBackward(op, rowGrid(outer), pdx, pdy, py, outer, k);
+            kernels.softmaxBackward(op, grid, pdx, pdy, py, outer, k);
         }
+    }
+
+    /** Whether a softmax-family op over t has no line to compute (t empty); t's size must fit the kernels' ints. */
+    private static boolean noLines(String op, Tensor t, int outer, int inner) {
+        count(op, t);
+        return (long) outer * inner == 0;
     }
 }

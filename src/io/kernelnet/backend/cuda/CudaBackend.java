@@ -428,19 +428,21 @@ public final class CudaBackend extends CheckedBackend {
     @Override
     protected void doConv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
         open("conv2dForward");
-        conv.conv2dForward(y, x, w, g, workspace, workspaceBytes);
+        conv.conv2d("conv2dForward", ConvEngine::conv2dForward, "y", y, "x", x, "w", w, g, workspace, workspaceBytes);
     }
 
     @Override
     protected void doConv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
         open("conv2dBackwardData");
-        conv.conv2dBackwardData(dx, dy, w, g, workspace, workspaceBytes);
+        conv.conv2d("conv2dBackwardData", ConvEngine::conv2dBackwardData, "dx", dx, "dy", dy, "w", w, g, workspace,
+                workspaceBytes);
     }
 
     @Override
     protected void doConv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g) {
         open("conv2dBackwardFilter");
-        conv.conv2dBackwardFilter(dw, dy, x, g, workspace, workspaceBytes);
+        conv.conv2d("conv2dBackwardFilter", ConvEngine::conv2dBackwardFilter, "dw", dw, "dy", dy, "x", x, g,
+                workspace, workspaceBytes);
     }
 
     @Override

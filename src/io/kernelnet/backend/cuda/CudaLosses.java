@@ -12,38 +12,34 @@ import io.kernelnet.tensor.Tensor;
  */
 final class CudaLosses {
     private final KernelLauncher launch;
-    private final Kernels kernels;
-    private final ScalarReducer reducer;
 
     CudaLosses(KernelLauncher launch) {
         this.launch = launch;
-        this.kernels = launch.kernels;
-        this.reducer = launch.reducer;
     }
 
     /** {@code out}: null for the reducer's result. */
     void mse(DevicePointer out, Tensor dPred, Tensor pred, Tensor target) {
         String op = "mseLoss";
-        DevicePointer result = out == null ? reducer.result() : out;
+        DevicePointer result = out == null ? launch.reducer.result() : out;
         int n = count(op, pred);
         if (n == 0) {
             launch.fillScalar(op, result, Float.NaN);
             return;
         }
         int blocks = LaunchConfig.mseGrid(n, launch.multiprocessors());
-        DevicePointer partials = reducer.partials(op, blocks, "the squared errors");
-        kernels.mse(op, Grid.of(blocks), launch.ptr(op, "dPred", dPred), partials, launch.ptr(op, "pred", pred),
+        DevicePointer partials = launch.reducer.partials(op, blocks, "the squared errors");
+        launch.kernels.mse(op, Grid.of(blocks), launch.ptr(op, "dPred", dPred), partials, launch.ptr(op, "pred", pred),
                 launch.ptr(op, "target", target), n);
-        reducer.reduceInto(op, result, partials, blocks, n);
+        launch.reducer.reduceInto(op, result, partials, blocks, n);
     }
 
     /** The returning variant: the mean, after the kernel's bad-row flag says every label was a class index. */
     float sparseCrossEntropyChecked(Tensor probs, Tensor dLogits, Tensor logits, Tensor labels, int rows,
                                     int classes) {
         String op = "softmaxCrossEntropySparse";
-        reducer.resetBadRow(op);
+        launch.reducer.resetBadRow(op);
         crossEntropy(op, true, null, probs, dLogits, logits, labels, rows, classes);
-        float[] meanAndFlag = reducer.downloadResult(op);
+        float[] meanAndFlag = launch.reducer.downloadResult(op);
         int badRow = ScalarReducer.badRowOf(meanAndFlag);
         if (badRow != Integer.MAX_VALUE) {
             float label = launch.staging.downloadSmall(op,
@@ -75,24 +71,24 @@ final class CudaLosses {
      */
     void crossEntropy(String op, boolean sparse, DevicePointer out, Tensor probs, Tensor dLogits, Tensor logits,
                       Tensor targets, int rows, int classes) {
-        DevicePointer result = out == null ? reducer.result() : out;
+        DevicePointer result = out == null ? launch.reducer.result() : out;
         count(op, logits);
         if (rows == 0) {
             launch.fillScalar(op, result, Float.NaN);
             return;
         }
         int blocks = LaunchConfig.rowGrid(rows);
-        DevicePointer partials = reducer.partials(op, blocks, rows + " rows");
+        DevicePointer partials = launch.reducer.partials(op, blocks, rows + " rows");
         DevicePointer p = launch.ptr(op, "probs", probs);
         DevicePointer d = launch.ptr(op, "dLogits", dLogits);
         DevicePointer z = launch.ptr(op, "logits", logits);
         if (sparse) {
-            kernels.softmaxXentSparse(op, Grid.of(blocks), p, d, partials, reducer.badRow(), z,
+            launch.kernels.softmaxXentSparse(op, Grid.of(blocks), p, d, partials, launch.reducer.badRow(), z,
                     launch.ptr(op, "labels", targets), rows, classes);
         } else {
-            kernels.softmaxXentDense(op, Grid.of(blocks), p, d, partials, z, launch.ptr(op, "targets", targets), rows,
+            launch.kernels.softmaxXentDense(op, Grid.of(blocks), p, d, partials, z, launch.ptr(op, "targets", targets), rows,
                     classes);
         }
-        reducer.reduceInto(op, result, partials, blocks, rows);
+        launch.reducer.reduceInto(op, result, partials, blocks, rows);
     }
 }

@@ -11,17 +11,13 @@ import io.kernelnet.tensor.Tensor;
  */
 final class CudaReductions {
     private final KernelLauncher launch;
-    private final Kernels kernels;
-    private final ScalarReducer reducer;
 
     CudaReductions(KernelLauncher launch) {
         this.launch = launch;
-        this.kernels = launch.kernels;
-        this.reducer = launch.reducer;
     }
 
     float sum(String op, Tensor x) {
-        return reducer.sum(op, launch.ptr(op, "x", x), count(op, x));
+        return launch.reducer.sum(op, launch.ptr(op, "x", x), count(op, x));
     }
 
     void sum(DevicePointer out, Tensor x) {
@@ -30,7 +26,7 @@ final class CudaReductions {
         if (n == 0) {
             launch.fillScalar(op, out, 0f);
         } else {
-            reducer.reduceInto(op, out, launch.ptr(op, "x", x), n, 1f);
+            launch.reducer.reduceInto(op, out, launch.ptr(op, "x", x), n, 1f);
         }
     }
 
@@ -38,7 +34,7 @@ final class CudaReductions {
         String op = "argmax";
         count(op, x);
         if (rows > 0) {
-            kernels.argmaxRows(op, rowGrid(rows), launch.ptr(op, "indices", indices), launch.ptr(op, "x", x), rows, k);
+            launch.kernels.argmaxRows(op, rowGrid(rows), launch.ptr(op, "indices", indices), launch.ptr(op, "x", x), rows, k);
         }
     }
 
@@ -49,7 +45,7 @@ final class CudaReductions {
      */
     void correctRows(DevicePointer out, Tensor scores, Tensor labels, boolean oneHot) {
         String op = "accuracyCount";
-        DevicePointer result = out == null ? reducer.result() : out;
+        DevicePointer result = out == null ? launch.reducer.result() : out;
         int n = scores.dim(0);
         count(op, scores);
         if (n == 0) {
@@ -57,19 +53,19 @@ final class CudaReductions {
             return;
         }
         int blocks = LaunchConfig.rowGrid(n);
-        DevicePointer partials = reducer.partials(op, blocks, n + " rows");
-        kernels.accuracy(op, Grid.of(blocks), partials, launch.ptr(op, "scores", scores),
+        DevicePointer partials = launch.reducer.partials(op, blocks, n + " rows");
+        launch.kernels.accuracy(op, Grid.of(blocks), partials, launch.ptr(op, "scores", scores),
                 launch.ptr(op, "labels", labels), n, scores.dim(1), oneHot ? 1 : 0);
-        reducer.reduceInto(op, result, partials, blocks, 1f);
+        launch.reducer.reduceInto(op, result, partials, blocks, 1f);
     }
 
     /** The partial counts are small integers, exact in float up to 2^24 rows. */
     int downloadCount() {
-        return Math.round(reducer.downloadResult("accuracyCount")[0]);
+        return Math.round(launch.reducer.downloadResult("accuracyCount")[0]);
     }
 
     float downloadResult(String op) {
-        return reducer.downloadResult(op)[0];
+        return launch.reducer.downloadResult(op)[0];
     }
 
     void flagNonFinite(Tensor halt, Tensor x) {
@@ -77,7 +73,7 @@ final class CudaReductions {
         DevicePointer flag = launch.ptr(op, "halt", halt);
         int n = count(op, x);
         if (n > 0) {
-            kernels.flagNonfinite(op, launch.elementwiseGrid(n), flag, launch.ptr(op, "x", x), n);
+            launch.kernels.flagNonfinite(op, launch.elementwiseGrid(n), flag, launch.ptr(op, "x", x), n);
         }
     }
 }
