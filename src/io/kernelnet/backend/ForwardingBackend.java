@@ -5,8 +5,9 @@ import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 
 /**
- * Forwards every op to another backend, which checks its arguments: the base of test backends that record calls,
- * inject failures or break one op on purpose.
+ * Forwards every call to another backend, which checks the arguments and computes: the base of a wrapper that
+ * watches or changes a few calls (tests' backends that record calls, inject failures or break one op on purpose).
+ * A backend that computes extends {@link CheckedBackend} instead.
  */
 public abstract class ForwardingBackend implements Backend {
     protected final Backend delegate;
