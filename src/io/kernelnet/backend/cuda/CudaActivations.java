@@ -8,8 +8,9 @@ import io.kernelnet.backend.Activation;
 import io.kernelnet.tensor.Tensor;
 
 /**
- * The CUDA backend's activations (kernels/elementwise.cu), the fused bias-activation epilogue (kernels/bias.cu)
- * and the softmax family over any axis (kernels/softmax.cu), on arguments {@link CudaBackend} has checked.
+ * The CUDA backend's activations (kernels/elementwise.cu), the bias and the fused bias-activation epilogue
+ * (kernels/bias.cu) and the softmax family over any axis (kernels/softmax.cu), on arguments {@link CudaBackend} has
+ * checked.
  */
 final class CudaActivations {
     private final KernelLauncher launch;
@@ -39,6 +40,25 @@ final class CudaActivations {
         if (n > 0) {
             kernels.activationBackward(op, launch.elementwiseGrid(n), launch.ptr(op, "dx", dx),
                     launch.ptr(op, "dy", dy), xPtr, yPtr, n, code(act), alpha);
+        }
+    }
+
+    void biasAdd(Tensor y, Tensor bias, int samples, int channels, int inner) {
+        String op = "biasAdd";
+        int n = count(op, y);
+        if (n > 0) {
+            kernels.biasAdd(op, launch.elementwiseGrid(n), launch.ptr(op, "y", y), launch.ptr(op, "bias", bias),
+                    samples, channels, inner);
+        }
+    }
+
+    /** One block per channel (kernels/CONTRACT.md): each reduces its samples * inner values in a fixed order. */
+    void biasGrad(Tensor dBias, Tensor dy, int samples, int channels, int inner) {
+        String op = "biasGrad";
+        count(op, dy);
+        if (channels > 0) {
+            kernels.biasGrad(op, Grid.of(channels), launch.ptr(op, "dBias", dBias), launch.ptr(op, "dy", dy), samples,
+                    channels, inner);
         }
     }
 

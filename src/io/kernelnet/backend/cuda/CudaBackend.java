@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * ({@link Engine}). {@link CheckedBackend} checks every call as it does for the CPU backends, so that both refuse a
  * bad call with the same message; this class owns the device and its lifetime and routes each checked op to its
  * family: {@link CudaActivations}, {@link CudaLosses}, {@link CudaReductions}, {@link CudaOptimizers},
- * {@link ConvRouter}, the GEMM engine, and here the memory ops and the bias and dropout kernels. Nothing falls back
- * to the CPU: an op this backend cannot run throws.
+ * {@link ConvRouter}, the GEMM engine, and here the memory ops and the dropout kernels. Nothing falls back to the
+ * CPU: an op this backend cannot run throws.
  *
  * <p>Ops are queued asynchronously; uploads (but not {@link #uploadAsync}), downloads, returned scalars (losses,
  * sums, counts) and {@link #synchronize()} wait for the stream. Not thread-safe: one thread drives a backend at a time.
@@ -345,25 +345,14 @@ public final class CudaBackend extends CheckedBackend {
 
     @Override
     protected void doBiasAdd(Tensor y, Tensor bias, int samples, int channels, int inner) {
-        String op = "biasAdd";
-        open(op);
-        int n = count(op, y);
-        if (n > 0) {
-            kernels.biasAdd(op, launch.elementwiseGrid(n), launch.ptr(op, "y", y), launch.ptr(op, "bias", bias),
-                    samples, channels, inner);
-        }
+        open("biasAdd");
+        activations.biasAdd(y, bias, samples, channels, inner);
     }
 
     @Override
     protected void doBiasGrad(Tensor dBias, Tensor dy, int samples, int channels, int inner) {
-        String op = "biasGrad";
-        open(op);
-        count(op, dy);
-        if (channels > 0) {
-            // one block per channel (kernels/CONTRACT.md): each reduces its n*inner values in a fixed order
-            kernels.biasGrad(op, Grid.of(channels), launch.ptr(op, "dBias", dBias), launch.ptr(op, "dy", dy), samples,
-                    channels, inner);
-        }
+        open("biasGrad");
+        activations.biasGrad(dBias, dy, samples, channels, inner);
     }
 
     @Override
