@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 final class DataOption {
     @Option(names = "--data", paramLabel = "DIR", converter = OptionTypes.InputDirectory.class,
             description = "The four standard MNIST or Fashion-MNIST IDX files (train-images-idx3-ubyte,"
-                    + " train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz)."
+                    + " train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; gzipped ones too)."
                     + " Default: the bundled MNIST subset (8,000 train / 2,000 test).")
     Path dir;
 

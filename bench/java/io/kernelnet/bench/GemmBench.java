@@ -125,7 +125,7 @@ public final class GemmBench {
                 }
                 double median = TimedRuns.median(ms);
                 double gflops = 2.0 * n * n * n / (median * 1e-3) / 1e9;
-                results.add(new Result(n, config, backend.lastGemmKernel(), median,
+                results.add(new Result(n, config, backend.counters().lastGemmKernel(), median,
                         Arrays.stream(ms).min().orElse(Double.NaN), gflops,
                         maxRelativeDifference(c, reference)));
                 storage.close();

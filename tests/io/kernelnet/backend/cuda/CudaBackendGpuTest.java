@@ -114,14 +114,14 @@ class CudaBackendGpuTest {
 
     private Stream<DynamicTest> crossCheck(CudaBackend backend, Predicate<Case> which) {
         long seed = rng.seed();
-        return CrossCheck.cases(CrossCheck.numericsOf(backend)).stream().filter(which)
+        return CrossCheck.cases(backend.numerics()).stream().filter(which)
                 .map(c -> DynamicTest.dynamicTest(c.toString(), () -> {
-                    long gemms = backend.gemmCalls();
+                    long gemms = backend.counters().gemmCalls();
                     List<Row> rows = CrossCheck.run(c, reference, backend, seed);
                     assertTrue(rows.stream().allMatch(Row::pass), () -> backend.description() + ", seed " + seed
                             + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + table(rows));
                     if (c.op().startsWith("gemm") && !rows.isEmpty() && !c.shape().contains("=0 ")) {
-                        assertTrue(backend.gemmCalls() > gemms, backend.gemmDescription() + " did not run");
+                        assertTrue(backend.counters().gemmCalls() > gemms, backend.gemmDescription() + " did not run");
                     }
                 }));
     }
@@ -144,10 +144,10 @@ class CudaBackendGpuTest {
         Tensor a = new Tensor(s, 0, Shape.of(16, 16), "a");
         Tensor c = new Tensor(s, 256, Shape.of(16, 16), "c");
         kernels.upload(a, rng.uniform(256, -1, 1), 0);
-        long launches = kernels.kernelLaunches();
+        long launches = kernels.counters().kernelLaunches();
         kernels.gemm(c, a, false, a, true, 1, 0);
-        assertEquals(launches + 1, kernels.kernelLaunches());
-        assertEquals(1, kernels.gemmCalls());
+        assertEquals(launches + 1, kernels.counters().kernelLaunches());
+        assertEquals(1, kernels.counters().gemmCalls());
         s.close();
     }
 
@@ -159,10 +159,10 @@ class CudaBackendGpuTest {
         Tensor va = new Tensor(v, 0, Shape.of(16, 16), "a");
         Tensor vc = new Tensor(v, 256, Shape.of(16, 16), "c");
         vendor.upload(va, rng.uniform(256, -1, 1), 0);
-        long vendorLaunches = vendor.kernelLaunches();
+        long vendorLaunches = vendor.counters().kernelLaunches();
         vendor.gemm(vc, va, false, va, true, 1, 0);
-        assertEquals(vendorLaunches, vendor.kernelLaunches(), "cuBLAS, not our kernels, ran the gemm");
-        assertEquals(1, vendor.gemmCalls());
+        assertEquals(vendorLaunches, vendor.counters().kernelLaunches(), "cuBLAS, not our kernels, ran the gemm");
+        assertEquals(1, vendor.counters().gemmCalls());
         assertTrue(vendor.gemmDescription().startsWith("vendor (cuBLAS "), vendor.gemmDescription());
         v.close();
     }
@@ -173,12 +173,12 @@ class CudaBackendGpuTest {
     @Order(3)
     void outOfMemoryNamesTheRequestWhatIsFreeAndTheLabel() {
         CudaBackend backend = open(Engine.KERNELS, false);
-        long before = backend.allocatedBytes();
+        long before = backend.counters().allocatedBytes();
         CudaException e = assertThrows(CudaException.class, () -> backend.allocate(1L << 40, "far too big"));
         assertEquals("CUDA_ERROR_OUT_OF_MEMORY", e.errorName());
         assertTrue(e.getMessage().contains("'far too big'") && e.getMessage().contains("1099511627776 floats (4 TiB)")
                 && e.getMessage().contains(" free of "), e.getMessage());
-        assertEquals(before, backend.allocatedBytes());
+        assertEquals(before, backend.counters().allocatedBytes());
     }
 
     @Test
@@ -228,30 +228,30 @@ class CudaBackendGpuTest {
     @Order(6)
     void allocatedAndPeakBytesFollowAllocationsAndStagingStopsGrowing() {
         CudaBackend backend = open(Engine.KERNELS, false);
-        long base = backend.allocatedBytes();
+        long base = backend.counters().allocatedBytes();
         Storage arena = backend.allocate(1_000_000, "arena");
-        assertEquals(base + 4_000_000, backend.allocatedBytes());
+        assertEquals(base + 4_000_000, backend.counters().allocatedBytes());
         Storage extra = backend.allocate(250_000, "extra");
-        assertEquals(base + 5_000_000, backend.allocatedBytes());
-        long peak = backend.peakAllocatedBytes();
+        assertEquals(base + 5_000_000, backend.counters().allocatedBytes());
+        long peak = backend.counters().peakAllocatedBytes();
         assertTrue(peak >= base + 5_000_000);
         extra.close();
-        assertEquals(base + 4_000_000, backend.allocatedBytes());
-        assertEquals(peak, backend.peakAllocatedBytes());
+        assertEquals(base + 4_000_000, backend.counters().allocatedBytes());
+        assertEquals(peak, backend.counters().peakAllocatedBytes());
 
         Tensor batch = new Tensor(arena, 64 * 1000, Shape.of(1000, 100), "batch");
         float[] host = rng.uniform(100_000, -1, 1);
         backend.upload(batch, host, 0);
-        long pinned = backend.pinnedBytes();
+        long pinned = backend.counters().pinnedBytes();
         float[] back = new float[100_000];
         for (int step = 0; step < 3; step++) {
             backend.upload(batch, host, 0);
             backend.download(back, 0, batch);
         }
-        assertEquals(pinned, backend.pinnedBytes(), "steady-state transfers reuse the staging buffer");
+        assertEquals(pinned, backend.counters().pinnedBytes(), "steady-state transfers reuse the staging buffer");
         Compare.assertClose("round trip", host, back, 0, 0);
         arena.close();
-        assertEquals(base, backend.allocatedBytes());
+        assertEquals(base, backend.counters().allocatedBytes());
     }
 
     // ---- the same refusals as the CPU -----------------------------------------------------------------------------

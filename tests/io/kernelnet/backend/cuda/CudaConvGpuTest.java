@@ -102,24 +102,25 @@ class CudaConvGpuTest {
     private Stream<DynamicTest> crossCheck(CudaBackend backend, Engine engine, Predicate<Case> which,
                                            Predicate<Row> compared) {
         long seed = rng.seed();
-        return CrossCheck.cases(CrossCheck.numericsOf(backend)).stream().filter(which)
+        return CrossCheck.cases(backend.numerics()).stream().filter(which)
                 .map(c -> DynamicTest.dynamicTest(c.toString(), () -> {
-                    long convs = backend.convCalls(engine);
-                    long ourPools = backend.poolCalls(Engine.KERNELS);
-                    long vendorPools = backend.poolCalls(Engine.VENDOR);
+                    long convs = backend.counters().convCalls(engine);
+                    long ourPools = backend.counters().poolCalls(Engine.KERNELS);
+                    long vendorPools = backend.counters().poolCalls(Engine.VENDOR);
                     List<Row> rows = CrossCheck.run(c, reference, backend, seed).stream().filter(compared).toList();
                     assertTrue(rows.stream().allMatch(Row::pass), () -> backend.description() + ", seed " + seed
                             + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + table(rows));
                     if (c.op().startsWith("conv2d")) {
                         // cuDNN may refuse a shape (asymmetric padding): then ours must have run, and say why
-                        boolean ran = backend.convCalls(engine) > convs;
-                        assertTrue(ran || engine == Engine.VENDOR && backend.convCalls(Engine.KERNELS) > 0,
+                        boolean ran = backend.counters().convCalls(engine) > convs;
+                        assertTrue(ran || engine == Engine.VENDOR && backend.counters().convCalls(Engine.KERNELS) > 0,
                                 engine.label() + " did not run " + c);
                     } else {
                         // cuDNN pads symmetrically only: the uneven 'same' shapes are ours under every engine
                         boolean cudnn = engine == Engine.VENDOR && CudnnConv.supports(c.pool().orElseThrow());
-                        assertEquals(cudnn, backend.poolCalls(Engine.VENDOR) > vendorPools, "cuDNN ran " + c);
-                        assertEquals(!cudnn, backend.poolCalls(Engine.KERNELS) > ourPools, "our kernels ran " + c);
+                        CudaCounters counters = backend.counters();
+                        assertEquals(cudnn, counters.poolCalls(Engine.VENDOR) > vendorPools, "cuDNN ran " + c);
+                        assertEquals(!cudnn, counters.poolCalls(Engine.KERNELS) > ourPools, "our kernels ran " + c);
                     }
                 }));
     }
@@ -203,13 +204,13 @@ class CudaConvGpuTest {
         Examples[] data = data();
         double[] acc = new double[1];
         Engine other = engine == Engine.KERNELS ? Engine.VENDOR : Engine.KERNELS;
-        long convs = backend.convCalls(engine);
-        long otherConvs = backend.convCalls(other);
+        long convs = backend.counters().convCalls(engine);
+        long otherConvs = backend.counters().convCalls(other);
         History gpu = trainCnn(backend, data, acc);
         History cpu = cpu(data);
         // the calls of steps replayed from a CUDA graph are not counted: those of the first steps and evaluation are
-        assertTrue(backend.convCalls(engine) > convs, engine.label() + " ran the convolutions");
-        assertEquals(otherConvs, backend.convCalls(other), other.label() + " ran none");
+        assertTrue(backend.counters().convCalls(engine) > convs, engine.label() + " ran the convolutions");
+        assertEquals(otherConvs, backend.counters().convCalls(other), other.label() + " ran none");
         double cpuLoss = cpu.last("loss");
         double gpuLoss = gpu.last("loss");
         assertTrue(Math.abs(gpuLoss - cpuLoss) <= LOSS_RELATIVE * cpuLoss, String.format(
