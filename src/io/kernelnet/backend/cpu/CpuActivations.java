@@ -36,7 +36,17 @@ final class CpuActivations {
     /** The ReLUs read their derivative from x, sigmoid and tanh from y; the tensor not read may be null. */
     static void backward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
         boolean fromInput = act == Activation.RELU || act == Activation.LEAKY_RELU;
-        CpuElementwise.map(dx, dy, fromInput ? x : y, (g, s) -> chain(act, g, s, alpha));
+        Tensor saved = fromInput ? x : y;
+        float[] dxa = dx.hostArray();
+        float[] dya = dy.hostArray();
+        float[] sa = saved.hostArray();
+        int dxo = (int) dx.offset();
+        int dyo = (int) dy.offset();
+        int so = (int) saved.offset();
+        int n = (int) dy.size();
+        for (int i = 0; i < n; i++) {
+            dxa[dxo + i] = chain(act, dya[dyo + i], sa[so + i], alpha);
+        }
     }
 
     /** g * act'(.) from s: x for the ReLUs, y for sigmoid and tanh. */

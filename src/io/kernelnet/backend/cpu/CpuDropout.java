@@ -39,6 +39,15 @@ final class CpuDropout {
     }
 
     static void backward(Tensor dx, Tensor dy, Tensor mask) {
-        CpuElementwise.map(dx, dy, mask, (g, keep) -> g * keep);
+        float[] dxa = dx.hostArray();
+        float[] dya = dy.hostArray();
+        float[] ma = mask.hostArray();
+        int dxo = (int) dx.offset();
+        int dyo = (int) dy.offset();
+        int mo = (int) mask.offset();
+        int n = (int) dy.size();
+        for (int i = 0; i < n; i++) {
+            dxa[dxo + i] = dya[dyo + i] * ma[mo + i];
+        }
     }
 }
