@@ -21,7 +21,7 @@ import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
 import io.kernelnet.testing.CrossCheckRows;
 import io.kernelnet.testing.GpuAssumptions;
-import io.kernelnet.testing.OpenedBackends;
+import io.kernelnet.testing.GpuBackends;
 import io.kernelnet.testing.TestRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +29,6 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -53,18 +52,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaBackendGpuTest {
     @RegisterExtension
-    static final OpenedBackends OPENED = new OpenedBackends();
+    static final GpuBackends OPENED = new GpuBackends();
 
     @RegisterExtension
     final TestRandom rng = new TestRandom();
 
     private final CpuBackend reference = new CpuBackend();
-
-    /** Per test, not per class, so that every test shows up as skipped with the reason. */
-    @BeforeEach
-    void needsAUsableGpu() {
-        GpuAssumptions.usableDevice();
-    }
 
     private static CudaBackend open(Engine engine, boolean tf32) {
         if (tf32) {

@@ -15,7 +15,7 @@ import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
 import io.kernelnet.testing.CrossCheckRows;
 import io.kernelnet.testing.GpuAssumptions;
-import io.kernelnet.testing.OpenedBackends;
+import io.kernelnet.testing.GpuBackends;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
 import io.kernelnet.train.Examples;
@@ -25,7 +25,6 @@ import io.kernelnet.train.Loss;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -47,7 +46,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaConvGpuTest {
     @RegisterExtension
-    static final OpenedBackends OPENED = new OpenedBackends();
+    static final GpuBackends OPENED = new GpuBackends();
     /** One epoch of the cnn: the loss may differ by this fraction of the CPU's, the test accuracy by 0.5 points. */
     private static final int BATCH = 128;
     private static final double LOSS_RELATIVE = 0.03;
@@ -57,11 +56,6 @@ class CudaConvGpuTest {
     final TestRandom rng = new TestRandom();
 
     private final CpuBackend reference = new CpuBackend();
-
-    @BeforeEach
-    void needsAUsableGpu() {
-        GpuAssumptions.usableDevice();
-    }
 
     private static CudaBackend open(Engine engine) {
         if (engine == Engine.VENDOR) {
