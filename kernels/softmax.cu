@@ -74,6 +74,17 @@ __device__ __forceinline__ void backward_rows(float* dx, const float* dy, const 
     }
 }
 
+// The losses' frame: one warp per row, row_loss(row, base = row * k, lane) for this warp's row (0 past the last
+// row, where it is not called), and the block's sum of its rows' losses in partial_loss[blockIdx.x].
+template <typename RowLoss>
+__device__ __forceinline__ void block_of_row_losses(float* partial_loss, int rows, int k, RowLoss row_loss) {
+    const int row = kn::warp_row();
+    const int lane = kn::lane_id();
+    const float loss = row < rows ? row_loss(row, static_cast<size_t>(row) * k, lane) : 0.0f;
+    const float total = kn::block_sum(lane == 0 ? loss : 0.0f);
+    if (threadIdx.x == 0) partial_loss[blockIdx.x] = total;
+}
+
 }  // namespace softmax
 
 extern "C" __global__ void kn_softmax_forward(float* y, const float* x, int rows, int k) {
@@ -135,11 +146,7 @@ extern "C" __global__ void kn_softmax_axis_backward(float* dx, const float* dy, 
 // partial_loss[blockIdx.x] = sum of the block's row losses in a fixed order.
 extern "C" __global__ void kn_softmax_xent_sparse(float* probs, float* dlogits, float* partial_loss, int* bad_row,
                                                   const float* logits, const float* labels, int rows, int k) {
-    const int row = kn::warp_row();
-    const int lane = kn::lane_id();
-    float loss = 0.0f;
-    if (row < rows) {
-        const size_t base = static_cast<size_t>(row) * k;
+    softmax::block_of_row_losses(partial_loss, rows, k, [=](int row, size_t base, int lane) {
         const float* z = logits + base;
         const float label = labels[row];
         const bool valid = label >= 0.0f && label < static_cast<float>(k) && label == floorf(label);
@@ -153,24 +160,20 @@ extern "C" __global__ void kn_softmax_xent_sparse(float* probs, float* dlogits, 
             dlogits[base + j] = valid ? (p - (j == target ? 1.0f : 0.0f)) / n : 0.0f;
         }
         if (valid) {
-            loss = (m - z[target]) + logf(s);
-        } else if (lane == 0) {
+            return (m - z[target]) + logf(s);
+        }
+        if (lane == 0) {
             atomicMin(bad_row, row);
         }
-    }
-    const float total = kn::block_sum(lane == 0 ? loss : 0.0f);
-    if (threadIdx.x == 0) partial_loss[blockIdx.x] = total;
+        return 0.0f;
+    });
 }
 
 // One-hot or probability targets. Row loss = -sum(t * log_softmax(z)) = sum(t * ((max - z) + log(sum)));
 // probs = softmax(z); dlogits = (probs * sum(t) - t) / rows; partial_loss as in the sparse kernel.
 extern "C" __global__ void kn_softmax_xent_dense(float* probs, float* dlogits, float* partial_loss,
                                                  const float* logits, const float* targets, int rows, int k) {
-    const int row = kn::warp_row();
-    const int lane = kn::lane_id();
-    float loss = 0.0f;
-    if (row < rows) {
-        const size_t base = static_cast<size_t>(row) * k;
+    softmax::block_of_row_losses(partial_loss, rows, k, [=](int, size_t base, int lane) {
         const float* z = logits + base;
         const float* t = targets + base;
         const float m = softmax::row_max(z, k, lane);
@@ -187,8 +190,6 @@ extern "C" __global__ void kn_softmax_xent_dense(float* probs, float* dlogits, f
             dlogits[base + j] = (p * t_sum - tj) / n;
             row_loss += tj * ((m - zj) + log_s);
         }
-        loss = kn::warp_sum(row_loss);
-    }
-    const float total = kn::block_sum(lane == 0 ? loss : 0.0f);
-    if (threadIdx.x == 0) partial_loss[blockIdx.x] = total;
+        return kn::warp_sum(row_loss);
+    });
 }

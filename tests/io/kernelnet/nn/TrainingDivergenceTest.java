@@ -55,7 +55,7 @@ class TrainingDivergenceTest {
     }
 
     private Examples data(int n) {
-        return Examples.of(rng.uniform(n * 4, -1, 1), Shape.of(4), rng.labels(n, 3), Shape.of());
+        return rng.classification(n, Shape.of(4), 3);
     }
 
     private static void assertAllFinite(Map<String, float[]> parameters) {
