@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -228,34 +229,28 @@ public final class Json {
             }
             sb.append(']');
         } else if (value instanceof float[] a) {
-            sb.append('[');
-            for (int i = 0; i < a.length; i++) {
-                sb.append(i > 0 ? "," : "");
-                writeFloating(sb, a[i]);
-            }
-            sb.append(']');
+            writeArray(sb, a.length, i -> writeFloating(sb, a[i]));
         } else if (value instanceof double[] a) {
-            sb.append('[');
-            for (int i = 0; i < a.length; i++) {
-                sb.append(i > 0 ? "," : "");
-                writeFloating(sb, a[i]);
-            }
-            sb.append(']');
+            writeArray(sb, a.length, i -> writeFloating(sb, a[i]));
         } else if (value instanceof int[] a) {
-            sb.append('[');
-            for (int i = 0; i < a.length; i++) {
-                sb.append(i > 0 ? "," : "").append(a[i]);
-            }
-            sb.append(']');
+            writeArray(sb, a.length, i -> sb.append(a[i]));
         } else if (value instanceof long[] a) {
-            sb.append('[');
-            for (int i = 0; i < a.length; i++) {
-                sb.append(i > 0 ? "," : "").append(a[i]);
-            }
-            sb.append(']');
+            writeArray(sb, a.length, i -> sb.append(a[i]));
         } else {
             throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
         }
+    }
+
+    /** A primitive array of {@code length} items, each written by {@code writeItem}. */
+    private static void writeArray(StringBuilder sb, int length, IntConsumer writeItem) {
+        sb.append('[');
+        for (int i = 0; i < length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            writeItem.accept(i);
+        }
+        sb.append(']');
     }
 
     // Float/Double.toString give the shortest text that reads back to the same value, and their

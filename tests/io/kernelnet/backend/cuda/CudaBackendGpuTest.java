@@ -19,17 +19,16 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
+import io.kernelnet.testing.CrossCheckRows;
 import io.kernelnet.testing.GpuAssumptions;
+import io.kernelnet.testing.GpuBackends;
 import io.kernelnet.testing.TestRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -52,24 +51,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Tag("gpu")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaBackendGpuTest {
-    private static final List<Backend> OPENED = new ArrayList<>();
+    @RegisterExtension
+    static final GpuBackends OPENED = new GpuBackends();
 
     @RegisterExtension
     final TestRandom rng = new TestRandom();
 
     private final CpuBackend reference = new CpuBackend();
-
-    /** Per test, not per class, so that every test shows up as skipped with the reason. */
-    @BeforeEach
-    void needsAUsableGpu() {
-        GpuAssumptions.usableDevice();
-    }
-
-    @AfterAll
-    static void closeBackends() {
-        OPENED.forEach(Backend::close);
-        OPENED.clear();
-    }
 
     private static CudaBackend open(Engine engine, boolean tf32) {
         if (tf32) {
@@ -81,7 +69,7 @@ class CudaBackendGpuTest {
             assumeTrue(cublas.loaded(), "cuBLAS: " + cublas.detail());
         }
         CudaBackend backend = new CudaBackend(0, new CudaOptions(engine, tf32, false));
-        OPENED.add(backend);
+        OPENED.keep(backend);
         return backend;
     }
 
@@ -119,16 +107,11 @@ class CudaBackendGpuTest {
                     long gemms = backend.counters().gemmCalls();
                     List<Row> rows = CrossCheck.run(c, reference, backend, seed);
                     assertTrue(rows.stream().allMatch(Row::pass), () -> backend.description() + ", seed " + seed
-                            + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + table(rows));
+                            + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + CrossCheckRows.table(rows));
                     if (c.op().startsWith("gemm") && !rows.isEmpty() && !c.shape().contains("=0 ")) {
                         assertTrue(backend.counters().gemmCalls() > gemms, backend.gemmDescription() + " did not run");
                     }
                 }));
-    }
-
-    private static String table(List<Row> rows) {
-        return rows.stream().map(r -> String.format("  %-14s %11.3g <= %9.3g %s %s", r.output(), r.maxError(),
-                r.bound(), r.pass() ? "pass" : "FAIL", r.note())).collect(Collectors.joining("\n"));
     }
 
     // ---- the GPU path really runs ---------------------------------------------------------------------------------

@@ -13,20 +13,18 @@ import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.data.MnistLoader;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
+import io.kernelnet.testing.CrossCheckRows;
 import io.kernelnet.testing.GpuAssumptions;
+import io.kernelnet.testing.GpuBackends;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
 import io.kernelnet.train.Examples;
 import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.History;
 import io.kernelnet.train.Loss;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -47,7 +45,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Tag("gpu")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaConvGpuTest {
-    private static final List<Backend> OPENED = new ArrayList<>();
+    @RegisterExtension
+    static final GpuBackends OPENED = new GpuBackends();
     /** One epoch of the cnn: the loss may differ by this fraction of the CPU's, the test accuracy by 0.5 points. */
     private static final int BATCH = 128;
     private static final double LOSS_RELATIVE = 0.03;
@@ -58,23 +57,12 @@ class CudaConvGpuTest {
 
     private final CpuBackend reference = new CpuBackend();
 
-    @BeforeEach
-    void needsAUsableGpu() {
-        GpuAssumptions.usableDevice();
-    }
-
-    @AfterAll
-    static void closeBackends() {
-        OPENED.forEach(Backend::close);
-        OPENED.clear();
-    }
-
     private static CudaBackend open(Engine engine) {
         if (engine == Engine.VENDOR) {
             GpuAssumptions.vendorLibraries();
         }
         CudaBackend backend = new CudaBackend(0, CudaOptions.DEFAULT.withEngine(engine));
-        OPENED.add(backend);
+        OPENED.keep(backend);
         if (engine == Engine.VENDOR) {
             assumeTrue(backend.vendorConvAvailable(), "cuDNN: " + backend.vendorConvUnavailableReason());
         }
@@ -109,7 +97,7 @@ class CudaConvGpuTest {
                     long vendorPools = backend.counters().poolCalls(Engine.VENDOR);
                     List<Row> rows = CrossCheck.run(c, reference, backend, seed).stream().filter(compared).toList();
                     assertTrue(rows.stream().allMatch(Row::pass), () -> backend.description() + ", seed " + seed
-                            + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + table(rows));
+                            + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + CrossCheckRows.table(rows));
                     if (c.op().startsWith("conv2d")) {
                         // cuDNN may refuse a shape (asymmetric padding): then ours must have run, and say why
                         boolean ran = backend.counters().convCalls(engine) > convs;
@@ -123,11 +111,6 @@ class CudaConvGpuTest {
                         assertEquals(!cudnn, counters.poolCalls(Engine.KERNELS) > ourPools, "our kernels ran " + c);
                     }
                 }));
-    }
-
-    private static String table(List<Row> rows) {
-        return rows.stream().map(r -> String.format("  %-14s %11.3g <= %9.3g %s %s", r.output(), r.maxError(),
-                r.bound(), r.pass() ? "pass" : "FAIL", r.note())).collect(Collectors.joining("\n"));
     }
 
     @Test

@@ -51,7 +51,7 @@ class CudaReliabilityGpuTest {
     }
 
     private Examples data(int n) {
-        return Examples.of(rng.uniform(n * 64, -1, 1), Shape.of(64), rng.labels(n, 10), Shape.of());
+        return rng.classification(n, Shape.of(64), 10);
     }
 
     /** A fresh backend on device 0 with the default options trains a model for an epoch to a finite loss. */
