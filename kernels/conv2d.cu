@@ -132,6 +132,39 @@ __device__ __forceinline__ bool inside(int v, int size) {
     return static_cast<unsigned>(v) < static_cast<unsigned>(size);
 }
 
+// An index into [outer, inner] split into its two; k < 0 (past the reduction's end) gives (0, 0).
+struct Index2 {
+    int outer, inner;
+};
+
+__device__ __forceinline__ Index2 split2(int index, int inner) {
+    if (index < 0) {
+        return {0, 0};
+    }
+    const int outer = index / inner;
+    return {outer, index - outer * inner};
+}
+
+// An index into [outer, rows, cols] split into its three: a column p = (sample, oh, ow) or (sample, ih, iw), a
+// reduction index k = (channel, i, j) over the kernel window.
+struct Index3 {
+    int outer, row, col;
+};
+
+// t[sample, channel, q] = v for column p = sample * plane + q of an NCHW tensor with planes of `plane` elements.
+__device__ __forceinline__ void store_nchw(float* t, int channels, int plane, int channel, int p, float v) {
+    const int sample = p / plane;
+    t[(sample * channels + channel) * plane + (p - sample * plane)] = v;
+}
+
+__device__ __forceinline__ Index3 split3(int index, int rows, int cols) {
+    const int plane = rows * cols;
+    const int outer = index / plane;
+    const int q = index - outer * plane;
+    const int row = q / cols;
+    return {outer, row, q - row * cols};
+}
+
 // ---- forward: A = w [c_out, K] (k contiguous), B[k = (ci, i, j), p = (s, oh, ow)] = x or 0 ----
 struct Forward {
     float* y;
@@ -153,17 +186,12 @@ struct Forward {
     __device__ float a(ACtx c, int m) const { return w[m * K + c.k]; }
 
     __device__ BCol col(int p) const {
-        const int plane = s.out_h * s.out_w;
-        const int N = s.n * plane;
-        BCol c{x, 0, 0, p < N};
+        BCol c{x, 0, 0, p < s.n * s.out_h * s.out_w};
         if (c.valid) {
-            const int sample = p / plane;
-            const int q = p - sample * plane;
-            const int oh = q / s.out_w;
-            const int ow = q - oh * s.out_w;
-            c.x_sample = x + static_cast<size_t>(sample) * s.c_in * s.h * s.w;
-            c.ih0 = oh * s.stride_h - s.pad_top;
-            c.iw0 = ow * s.stride_w - s.pad_left;
+            const Index3 o = split3(p, s.out_h, s.out_w);  // (sample, oh, ow)
+            c.x_sample = x + static_cast<size_t>(o.outer) * s.c_in * s.h * s.w;
+            c.ih0 = o.row * s.stride_h - s.pad_top;
+            c.iw0 = o.col * s.stride_w - s.pad_left;
         }
         return c;
     }
@@ -172,21 +200,13 @@ struct Forward {
         if (!c.valid) {
             return 0.0f;
         }
-        const int window = s.kh * s.kw;
-        const int ci = k / window;
-        const int r = k - ci * window;
-        const int i = r / s.kw;
-        const int j = r - i * s.kw;
-        const int ih = c.ih0 + i * s.dil_h;
-        const int iw = c.iw0 + j * s.dil_w;
-        return (inside(ih, s.h) && inside(iw, s.w)) ? c.x_sample[(ci * s.h + ih) * s.w + iw] : 0.0f;
+        const Index3 t = split3(k, s.kh, s.kw);  // (ci, i, j)
+        const int ih = c.ih0 + t.row * s.dil_h;
+        const int iw = c.iw0 + t.col * s.dil_w;
+        return (inside(ih, s.h) && inside(iw, s.w)) ? c.x_sample[(t.outer * s.h + ih) * s.w + iw] : 0.0f;
     }
 
-    __device__ void store(int co, int p, float v) const {
-        const int plane = s.out_h * s.out_w;
-        const int sample = p / plane;
-        y[(sample * s.c_out + co) * plane + (p - sample * plane)] = v;
-    }
+    __device__ void store(int co, int p, float v) const { store_nchw(y, s.c_out, s.out_h * s.out_w, co, p, v); }
 };
 
 // ---- backward-data: A[ci, k = (co, i, j)] = w[co, ci, i, j], B[k, p = (s, ih, iw)] = dy at the output position
@@ -197,36 +217,23 @@ struct BackwardData {
     const float* w;
     KnConvShape s;
 
-    struct ACtx {
-        int co, r;  // k = co * kh*kw + r
-    };
+    using ACtx = Index2;  // k = (co, r = i * kw + j)
     struct BCol {
         const float* dy_sample;
         int th, tw;  // ih + top, iw + left
         bool valid;
     };
 
-    __device__ ACtx a_k(int k) const {
-        if (k < 0) {
-            return {0, 0};
-        }
-        const int window = s.kh * s.kw;
-        const int co = k / window;
-        return {co, k - co * window};
-    }
-    __device__ float a(ACtx c, int ci) const { return w[(c.co * s.c_in + ci) * (s.kh * s.kw) + c.r]; }
+    __device__ ACtx a_k(int k) const { return split2(k, s.kh * s.kw); }
+    __device__ float a(ACtx c, int ci) const { return w[(c.outer * s.c_in + ci) * (s.kh * s.kw) + c.inner]; }
 
     __device__ BCol col(int p) const {
-        const int plane = s.h * s.w;
-        BCol c{dy, 0, 0, p < s.n * plane};
+        BCol c{dy, 0, 0, p < s.n * (s.h * s.w)};
         if (c.valid) {
-            const int sample = p / plane;
-            const int q = p - sample * plane;
-            const int ih = q / s.w;
-            const int iw = q - ih * s.w;
-            c.dy_sample = dy + static_cast<size_t>(sample) * s.c_out * s.out_h * s.out_w;
-            c.th = ih + s.pad_top;
-            c.tw = iw + s.pad_left;
+            const Index3 in = split3(p, s.h, s.w);  // (sample, ih, iw)
+            c.dy_sample = dy + static_cast<size_t>(in.outer) * s.c_out * s.out_h * s.out_w;
+            c.th = in.row + s.pad_top;
+            c.tw = in.col + s.pad_left;
         }
         return c;
     }
@@ -235,13 +242,9 @@ struct BackwardData {
         if (!c.valid) {
             return 0.0f;
         }
-        const int window = s.kh * s.kw;
-        const int co = k / window;
-        const int r = k - co * window;
-        const int i = r / s.kw;
-        const int j = r - i * s.kw;
-        const int ah = c.th - i * s.dil_h;  // = oh * stride_h when tap i of output row oh read this row
-        const int aw = c.tw - j * s.dil_w;
+        const Index3 t = split3(k, s.kh, s.kw);  // (co, i, j)
+        const int ah = c.th - t.row * s.dil_h;  // = oh * stride_h when tap i of output row oh read this row
+        const int aw = c.tw - t.col * s.dil_w;
         if (ah < 0 || aw < 0) {
             return 0.0f;
         }
@@ -250,14 +253,10 @@ struct BackwardData {
         if (oh * s.stride_h != ah || ow * s.stride_w != aw || oh >= s.out_h || ow >= s.out_w) {
             return 0.0f;
         }
-        return c.dy_sample[(co * s.out_h + oh) * s.out_w + ow];
+        return c.dy_sample[(t.outer * s.out_h + oh) * s.out_w + ow];
     }
 
-    __device__ void store(int ci, int p, float v) const {
-        const int plane = s.h * s.w;
-        const int sample = p / plane;
-        dx[(sample * s.c_in + ci) * plane + (p - sample * plane)] = v;
-    }
+    __device__ void store(int ci, int p, float v) const { store_nchw(dx, s.c_in, s.h * s.w, ci, p, v); }
 };
 
 // ---- backward-filter: A[co, k = (s, oh, ow)] = dy, B[k, f = (ci, i, j)] = x at the position tap (i, j) of
@@ -268,36 +267,22 @@ struct BackwardFilter {
     const float* x;
     KnConvShape s;
 
-    struct ACtx {
-        int sample, q;  // k = sample * out_h*out_w + q
-    };
+    using ACtx = Index2;  // k = (sample, q = oh * out_w + ow)
     struct BCol {
         int ci, di, dj;  // di = i*dh - top, dj = j*dw - left
         bool valid;
     };
 
-    __device__ ACtx a_k(int k) const {
-        if (k < 0) {
-            return {0, 0};
-        }
-        const int plane = s.out_h * s.out_w;
-        const int sample = k / plane;
-        return {sample, k - sample * plane};
-    }
-    __device__ float a(ACtx c, int co) const {
-        return dy[(c.sample * s.c_out + co) * (s.out_h * s.out_w) + c.q];
-    }
+    __device__ ACtx a_k(int k) const { return split2(k, s.out_h * s.out_w); }
+    __device__ float a(ACtx c, int co) const { return dy[(c.outer * s.c_out + co) * (s.out_h * s.out_w) + c.inner]; }
 
     __device__ BCol col(int f) const {
-        const int window = s.kh * s.kw;
-        BCol c{0, 0, 0, f < s.c_in * window};
+        BCol c{0, 0, 0, f < s.c_in * (s.kh * s.kw)};
         if (c.valid) {
-            c.ci = f / window;
-            const int r = f - c.ci * window;
-            const int i = r / s.kw;
-            const int j = r - i * s.kw;
-            c.di = i * s.dil_h - s.pad_top;
-            c.dj = j * s.dil_w - s.pad_left;
+            const Index3 t = split3(f, s.kh, s.kw);  // (ci, i, j)
+            c.ci = t.outer;
+            c.di = t.row * s.dil_h - s.pad_top;
+            c.dj = t.col * s.dil_w - s.pad_left;
         }
         return c;
     }
@@ -306,14 +291,10 @@ struct BackwardFilter {
         if (!c.valid) {
             return 0.0f;
         }
-        const int plane = s.out_h * s.out_w;
-        const int sample = k / plane;
-        const int q = k - sample * plane;
-        const int oh = q / s.out_w;
-        const int ow = q - oh * s.out_w;
-        const int ih = oh * s.stride_h + c.di;
-        const int iw = ow * s.stride_w + c.dj;
-        return (inside(ih, s.h) && inside(iw, s.w)) ? x[((sample * s.c_in + c.ci) * s.h + ih) * s.w + iw] : 0.0f;
+        const Index3 o = split3(k, s.out_h, s.out_w);  // (sample, oh, ow)
+        const int ih = o.row * s.stride_h + c.di;
+        const int iw = o.col * s.stride_w + c.dj;
+        return (inside(ih, s.h) && inside(iw, s.w)) ? x[((o.outer * s.c_in + c.ci) * s.h + ih) * s.w + iw] : 0.0f;
     }
 
     __device__ void store(int co, int f, float v) const {

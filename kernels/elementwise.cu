@@ -26,18 +26,22 @@ __device__ __forceinline__ void activation_forward(float* y, const float* x, int
         [=](unsigned i) { y[i] = kn::act_forward<ACT>(x[i], alpha); });
 }
 
+// y = op(a, b) element for element.
+template <typename Op>
+__device__ __forceinline__ void binary(float* y, const float* a, const float* b, int n, Op op) {
+    kn::for_each_vec4(
+        n, kn::aligned16(y) && kn::aligned16(a) && kn::aligned16(b),
+        [=](unsigned g) {
+            const float4 u = kn::load4(a, g);
+            const float4 v = kn::load4(b, g);
+            kn::store4(y, g, make_float4(op(u.x, v.x), op(u.y, v.y), op(u.z, v.z), op(u.w, v.w)));
+        },
+        [=](unsigned i) { y[i] = op(a[i], b[i]); });
+}
+
 template <int ACT>
 __device__ __forceinline__ void activation_backward(float* dx, const float* dy, const float* s, int n, float alpha) {
-    kn::for_each_vec4(
-        n, kn::aligned16(dx) && kn::aligned16(dy) && kn::aligned16(s),
-        [=](unsigned g) {
-            const float4 d = kn::load4(dy, g);
-            const float4 v = kn::load4(s, g);
-            kn::store4(dx, g,
-                       make_float4(kn::act_backward<ACT>(d.x, v.x, alpha), kn::act_backward<ACT>(d.y, v.y, alpha),
-                                   kn::act_backward<ACT>(d.z, v.z, alpha), kn::act_backward<ACT>(d.w, v.w, alpha)));
-        },
-        [=](unsigned i) { dx[i] = kn::act_backward<ACT>(dy[i], s[i], alpha); });
+    binary(dx, dy, s, n, [=](float d, float v) { return kn::act_backward<ACT>(d, v, alpha); });
 }
 
 }  // namespace elementwise
@@ -49,25 +53,11 @@ extern "C" __global__ void kn_fill(float* y, float value, int n) {
 }
 
 extern "C" __global__ void kn_add(float* y, const float* a, const float* b, int n) {
-    kn::for_each_vec4(
-        n, kn::aligned16(y) && kn::aligned16(a) && kn::aligned16(b),
-        [=](unsigned g) {
-            const float4 u = kn::load4(a, g);
-            const float4 v = kn::load4(b, g);
-            kn::store4(y, g, make_float4(u.x + v.x, u.y + v.y, u.z + v.z, u.w + v.w));
-        },
-        [=](unsigned i) { y[i] = a[i] + b[i]; });
+    elementwise::binary(y, a, b, n, [](float u, float v) { return u + v; });
 }
 
 extern "C" __global__ void kn_mul(float* y, const float* a, const float* b, int n) {
-    kn::for_each_vec4(
-        n, kn::aligned16(y) && kn::aligned16(a) && kn::aligned16(b),
-        [=](unsigned g) {
-            const float4 u = kn::load4(a, g);
-            const float4 v = kn::load4(b, g);
-            kn::store4(y, g, make_float4(u.x * v.x, u.y * v.y, u.z * v.z, u.w * v.w));
-        },
-        [=](unsigned i) { y[i] = a[i] * b[i]; });
+    elementwise::binary(y, a, b, n, [](float u, float v) { return u * v; });
 }
 
 // act: 0 RELU, 1 LEAKY_RELU, 2 SIGMOID, 3 TANH (Activation ordinals); the branch is taken once per thread.

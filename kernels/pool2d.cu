@@ -32,6 +32,42 @@ __device__ __forceinline__ void covering(int i, int stride, int pad, int k, int 
     last = min((i + pad) / stride, outs - 1);
 }
 
+// The clipped window of output element e of [n, c, out_h, out_w], and its input plane.
+struct OutputWindow {
+    const float* x_plane;
+    int row_from, row_to, col_from, col_to;
+};
+
+__device__ __forceinline__ OutputWindow output_window(unsigned e, const float* x, const KnPoolShape& p) {
+    const int ow = static_cast<int>(e % p.out_w);
+    const int oh = static_cast<int>((e / p.out_w) % p.out_h);
+    const unsigned plane = e / (static_cast<unsigned>(p.out_w) * p.out_h);
+    OutputWindow win;
+    win.x_plane = x + static_cast<size_t>(plane) * p.h * p.w;
+    window(oh, p.stride_h, p.pad_top, p.kh, p.h, win.row_from, win.row_to);
+    window(ow, p.stride_w, p.pad_left, p.kw, p.w, win.col_from, win.col_to);
+    return win;
+}
+
+// Input element e of [n, c, h, w], its output plane and the outputs [oh_first, oh_last] x [ow_first, ow_last]
+// whose windows contain it.
+struct CoveringOutputs {
+    int ih, iw;
+    size_t out_plane;
+    int oh_first, oh_last, ow_first, ow_last;
+};
+
+__device__ __forceinline__ CoveringOutputs covering_outputs(unsigned e, const KnPoolShape& p) {
+    CoveringOutputs c;
+    c.iw = static_cast<int>(e % p.w);
+    c.ih = static_cast<int>((e / p.w) % p.h);
+    const unsigned plane = e / (static_cast<unsigned>(p.w) * p.h);
+    c.out_plane = static_cast<size_t>(plane) * p.out_h * p.out_w;
+    covering(c.ih, p.stride_h, p.pad_top, p.kh, p.out_h, c.oh_first, c.oh_last);
+    covering(c.iw, p.stride_w, p.pad_left, p.kw, p.out_w, c.ow_first, c.ow_last);
+    return c;
+}
+
 }  // namespace pool
 
 // Elementwise launch over n*c*out_h*out_w. argmax = ih*w + iw of the first maximum in row-major window order (as
@@ -40,18 +76,12 @@ extern "C" __global__ void kn_maxpool2d_forward(float* y, float* argmax, const f
     const unsigned total = static_cast<unsigned>(p.n) * p.c * p.out_h * p.out_w;
     const unsigned stride = gridDim.x * blockDim.x;
     for (unsigned e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
-        const int ow = static_cast<int>(e % p.out_w);
-        const int oh = static_cast<int>((e / p.out_w) % p.out_h);
-        const unsigned plane = e / (static_cast<unsigned>(p.out_w) * p.out_h);
-        const float* xp = x + static_cast<size_t>(plane) * p.h * p.w;
-        int row_from, row_to, col_from, col_to;
-        pool::window(oh, p.stride_h, p.pad_top, p.kh, p.h, row_from, row_to);
-        pool::window(ow, p.stride_w, p.pad_left, p.kw, p.w, col_from, col_to);
-        int best = row_from * p.w + col_from;
-        float best_value = xp[best];
-        for (int ih = row_from; ih < row_to; ++ih) {
-            for (int iw = col_from; iw < col_to; ++iw) {
-                const float v = xp[ih * p.w + iw];
+        const pool::OutputWindow win = pool::output_window(e, x, p);
+        int best = win.row_from * p.w + win.col_from;
+        float best_value = win.x_plane[best];
+        for (int ih = win.row_from; ih < win.row_to; ++ih) {
+            for (int iw = win.col_from; iw < win.col_to; ++iw) {
+                const float v = win.x_plane[ih * p.w + iw];
                 if (v > best_value || (isnan(v) && !isnan(best_value))) {
                     best_value = v;
                     best = ih * p.w + iw;
@@ -69,18 +99,12 @@ extern "C" __global__ void kn_maxpool2d_backward(float* dx, const float* dy, con
     const unsigned total = static_cast<unsigned>(p.n) * p.c * p.h * p.w;
     const unsigned stride = gridDim.x * blockDim.x;
     for (unsigned e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
-        const int iw = static_cast<int>(e % p.w);
-        const int ih = static_cast<int>((e / p.w) % p.h);
-        const unsigned plane = e / (static_cast<unsigned>(p.w) * p.h);
-        const size_t out_plane = static_cast<size_t>(plane) * p.out_h * p.out_w;
-        const float self = static_cast<float>(ih * p.w + iw);
-        int oh_first, oh_last, ow_first, ow_last;
-        pool::covering(ih, p.stride_h, p.pad_top, p.kh, p.out_h, oh_first, oh_last);
-        pool::covering(iw, p.stride_w, p.pad_left, p.kw, p.out_w, ow_first, ow_last);
+        const pool::CoveringOutputs c = pool::covering_outputs(e, p);
+        const float self = static_cast<float>(c.ih * p.w + c.iw);
         float sum = 0.0f;
-        for (int oh = oh_first; oh <= oh_last; ++oh) {
-            for (int ow = ow_first; ow <= ow_last; ++ow) {
-                const size_t q = out_plane + oh * p.out_w + ow;
+        for (int oh = c.oh_first; oh <= c.oh_last; ++oh) {
+            for (int ow = c.ow_first; ow <= c.ow_last; ++ow) {
+                const size_t q = c.out_plane + oh * p.out_w + ow;
                 if (argmax[q] == self) {
                     sum += dy[q];
                 }
@@ -95,20 +119,14 @@ extern "C" __global__ void kn_avgpool2d_forward(float* y, const float* x, KnPool
     const unsigned total = static_cast<unsigned>(p.n) * p.c * p.out_h * p.out_w;
     const unsigned stride = gridDim.x * blockDim.x;
     for (unsigned e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
-        const int ow = static_cast<int>(e % p.out_w);
-        const int oh = static_cast<int>((e / p.out_w) % p.out_h);
-        const unsigned plane = e / (static_cast<unsigned>(p.out_w) * p.out_h);
-        const float* xp = x + static_cast<size_t>(plane) * p.h * p.w;
-        int row_from, row_to, col_from, col_to;
-        pool::window(oh, p.stride_h, p.pad_top, p.kh, p.h, row_from, row_to);
-        pool::window(ow, p.stride_w, p.pad_left, p.kw, p.w, col_from, col_to);
+        const pool::OutputWindow win = pool::output_window(e, x, p);
         double sum = 0.0;
-        for (int ih = row_from; ih < row_to; ++ih) {
-            for (int iw = col_from; iw < col_to; ++iw) {
-                sum += xp[ih * p.w + iw];
+        for (int ih = win.row_from; ih < win.row_to; ++ih) {
+            for (int iw = win.col_from; iw < win.col_to; ++iw) {
+                sum += win.x_plane[ih * p.w + iw];
             }
         }
-        y[e] = static_cast<float>(sum / ((row_to - row_from) * (col_to - col_from)));
+        y[e] = static_cast<float>(sum / ((win.row_to - win.row_from) * (win.col_to - win.col_from)));
     }
 }
 
@@ -117,22 +135,16 @@ extern "C" __global__ void kn_avgpool2d_backward(float* dx, const float* dy, KnP
     const unsigned total = static_cast<unsigned>(p.n) * p.c * p.h * p.w;
     const unsigned stride = gridDim.x * blockDim.x;
     for (unsigned e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
-        const int iw = static_cast<int>(e % p.w);
-        const int ih = static_cast<int>((e / p.w) % p.h);
-        const unsigned plane = e / (static_cast<unsigned>(p.w) * p.h);
-        const size_t out_plane = static_cast<size_t>(plane) * p.out_h * p.out_w;
-        int oh_first, oh_last, ow_first, ow_last;
-        pool::covering(ih, p.stride_h, p.pad_top, p.kh, p.out_h, oh_first, oh_last);
-        pool::covering(iw, p.stride_w, p.pad_left, p.kw, p.out_w, ow_first, ow_last);
+        const pool::CoveringOutputs c = pool::covering_outputs(e, p);
         float sum = 0.0f;
-        for (int oh = oh_first; oh <= oh_last; ++oh) {
+        for (int oh = c.oh_first; oh <= c.oh_last; ++oh) {
             int row_from, row_to;
             pool::window(oh, p.stride_h, p.pad_top, p.kh, p.h, row_from, row_to);
-            for (int ow = ow_first; ow <= ow_last; ++ow) {
+            for (int ow = c.ow_first; ow <= c.ow_last; ++ow) {
                 int col_from, col_to;
                 pool::window(ow, p.stride_w, p.pad_left, p.kw, p.w, col_from, col_to);
                 const float count = static_cast<float>((row_to - row_from) * (col_to - col_from));
-                sum += dy[out_plane + oh * p.out_w + ow] / count;
+                sum += dy[c.out_plane + oh * p.out_w + ow] / count;
             }
         }
         dx[e] = sum;

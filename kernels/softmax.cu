@@ -38,51 +38,69 @@ __device__ __forceinline__ size_t line_start(unsigned line, int k, int inner) {
     return static_cast<size_t>(o) * k * inner + i;
 }
 
+// y = softmax(x) of each row, or with LOG log_softmax(x) = x - max - log(sum(exp(x - max))).
+template <bool LOG>
+__device__ __forceinline__ void forward_rows(float* y, const float* x, int rows, int k) {
+    const int row = kn::warp_row();
+    if (row >= rows) return;
+    const int lane = kn::lane_id();
+    const float* xr = x + static_cast<size_t>(row) * k;
+    float* yr = y + static_cast<size_t>(row) * k;
+    const float m = row_max(xr, k, lane);
+    const float s = row_sum_exp(xr, k, lane, m);
+    if (LOG) {
+        const float log_s = logf(s);
+        for (int j = lane; j < k; j += 32) yr[j] = (xr[j] - m) - log_s;
+    } else {
+        for (int j = lane; j < k; j += 32) yr[j] = expf(xr[j] - m) / s;
+    }
+}
+
+// Softmax: dx = y * (dy - sum(dy * y)); with LOG, log-softmax: dx = dy - exp(y) * sum(dy); along each row.
+template <bool LOG>
+__device__ __forceinline__ void backward_rows(float* dx, const float* dy, const float* y, int rows, int k) {
+    const int row = kn::warp_row();
+    if (row >= rows) return;
+    const int lane = kn::lane_id();
+    const size_t base = static_cast<size_t>(row) * k;
+    if (LOG) {
+        const float s = row_sum(dy + base, k, lane);
+        for (int j = lane; j < k; j += 32) dx[base + j] = dy[base + j] - expf(y[base + j]) * s;
+    } else {
+        float dot = 0.0f;
+        for (int j = lane; j < k; j += 32) dot += dy[base + j] * y[base + j];
+        dot = kn::warp_sum(dot);
+        for (int j = lane; j < k; j += 32) dx[base + j] = y[base + j] * (dy[base + j] - dot);
+    }
+}
+
+// The losses' frame: one warp per row, row_loss(row, base = row * k, lane) for this warp's row (0 past the last
+// row, where it is not called), and the block's sum of its rows' losses in partial_loss[blockIdx.x].
+template <typename RowLoss>
+__device__ __forceinline__ void block_of_row_losses(float* partial_loss, int rows, int k, RowLoss row_loss) {
+    const int row = kn::warp_row();
+    const int lane = kn::lane_id();
+    const float loss = row < rows ? row_loss(row, static_cast<size_t>(row) * k, lane) : 0.0f;
+    const float total = kn::block_sum(lane == 0 ? loss : 0.0f);
+    if (threadIdx.x == 0) partial_loss[blockIdx.x] = total;
+}
+
 }  // namespace softmax
 
 extern "C" __global__ void kn_softmax_forward(float* y, const float* x, int rows, int k) {
-    const int row = kn::warp_row();
-    if (row >= rows) return;
-    const int lane = kn::lane_id();
-    const float* xr = x + static_cast<size_t>(row) * k;
-    float* yr = y + static_cast<size_t>(row) * k;
-    const float m = softmax::row_max(xr, k, lane);
-    const float s = softmax::row_sum_exp(xr, k, lane, m);
-    for (int j = lane; j < k; j += 32) yr[j] = expf(xr[j] - m) / s;
+    softmax::forward_rows<false>(y, x, rows, k);
 }
 
-// dx = y * (dy - sum(dy * y))
 extern "C" __global__ void kn_softmax_backward(float* dx, const float* dy, const float* y, int rows, int k) {
-    const int row = kn::warp_row();
-    if (row >= rows) return;
-    const int lane = kn::lane_id();
-    const size_t base = static_cast<size_t>(row) * k;
-    float dot = 0.0f;
-    for (int j = lane; j < k; j += 32) dot += dy[base + j] * y[base + j];
-    dot = kn::warp_sum(dot);
-    for (int j = lane; j < k; j += 32) dx[base + j] = y[base + j] * (dy[base + j] - dot);
+    softmax::backward_rows<false>(dx, dy, y, rows, k);
 }
 
-// y = x - max - log(sum(exp(x - max)))
 extern "C" __global__ void kn_log_softmax_forward(float* y, const float* x, int rows, int k) {
-    const int row = kn::warp_row();
-    if (row >= rows) return;
-    const int lane = kn::lane_id();
-    const float* xr = x + static_cast<size_t>(row) * k;
-    float* yr = y + static_cast<size_t>(row) * k;
-    const float m = softmax::row_max(xr, k, lane);
-    const float log_s = logf(softmax::row_sum_exp(xr, k, lane, m));
-    for (int j = lane; j < k; j += 32) yr[j] = (xr[j] - m) - log_s;
+    softmax::forward_rows<true>(y, x, rows, k);
 }
 
-// dx = dy - exp(y) * sum(dy)
 extern "C" __global__ void kn_log_softmax_backward(float* dx, const float* dy, const float* y, int rows, int k) {
-    const int row = kn::warp_row();
-    if (row >= rows) return;
-    const int lane = kn::lane_id();
-    const size_t base = static_cast<size_t>(row) * k;
-    const float s = softmax::row_sum(dy + base, k, lane);
-    for (int j = lane; j < k; j += 32) dx[base + j] = dy[base + j] - expf(y[base + j]) * s;
+    softmax::backward_rows<true>(dx, dy, y, rows, k);
 }
 
 // y = softmax (log_softmax != 0: log-softmax) of each line of [outer, k, inner], as the row kernels above.
@@ -128,11 +146,7 @@ extern "C" __global__ void kn_softmax_axis_backward(float* dx, const float* dy, 
 // partial_loss[blockIdx.x] = sum of the block's row losses in a fixed order.
 extern "C" __global__ void kn_softmax_xent_sparse(float* probs, float* dlogits, float* partial_loss, int* bad_row,
                                                   const float* logits, const float* labels, int rows, int k) {
-    const int row = kn::warp_row();
-    const int lane = kn::lane_id();
-    float loss = 0.0f;
-    if (row < rows) {
-        const size_t base = static_cast<size_t>(row) * k;
+    softmax::block_of_row_losses(partial_loss, rows, k, [=](int row, size_t base, int lane) {
         const float* z = logits + base;
         const float label = labels[row];
         const bool valid = label >= 0.0f && label < static_cast<float>(k) && label == floorf(label);
@@ -146,24 +160,20 @@ extern "C" __global__ void kn_softmax_xent_sparse(float* probs, float* dlogits, 
             dlogits[base + j] = valid ? (p - (j == target ? 1.0f : 0.0f)) / n : 0.0f;
         }
         if (valid) {
-            loss = (m - z[target]) + logf(s);
-        } else if (lane == 0) {
+            return (m - z[target]) + logf(s);
+        }
+        if (lane == 0) {
             atomicMin(bad_row, row);
         }
-    }
-    const float total = kn::block_sum(lane == 0 ? loss : 0.0f);
-    if (threadIdx.x == 0) partial_loss[blockIdx.x] = total;
+        return 0.0f;
+    });
 }
 
 // One-hot or probability targets. Row loss = -sum(t * log_softmax(z)) = sum(t * ((max - z) + log(sum)));
 // probs = softmax(z); dlogits = (probs * sum(t) - t) / rows; partial_loss as in the sparse kernel.
 extern "C" __global__ void kn_softmax_xent_dense(float* probs, float* dlogits, float* partial_loss,
                                                  const float* logits, const float* targets, int rows, int k) {
-    const int row = kn::warp_row();
-    const int lane = kn::lane_id();
-    float loss = 0.0f;
-    if (row < rows) {
-        const size_t base = static_cast<size_t>(row) * k;
+    softmax::block_of_row_losses(partial_loss, rows, k, [=](int, size_t base, int lane) {
         const float* z = logits + base;
         const float* t = targets + base;
         const float m = softmax::row_max(z, k, lane);
@@ -180,8 +190,6 @@ extern "C" __global__ void kn_softmax_xent_dense(float* probs, float* dlogits, f
             dlogits[base + j] = (p * t_sum - tj) / n;
             row_loss += tj * ((m - zj) + log_s);
         }
-        loss = kn::warp_sum(row_loss);
-    }
-    const float total = kn::block_sum(lane == 0 ? loss : 0.0f);
-    if (threadIdx.x == 0) partial_loss[blockIdx.x] = total;
+        return kn::warp_sum(row_loss);
+    });
 }

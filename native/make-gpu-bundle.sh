@@ -6,6 +6,7 @@
 #     jre/                 jlink-trimmed Java 17 runtime (java.base, java.logging, java.xml, jdk.unsupported,
 #                          jdk.incubator.vector)
 #     kernelnet.jar        the project, with kernels/kernelnet.fatbin when nvcc was there to build it
+#     kernelnet-bench.jar  the benchmarks (kernelnet bench ..., the bench mains), on every launcher's class path
 #     lib/*.jar            runtime dependencies (jcuda-natives cut down to the driver library)
 #     test/classes/        compiled tests; test/junit-platform-console-standalone-*.jar
 #     bin/kernelnet        io.kernelnet.cli.Main with all arguments
@@ -43,8 +44,9 @@ echo "make-gpu-bundle: JDK $JDK (Java $spec)"
 
 # ---- the project jar, rebuilt when stale --------------------------------------------------------------------
 JAR="$ROOT/target/kernelnet.jar"
+BENCH_JAR="$ROOT/target/kernelnet-bench.jar"
 stale=""
-if [ ! -f "$JAR" ] || [ ! -d "$ROOT/target/test-classes" ] || [ ! -d "$ROOT/target/lib" ]; then
+if [ ! -f "$JAR" ] || [ ! -f "$BENCH_JAR" ] || [ ! -d "$ROOT/target/test-classes" ] || [ ! -d "$ROOT/target/lib" ]; then
     stale="missing"
 else
     stale="$(find "$ROOT/src" "$ROOT/tests" "$ROOT/bench" "$ROOT/kernels" "$ROOT/native/build-kernels.sh" \
@@ -78,6 +80,7 @@ mkdir -p "$OUT/lib" "$OUT/test" "$OUT/bin"
     --strip-debug --no-header-files --no-man-pages --compress=2 --output "$OUT/jre"
 
 cp "$JAR" "$OUT/kernelnet.jar"
+cp "$BENCH_JAR" "$OUT/kernelnet-bench.jar"
 for dep in "$ROOT"/target/lib/*.jar; do
     name="$(basename "$dep")"
     case "$name" in

@@ -12,7 +12,7 @@ JAVA="$BUNDLE/jre/bin/java"
 # the cpu backend's GEMM kernel (without it, a plain-Java kernel several times slower); the JVM warns once that the
 # module is incubating
 JAVA_MODULES=(--add-modules jdk.incubator.vector)
-CP="$BUNDLE/kernelnet.jar"
+CP="$BUNDLE/kernelnet.jar:$BUNDLE/kernelnet-bench.jar"
 for jar in "$BUNDLE"/lib/*.jar; do
     CP="$CP:$jar"
 done

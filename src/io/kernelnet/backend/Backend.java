@@ -8,7 +8,8 @@ import io.kernelnet.tensor.Tensor;
  * Every op the layers need, forward and backward. Arguments follow llm.c's order: outputs first, then inputs,
  * then sizes and settings. Outputs are preallocated and overwritten (never accumulated into, unless the op says
  * so); no op allocates. All tensors of one call live on this backend's device. Shape errors raise
- * IllegalArgumentException naming the op and the shapes ({@link ShapeChecks}, shared by every backend).
+ * IllegalArgumentException naming the op and the shapes: every backend extends {@link CheckedBackend}, which
+ * runs {@link ShapeChecks} before the backend's computation.
  *
  * <p>Class labels travel as float tensors holding integer values (exact below 2^24).
  */
@@ -283,6 +284,21 @@ public interface Backend extends AutoCloseable {
 
     /** Drops whatever {@link #runStep} recorded for steps of {@code owner} (its memory is being released). */
     default void forgetSteps(Object owner) {
+    }
+
+    // ---- what a caller may ask of any backend, instead of asking which backend it is --------------------------
+
+    /** How this backend computes ({@link Numerics}); the default: FP32, pooling sums in the CPU's order. */
+    default Numerics numerics() {
+        return Numerics.FP32;
+    }
+
+    /**
+     * Whether {@link #maxPool2dForward} writes its argmax for windows of {@code g}. The default: yes. cuDNN's
+     * pooling writes none (its backward reads x and y), so a comparison of argmax against the reference skips it.
+     */
+    default boolean writesMaxPoolArgmax(Pool2dGeometry g) {
+        return true;
     }
 
     /** Releases the device resources this backend owns (not the storages it handed out). */

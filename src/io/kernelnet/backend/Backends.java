@@ -30,7 +30,7 @@ public final class Backends {
         checkDeviceName(device);
         String d = device.strip().toLowerCase(Locale.ROOT);
         if (d.equals("cpu")) {
-            return new Selection(new FastCpuBackend(), "cpu");
+            return new Selection(cpu(), "cpu");
         }
         if (d.equals("cpu-reference")) {
             return new Selection(new CpuBackend(), "cpu-reference");
@@ -38,16 +38,21 @@ public final class Backends {
         if (d.equals("auto")) {
             Availability a = CudaRuntime.availability();
             if (!a.usable()) {
-                return new Selection(new FastCpuBackend(), "cpu (" + a.reason() + ")");
+                return new Selection(cpu(), "cpu (" + a.reason() + ")");
             }
             if (a.emulated()) {
-                return new Selection(new FastCpuBackend(), "cpu (the " + CudaRuntime.EMULATED_DEVICE_NAME
+                return new Selection(cpu(), "cpu (the " + CudaRuntime.EMULATED_DEVICE_NAME
                         + " runs only when asked for: --device cuda)");
             }
             return cuda(0, options);
         }
         int ordinal = d.equals("cuda") ? 0 : Integer.parseInt(d.substring(5));
         return cuda(ordinal, options);
+    }
+
+    /** The CPU backend for training ({@code --device cpu}): what a model runs on when it is given none. */
+    public static Backend cpu() {
+        return new FastCpuBackend();
     }
 
     /** Refuses a device name that {@link #select} does not know (any case, surrounding spaces ignored). */
@@ -79,8 +84,9 @@ public final class Backends {
         for (CudaDeviceInfo info : a.devices()) {
             line(sb, "device", info.summary() + ", " + info.multiprocessors() + " SMs");
         }
-        line(sb, "kernels", a.kernelsBuilt() ? "built (" + CudaRuntime.KERNELS_RESOURCE + ")"
-                : "not built (" + CudaRuntime.KERNELS_RESOURCE + " missing)");
+        int declared = CudaRuntime.declaredKernels();
+        line(sb, "kernels", a.kernelsBuilt() ? declared + " built (" + CudaRuntime.KERNELS_RESOURCE + ")"
+                : "not built (" + CudaRuntime.KERNELS_RESOURCE + " missing; kernels/*.cu declare " + declared + ")");
         line(sb, "cuda runtime", status(VendorLibraries.cudaRuntime()));
         line(sb, "cuBLAS", status(VendorLibraries.cublas()));
         line(sb, "cuDNN", status(VendorLibraries.cudnn()));

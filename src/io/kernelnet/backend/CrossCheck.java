@@ -1,6 +1,6 @@
 package io.kernelnet.backend;
 
-import io.kernelnet.backend.cuda.CudaBackend;
+import io.kernelnet.backend.Numerics.GemmPrecision;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
@@ -44,19 +44,6 @@ public final class CrossCheck {
     /** Gap before, between and after tensors, and their alignment (the graph layer's 256 bytes). */
     static final int GUARD = 64;
     private static final double U = 0x1p-24;
-
-    /** Which GEMM bound applies to the backend under test. */
-    public enum GemmPrecision { FP32, TF32 }
-
-    /**
-     * How the backend under test computes, which decides the bounds: its GEMM precision, and whether its pooling
-     * sums follow the CPU's order (the CPU backends and our kernels: exact) or an order of their own (cuDNN:
-     * derived bounds, see CrossCheckCases.pooling).
-     */
-    public record Numerics(GemmPrecision gemm, boolean poolSumsInCpuOrder) {
-        /** The CPU backends and our FP32 kernels. */
-        public static final Numerics FP32 = new Numerics(GemmPrecision.FP32, true);
-    }
 
     /** One compared output (or scalar) of one case; {@code note} says what went wrong, or is empty. */
     public record Row(String op, String output, String shape, double maxError, double bound, boolean pass,
@@ -108,21 +95,10 @@ public final class CrossCheck {
         return CrossCheckCases.all(numerics);
     }
 
-    /**
-     * How a backend computes: TF32 GEMMs for a CUDA backend opened with tf32, cuDNN's pooling for one with engine
-     * vendor where cuDNN loaded; otherwise {@link Numerics#FP32}.
-     */
-    public static Numerics numericsOf(Backend backend) {
-        if (backend instanceof CudaBackend c) {
-            return new Numerics(c.tf32() ? GemmPrecision.TF32 : GemmPrecision.FP32, !c.poolsWithCudnn());
-        }
-        return Numerics.FP32;
-    }
-
     /** All cases, each with its own seed derived from {@code seed} (so one can be replayed alone). */
     public static List<Row> runAll(Backend reference, Backend underTest, long seed) {
         List<Row> rows = new ArrayList<>();
-        for (Case c : cases(numericsOf(underTest))) {
+        for (Case c : cases(underTest.numerics())) {
             rows.addAll(run(c, reference, underTest, seed));
         }
         return rows;

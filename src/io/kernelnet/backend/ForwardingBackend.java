@@ -5,8 +5,9 @@ import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 
 /**
- * Forwards every op to another backend: the base of a backend that replaces a few ops and keeps the rest
- * (FastCpuBackend over the reference), and of test backends that break one op on purpose.
+ * Forwards every call to another backend, which checks the arguments and computes: the base of a wrapper that
+ * watches or changes a few calls (tests' backends that record calls, inject failures or break one op on purpose).
+ * A backend that computes extends {@link CheckedBackend} instead.
  */
 public abstract class ForwardingBackend implements Backend {
     protected final Backend delegate;
@@ -280,6 +281,16 @@ public abstract class ForwardingBackend implements Backend {
     @Override
     public void forgetSteps(Object owner) {
         delegate.forgetSteps(owner);
+    }
+
+    @Override
+    public Numerics numerics() {
+        return delegate.numerics();
+    }
+
+    @Override
+    public boolean writesMaxPoolArgmax(Pool2dGeometry g) {
+        return delegate.writesMaxPoolArgmax(g);
     }
 
     @Override

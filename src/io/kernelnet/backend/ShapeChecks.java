@@ -5,7 +5,8 @@ import io.kernelnet.tensor.Tensor;
 
 /**
  * Argument validation shared by every backend, so that the CPU reference and the CUDA path refuse the same
- * calls with the same message: the op, the argument and the shapes.
+ * calls with the same message: the op, the argument and the shapes. {@link CheckedBackend} runs them before every
+ * op of every backend.
  */
 public final class ShapeChecks {
     private ShapeChecks() {

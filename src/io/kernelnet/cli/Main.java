@@ -1,70 +1,56 @@
 package io.kernelnet.cli;
 
-import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.Backends;
-import io.kernelnet.backend.cpu.CpuBackend;
-import io.kernelnet.backend.cuda.CudaOptions;
-import io.kernelnet.backend.cuda.Engine;
-import io.kernelnet.backend.cuda.SelfTest;
-import io.kernelnet.data.Dataset;
-import io.kernelnet.data.MnistLoader;
-import io.kernelnet.examples.MnistModels;
-import io.kernelnet.io.Checkpoints;
-import io.kernelnet.io.Json;
-import io.kernelnet.io.ModelCheckpoint;
-import io.kernelnet.nn.Architecture;
-import io.kernelnet.nn.Model;
-import io.kernelnet.train.Adam;
-import io.kernelnet.train.EpochLog;
-import io.kernelnet.train.FitOptions;
-import io.kernelnet.train.History;
-import io.kernelnet.train.Loss;
-import io.kernelnet.train.Optimizer;
-import io.kernelnet.train.Sgd;
-import java.io.IOException;
+import io.kernelnet.train.ProgressBar;
+import io.kernelnet.train.StatusLine;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Unmatched;
 
-/** The {@code kernelnet} command: train, evaluate, predict, info, selftest, bench. */
-public final class Main {
+/**
+ * The {@code kernelnet} command: train, evaluate, predict, info, selftest, bench. Each command is a picocli
+ * command class declaring its options once; {@code bench} comes from kernelnet-bench.jar when it is on the class
+ * path ({@link #BENCH_COMMAND}).
+ */
+@Command(name = "kernelnet", synopsisSubcommandLabel = "<command>",
+        description = "Deep-learning training for Java: the bundled MNIST models on the CPU or CUDA.",
+        footer = {"", "Every command takes --help. Exit status: 0 done; 1 a failure while running (corrupt file,"
+                + " diverged training, CUDA error); 2 a usage error (unknown command or option, bad value, missing file).%n"})
+public final class Main implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
-    static final String USAGE = String.join("\n",
-            "usage: kernelnet <command> [options]",
-            "  train     [--model mlp|cnn] [--data DIR] [--epochs N] [--batch N] [--lr X] [--optimizer adam|sgd]",
-            "            [--device auto|cpu|cpu-reference|cuda] [--engine auto|kernels|vendor] [--tf32] [--seed N] [--save FILE]",
-            "            [--metrics-out FILE.json] [--log FILE.csv|FILE.json] [--summary] [--deterministic]",
-            "            [--resume FILE] [--no-graphs]: --save writes a checkpoint after every epoch; --resume continues one to",
-            "            --epochs epochs in all (model, optimizer, learning rate and seed come from FILE)",
-            "  evaluate  --weights FILE [--data DIR] [--device auto|cpu|cpu-reference|cuda] [--batch N]",
-            "  predict   --weights FILE --index I [--data DIR] [--device auto|cpu|cpu-reference|cuda]",
-            "  info      Java, devices, CUDA/cuBLAS/cuDNN versions (or why none)",
-            "  selftest  [--device cuda] [--engine auto|kernels|vendor] [--tf32] [--deterministic]: every GPU op against",
-            "            the CPU reference",
-            BenchCommand.USAGE,
-            "Data: the bundled MNIST subset (8,000 train / 2,000 test) unless --data DIR names the four standard",
-            "MNIST or Fashion-MNIST IDX files.",
-            "--deterministic: bit-identical results run to run on CUDA (no float atomics, deterministic cuDNN",
-            "algorithms). The CPU backends are always deterministic, so there it changes nothing.",
-            "--no-graphs: on CUDA, launch every op of every training step instead of replaying each full batch's step",
-            "as a CUDA graph captured once (the bench compares both).",
-            "Exit status: 0 done; 1 a failure while running (corrupt file, diverged training, CUDA error);",
-            "2 a usage error (unknown command or option, bad value, missing file).");
+    /** The bench commands' class, in kernelnet-bench.jar: built beside kernelnet.jar, not inside it. */
+    static final String BENCH_COMMAND = "io.kernelnet.bench.BenchCommand";
+
+    @Mixin
+    HelpOption help;
 
     private final PrintStream out;
+    private final String benchCommand;
+    private final PrintWriter usageOut;
 
     Main(PrintStream out) {
+        this(out, BENCH_COMMAND);
+    }
+
+    Main(PrintStream out, String benchCommand) {
         this.out = out;
+        this.benchCommand = benchCommand;
+        this.usageOut = new PrintWriter(out, true);
     }
 
     public static void main(String[] argv) {
+        if (ProgressBar.stdoutIsTerminal()) {
+            // slf4j-simple writes to System.err as it is at each line: log lines then clear and redraw the bar
+            System.setErr(StatusLine.around(System.err));
+        }
         System.exit(new Main(System.out).execute(argv, System.err));
     }
 
@@ -76,7 +62,7 @@ public final class Main {
     int execute(String[] argv, PrintStream err) {
         try {
             return run(argv);
-        } catch (Args.UsageException e) {
+        } catch (UsageException e) {
             err.println("kernelnet: " + e.getMessage() + " (kernelnet --help for usage)");
             return 2;
         } catch (Exception e) {
@@ -86,242 +72,100 @@ public final class Main {
         }
     }
 
-    int run(String[] argv) throws IOException {
-        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
-            out.println(USAGE);
-            return argv.length == 0 ? 2 : 0;
-        }
-        String command = argv[0];
-        return switch (command) {
-            case "train" -> train(new Args(command, argv, 1,
-                    Set.of("model", "data", "epochs", "batch", "lr", "optimizer", "device", "engine", "seed", "save",
-                            "resume", "metrics-out", "log"), Set.of("tf32", "summary", "deterministic", "no-graphs")));
-            case "evaluate" -> evaluate(new Args(command, argv, 1, Set.of("weights", "data", "device", "engine", "batch"),
-                    Set.of("tf32", "deterministic")));
-            case "predict" -> predict(new Args(command, argv, 1, Set.of("weights", "index", "data", "device", "engine"),
-                    Set.of("tf32", "deterministic")));
-            case "info" -> {
-                new Args(command, argv, 1, Set.of(), Set.of());
-                out.print(Backends.infoReport());
-                yield 0;
-            }
-            case "selftest" -> selftest(new Args(command, argv, 1, Set.of("device", "engine"),
-                    Set.of("tf32", "deterministic")));
-            case "bench" -> BenchCommand.run(argv, out);
-            default -> throw new Args.UsageException("unknown command '" + command + "'");
-        };
-    }
-
-    /** The device and CUDA options asked for, checked before any data is read or device opened. */
-    private record DeviceChoice(String device, CudaOptions options) {
-        static DeviceChoice of(Args a, String fallback) {
-            String device = a.get("device", fallback);
-            try {
-                Backends.checkDeviceName(device);
-            } catch (IllegalArgumentException e) {
-                throw a.error("--" + e.getMessage());
-            }
-            return new DeviceChoice(device, cudaOptions(a));
-        }
-
-        Backends.Selection open() {
-            return Backends.select(device, options);
-        }
-    }
-
-    private static CudaOptions cudaOptions(Args a) {
-        Engine engine;
+    /** Parses {@code argv} and runs the command it names; a usage error is thrown as a {@link UsageException}. */
+    int run(String[] argv) throws Exception {
+        CommandLine commandLine = commandLine();
+        ParseResult parsed;
         try {
-            engine = Engine.parse(a.get("engine", "auto"));
-        } catch (IllegalArgumentException e) {
-            throw a.error("--" + e.getMessage());
+            parsed = commandLine.parseArgs(argv);
+        } catch (CommandLine.ParameterException e) {
+            throw UsageException.of(e);
         }
-        return new CudaOptions(engine, a.flag("tf32"), a.flag("deterministic"), !a.flag("no-graphs"));
+        Integer helped = CommandLine.executeHelpRequest(parsed); // --help on any command, or `help [command]`
+        if (helped != null) {
+            usageOut.flush();
+            return helped;
+        }
+        ParseResult leaf = parsed;
+        while (leaf.hasSubcommand()) {
+            leaf = leaf.subcommand();
+        }
+        @SuppressWarnings("unchecked")
+        Callable<Integer> command = (Callable<Integer>) leaf.commandSpec().userObject();
+        try {
+            return command.call();
+        } catch (CommandLine.ParameterException e) {
+            throw UsageException.of(e);
+        }
     }
 
-    private static MnistLoader.Sets data(Args a) throws IOException {
-        Path dir = a.inputDirectory("data");
-        if (dir == null) {
-            return MnistLoader.loadBundled();
+    /** {@code kernelnet} alone: the usage, and status 2 since no command ran. */
+    @Override
+    public Integer call() {
+        commandLine().usage(usageOut);
+        return 2;
+    }
+
+    private CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(this)
+                .addSubcommand(new TrainCommand(out))
+                .addSubcommand(new EvaluateCommand(out))
+                .addSubcommand(new PredictCommand(out))
+                .addSubcommand(new InfoCommand(out))
+                .addSubcommand(new SelftestCommand(out))
+                .addSubcommand(bench())
+                .addSubcommand(new CommandLine.HelpCommand());
+        OptionTypes.registerNumbers(commandLine);
+        commandLine.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+        commandLine.setUsageHelpWidth(100);
+        commandLine.setOut(usageOut);
+        return commandLine;
+    }
+
+    /** The bench commands when kernelnet-bench.jar is on the class path, else a command that says how to get them. */
+    private Object bench() {
+        Class<?> bench;
+        try {
+            bench = Class.forName(benchCommand);
+        } catch (ClassNotFoundException e) {
+            return new MissingBench();
         }
         try {
-            MnistLoader.files(dir);
-        } catch (IllegalArgumentException e) {
-            throw a.error("--data " + e.getMessage());
-        }
-        return MnistLoader.loadDirectory(dir);
-    }
-
-    private int train(Args a) throws IOException {
-        String modelName = a.get("model", "cnn");
-        if (!MnistModels.NAMES.contains(modelName)) {
-            throw a.error("--model must be " + String.join(" or ", MnistModels.NAMES) + ", got '" + modelName + "'");
-        }
-        int epochs = a.integer("epochs", 5, 0);
-        int batch = a.integer("batch", 128, 1);
-        long seed = a.integer("seed", 42, 0);
-        String optimizerName = a.get("optimizer", "adam");
-        if (!optimizerName.equals("adam") && !optimizerName.equals("sgd")) {
-            throw a.error("--optimizer must be adam or sgd, got '" + optimizerName + "'");
-        }
-        double lr = a.positiveNumber("lr", optimizerName.equals("adam") ? 0.001 : 0.01);
-        Path resume = a.get("resume", null) == null ? null : a.inputFile("resume");
-        Path save = a.outputFile("save");
-        Path metricsOut = a.outputFile("metrics-out");
-        Path epochLog = a.outputFile("log");
-        DeviceChoice device = DeviceChoice.of(a, "auto");
-        MnistLoader.Sets sets = data(a);
-        Backends.Selection selection = device.open();
-        out.println("device: " + selection.description());
-        out.println("data: " + sets.train().count() + " training and " + sets.test().count() + " test examples");
-        try (Backend backend = selection.backend();
-             Model model = resume == null ? newModel(modelName, optimizerName, lr, seed, batch, backend)
-                     : Checkpoints.load(resume, backend, batch)) {
-            if (resume != null) {
-                modelName = architectureName(model);
-                requireAgreement(a, model, modelName, resume);
-                out.println("resumed " + resume + " after epoch " + model.epochsDone() + " (step " + model.stepCount() + ")");
-            }
-            model.progressOutput(out);
-            if (a.flag("summary")) {
-                out.print(model.summary());
-            }
-            // The shuffle order is a function of (seed, epoch): a resumed run sees the epochs the full run would.
-            FitOptions fit = FitOptions.defaults().epochs(Math.max(0, epochs - model.epochsDone())).batchSize(batch)
-                    .validationData(sets.test()).shuffleSeed(model.seed());
-            if (epochLog != null) {
-                fit.callbacks(new EpochLog(epochLog));
-            }
-            if (save != null) {
-                // After every epoch, so that a run killed in epoch k can resume from epoch k - 1.
-                fit.callbacks(new ModelCheckpoint(model, save, "loss", false));
-            }
-            History history = model.fit(sets.train(), fit);
-            Model.Evaluation test = model.evaluate(sets.test(), batch);
-            out.printf("test: loss %.4f, accuracy %.4f (%d examples)%n", test.loss(), test.accuracy(), test.count());
-            if (save != null) {
-                if (history.epochs() == 0) {
-                    Checkpoints.save(model, save);
-                }
-                out.println("saved " + save + " (after epoch " + model.epochsDone() + ")");
-            }
-            if (metricsOut != null) {
-                writeMetrics(metricsOut, modelName, selection, batch, history, test);
-                out.println("metrics: " + metricsOut);
-            }
-        }
-        return 0;
-    }
-
-    private static Model newModel(String modelName, String optimizerName, double lr, long seed, int batch,
-                                  Backend backend) {
-        Optimizer optimizer = optimizerName.equals("adam") ? new Adam((float) lr) : new Sgd((float) lr, 0.9f, false, 0f);
-        Model model = MnistModels.named(modelName);
-        model.seed(seed).compile(optimizer, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "accuracy");
-        model.build(batch, backend);
-        return model;
-    }
-
-    /** With --resume the model, optimizer, learning rate and seed come from the checkpoint; options may only repeat them. */
-    private static void requireAgreement(Args a, Model model, String modelName, Path resume) {
-        String lr = a.get("lr", null);
-        String seed = a.get("seed", null);
-        String[][] checks = {
-                {"model", a.get("model", null), modelName},
-                {"optimizer", a.get("optimizer", null), model.optimizer().name()},
-                {"lr", lr == null ? null : Float.toString((float) a.positiveNumber("lr", 0)),
-                        Float.toString(model.optimizer().learningRate())},
-                {"seed", seed == null ? null : Long.toString(a.integer("seed", 0, 0)), Long.toString(model.seed())}};
-        for (String[] c : checks) {
-            if (c[1] != null && !c[1].equals(c[2])) {
-                throw new Args.UsageException("train: --" + c[0] + " " + a.get(c[0], null) + " disagrees with the checkpoint "
-                        + resume + ", which has " + c[2] + "; leave --" + c[0] + " out when resuming");
-            }
+            return bench.getConstructor(PrintStream.class).newInstance(out);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(benchCommand + " cannot be made: " + e, e);
         }
     }
 
-    /** Which of the bundled MNIST models {@code model} is, by its architecture, or "custom". */
-    private static String architectureName(Model model) {
-        Map<String, Object> architecture = Architecture.describe(model);
-        for (String name : MnistModels.NAMES) {
-            try (Backend cpu = new CpuBackend(); Model candidate = MnistModels.named(name)) {
-                candidate.compile(new Sgd(), model.loss()); // names its layers as the saved model's were named
-                candidate.build(1, cpu);
-                if (Architecture.describe(candidate).equals(architecture)) {
-                    return name;
-                }
-            }
+    @Command(name = "info", description = "Java, GPUs, driver, CUDA/cuBLAS/cuDNN versions, or why there are none.")
+    static final class InfoCommand extends OutputCommand {
+        InfoCommand(PrintStream out) {
+            super(out);
         }
-        return "custom";
+
+        @Override
+        public Integer call() {
+            out.print(Backends.infoReport());
+            return 0;
+        }
     }
 
-    private static void writeMetrics(Path file, String modelName, Backends.Selection selection, int batch,
-                                     History history, Model.Evaluation test) throws IOException {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("model", modelName);
-        m.put("device", selection.description());
-        m.put("epochs", history.epochs());
-        m.put("batch_size", batch);
-        m.put("train_loss", history.last("loss"));
-        m.put("train_accuracy", history.last("accuracy"));
-        m.put("test_loss", test.loss());
-        m.put("test_accuracy", test.accuracy());
-        m.put("examples_per_second", history.get("examples_per_second").stream().mapToDouble(Double::doubleValue)
-                .average().orElse(Double.NaN));
-        m.put("epoch_seconds", history.get("epoch_seconds"));
-        m.put("history", history.all());
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, Json.write(m) + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
+    /** {@code bench} without kernelnet-bench.jar: one line saying where the benchmarks are. */
+    @Command(name = "bench", description = {"Benchmarks: " + MissingBench.WHERE})
+    static final class MissingBench implements Callable<Integer> {
+        static final String WHERE = "they are in target/kernelnet-bench.jar, which `mvn package` builds beside"
+                + " kernelnet.jar; ./kernelnet and the GPU bundle's bin/kernelnet put it on the class path (by hand:"
+                + " java -cp target/kernelnet.jar:target/kernelnet-bench.jar io.kernelnet.cli.Main bench ...)";
 
-    private int evaluate(Args a) throws IOException {
-        Path weights = a.inputFile("weights");
-        int batch = a.integer("batch", 128, 1);
-        DeviceChoice device = DeviceChoice.of(a, "auto");
-        MnistLoader.Sets sets = data(a);
-        Backends.Selection selection = device.open();
-        try (Backend backend = selection.backend(); Model model = Checkpoints.loadForInference(weights, backend, batch)) {
-            Model.Evaluation test = model.evaluate(sets.test(), batch);
-            out.println("device: " + selection.description());
-            out.printf("test: loss %.4f, accuracy %.4f (%d examples)%n", test.loss(), test.accuracy(), test.count());
-        }
-        return 0;
-    }
+        @Mixin
+        HelpOption help;
 
-    private int predict(Args a) throws IOException {
-        Path weights = a.inputFile("weights");
-        int index = a.integer("index", 0, 0);
-        DeviceChoice device = DeviceChoice.of(a, "auto");
-        MnistLoader.Sets sets = data(a);
-        Dataset test = sets.test();
-        if (index >= test.count()) {
-            throw a.error("--index " + index + " is outside the " + test.count() + " test examples");
-        }
-        try (Backend backend = device.open().backend(); Model model = Checkpoints.loadForInference(weights, backend, 1)) {
-            float[] image = new float[test.exampleSize()];
-            test.copyInput(index, image, 0);
-            out.print(AsciiDigit.render(image, test.exampleShape().dim(-2), test.exampleShape().dim(-1)));
-            float[] probs = model.predict(test.range(index, index + 1));
-            int best = 0;
-            for (int k = 1; k < probs.length; k++) {
-                if (probs[k] > probs[best]) {
-                    best = k;
-                }
-            }
-            out.printf("label %d, predicted %d%n", test.label(index), best);
-            for (int k = 0; k < probs.length; k++) {
-                out.printf("  %d  %6.4f  %s%n", k, probs[k], "#".repeat(Math.round(probs[k] * 40)));
-            }
-        }
-        return 0;
-    }
+        @Unmatched
+        List<String> arguments;
 
-    private int selftest(Args a) {
-        Backends.Selection selection = DeviceChoice.of(a, "cuda").open();
-        out.println("device: " + selection.description());
-        try (Backend backend = selection.backend()) {
-            return SelfTest.run(backend, out) ? 0 : 1;
+        @Override
+        public Integer call() {
+            throw new IllegalStateException("bench: the benchmarks are not on the class path: " + WHERE);
         }
     }
 }

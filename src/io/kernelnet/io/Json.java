@@ -5,22 +5,49 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.ObjectReadContext;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.core.exc.StreamConstraintsException;
+import tools.jackson.core.json.JsonFactory;
 
 /**
- * A minimal, strict JSON (RFC 8259) reader and writer.
+ * A strict JSON (RFC 8259) reader on jackson-core's tokenizer, and a writer.
  *
  * <p>Parsed values are {@code Map<String, Object>} (insertion-ordered, unmodifiable; duplicate keys refused),
  * {@code List<Object>} (unmodifiable), {@code String}, {@code Long} (integer literals that fit in a long),
  * {@code Double} (every other number), {@code Boolean} and {@code null}. Nothing beyond the standard is accepted:
- * no comments, trailing commas, single quotes, leading zeros, NaN or unescaped control characters.
+ * no comments, trailing commas, single quotes, leading zeros, NaN or unescaped control characters (jackson-core's
+ * defaults). Hostile input is bounded by the tokenizer's limits: nesting depth, string, number and document length.
  *
  * <p>The writer takes the same kinds of values (any {@code Map} with string keys, any {@code Iterable}, any
  * {@code Number}, {@code float[]}, {@code double[]}, {@code int[]}, {@code long[]}) and writes compact JSON;
- * non-finite numbers are refused since JSON cannot represent them.
+ * non-finite numbers are refused since JSON cannot represent them. It stays hand-written: a float is written as
+ * {@code Float.toString} writes it (checkpoint metadata keeps its bytes), which is a few lines here.
  */
 public final class Json {
     /** Deeper nesting than this is refused rather than risking a stack overflow on hostile input. */
-    private static final int MAX_DEPTH = 512;
+    static final int MAX_DEPTH = 512;
+    /** The longest text parsed: a safetensors header's limit ({@link SafeTensors#MAX_HEADER_BYTES}). */
+    static final long MAX_DOCUMENT_CHARS = SafeTensors.MAX_HEADER_BYTES;
+    /** The longest string: names and metadata values are far shorter. */
+    static final int MAX_STRING_CHARS = 10_000_000;
+    /** The longest number literal: a double needs at most 24 characters. */
+    static final int MAX_NUMBER_CHARS = 1000;
+
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(MAX_DEPTH)
+                    .maxDocumentLength(MAX_DOCUMENT_CHARS)
+                    .maxStringLength(MAX_STRING_CHARS)
+                    .maxNameLength(MAX_STRING_CHARS)
+                    .maxNumberLength(MAX_NUMBER_CHARS)
+                    .build())
+            .build();
 
     private Json() {
     }
@@ -41,14 +68,113 @@ public final class Json {
 
     /** Parses one complete JSON value; anything but whitespace after it is refused. */
     public static Object parse(String text) {
-        Parser p = new Parser(text);
-        p.skipWhitespace();
-        Object value = p.value(0);
-        p.skipWhitespace();
-        if (p.pos != text.length()) {
-            throw p.error("expected end of input after the value, found " + p.describeCurrent());
+        try (JsonParser p = FACTORY.createParser(ObjectReadContext.empty(), text)) {
+            try {
+                if (p.nextToken() == null) {
+                    throw new ParseException(text.length(), "expected a value, found end of input");
+                }
+                Object value = value(p);
+                if (p.nextToken() != null) {
+                    throw new ParseException(start(p), "expected end of input after the value, found " + p.getString());
+                }
+                return value;
+            } catch (JacksonException e) {
+                throw refusal(p, e);
+            }
         }
-        return value;
+    }
+
+    /**
+     * The character index of each key of {@code text}'s top-level object, in order, for error messages that point
+     * at one entry; {@code text} is refused as {@link #parse} refuses it.
+     */
+    static Map<String, Integer> topLevelKeyPositions(String text) {
+        Map<String, Integer> positions = new LinkedHashMap<>();
+        try (JsonParser p = FACTORY.createParser(ObjectReadContext.empty(), text)) {
+            try {
+                if (p.nextToken() == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+                        positions.put(p.currentName(), start(p));
+                        p.nextToken();
+                        p.skipChildren();
+                    }
+                }
+            } catch (JacksonException e) {
+                throw refusal(p, e);
+            }
+        }
+        return positions;
+    }
+
+    /** jackson-core's refusal as a ParseException at its location, or where the parser stopped when it has none. */
+    private static ParseException refusal(JsonParser p, JacksonException e) {
+        TokenStreamLocation where = e.getLocation();
+        if (where == null || where.getCharOffset() < 0) { // a limit's refusal (StreamConstraintsException) has none
+            where = p.currentLocation();
+        }
+        String what = e instanceof StreamConstraintsException && e.getOriginalMessage().contains("nesting depth")
+                ? "nesting deeper than " + MAX_DEPTH + " levels" : message(e);
+        return new ParseException((int) where.getCharOffset(), what);
+    }
+
+    /** The current token's first character. */
+    private static int start(JsonParser p) {
+        return (int) p.currentTokenLocation().getCharOffset();
+    }
+
+    /** jackson-core's message without its trailer about where a container started (that names no source here). */
+    private static String message(JacksonException e) {
+        String m = e.getOriginalMessage();
+        int trailer = m.indexOf(" (start marker at");
+        return trailer < 0 ? m : m.substring(0, trailer);
+    }
+
+    /** The value whose first token is current; leaves its last token current. */
+    private static Object value(JsonParser p) {
+        return switch (p.currentToken()) {
+            case START_OBJECT -> object(p);
+            case START_ARRAY -> array(p);
+            case VALUE_STRING -> p.getString();
+            case VALUE_TRUE -> Boolean.TRUE;
+            case VALUE_FALSE -> Boolean.FALSE;
+            case VALUE_NULL -> null;
+            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                // beyond the range of a long: a double, like other readers do
+                case BIG_INTEGER -> finite(p);
+                default -> p.getLongValue();
+            };
+            case VALUE_NUMBER_FLOAT -> finite(p);
+            default -> throw new ParseException(start(p), "expected a value, found " + p.currentToken());
+        };
+    }
+
+    private static Double finite(JsonParser p) {
+        double v = p.getDoubleValue();
+        if (Double.isInfinite(v)) {
+            throw new ParseException(start(p), "number " + p.getString() + " is out of range");
+        }
+        return v;
+    }
+
+    private static Map<String, Object> object(JsonParser p) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+            String key = p.currentName();
+            if (map.containsKey(key)) {
+                throw new ParseException(start(p), "duplicate key \"" + key + "\"");
+            }
+            p.nextToken();
+            map.put(key, value(p));
+        }
+        return Collections.unmodifiableMap(map);
+    }
+
+    private static List<Object> array(JsonParser p) {
+        List<Object> list = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            list.add(value(p));
+        }
+        return Collections.unmodifiableList(list);
     }
 
     /** Compact JSON text for {@code value}. */
@@ -103,34 +229,28 @@ public final class Json {
             }
             sb.append(']');
         } else if (value instanceof float[] a) {
-            sb.append('[');
-            for (int i = 0; i < a.length; i++) {
-                sb.append(i > 0 ? "," : "");
-                writeFloating(sb, a[i]);
-            }
-            sb.append(']');
+            writeArray(sb, a.length, i -> writeFloating(sb, a[i]));
         } else if (value instanceof double[] a) {
-            sb.append('[');
-            for (int i = 0; i < a.length; i++) {
-                sb.append(i > 0 ? "," : "");
-                writeFloating(sb, a[i]);
-            }
-            sb.append(']');
+            writeArray(sb, a.length, i -> writeFloating(sb, a[i]));
         } else if (value instanceof int[] a) {
-            sb.append('[');
-            for (int i = 0; i < a.length; i++) {
-                sb.append(i > 0 ? "," : "").append(a[i]);
-            }
-            sb.append(']');
+            writeArray(sb, a.length, i -> sb.append(a[i]));
         } else if (value instanceof long[] a) {
-            sb.append('[');
-            for (int i = 0; i < a.length; i++) {
-                sb.append(i > 0 ? "," : "").append(a[i]);
-            }
-            sb.append(']');
+            writeArray(sb, a.length, i -> sb.append(a[i]));
         } else {
             throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
         }
+    }
+
+    /** A primitive array of {@code length} items, each written by {@code writeItem}. */
+    private static void writeArray(StringBuilder sb, int length, IntConsumer writeItem) {
+        sb.append('[');
+        for (int i = 0; i < length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            writeItem.accept(i);
+        }
+        sb.append(']');
     }
 
     // Float/Double.toString give the shortest text that reads back to the same value, and their
@@ -171,248 +291,5 @@ public final class Json {
             }
         }
         sb.append('"');
-    }
-
-    private static final class Parser {
-        private final String text;
-        private int pos;
-
-        Parser(String text) {
-            this.text = text;
-        }
-
-        ParseException error(String message) {
-            return new ParseException(pos, message);
-        }
-
-        String describeCurrent() {
-            if (pos >= text.length()) {
-                return "end of input";
-            }
-            char c = text.charAt(pos);
-            return c >= 0x20 && c < 0x7f ? "'" + c + "'" : String.format("character U+%04X", (int) c);
-        }
-
-        void skipWhitespace() {
-            while (pos < text.length()) {
-                char c = text.charAt(pos);
-                if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-                    return;
-                }
-                pos++;
-            }
-        }
-
-        Object value(int depth) {
-            if (depth > MAX_DEPTH) {
-                throw error("nesting deeper than " + MAX_DEPTH + " levels");
-            }
-            if (pos >= text.length()) {
-                throw error("expected a value, found end of input");
-            }
-            char c = text.charAt(pos);
-            switch (c) {
-                case '{':
-                    return object(depth);
-                case '[':
-                    return array(depth);
-                case '"':
-                    return string();
-                case 't':
-                    literal("true");
-                    return Boolean.TRUE;
-                case 'f':
-                    literal("false");
-                    return Boolean.FALSE;
-                case 'n':
-                    literal("null");
-                    return null;
-                default:
-                    if (c == '-' || (c >= '0' && c <= '9')) {
-                        return number();
-                    }
-                    throw error("expected a value, found " + describeCurrent());
-            }
-        }
-
-        private void literal(String word) {
-            if (!text.startsWith(word, pos)) {
-                throw error("expected '" + word + "'");
-            }
-            pos += word.length();
-        }
-
-        private void expect(char c) {
-            if (pos >= text.length() || text.charAt(pos) != c) {
-                throw error("expected '" + c + "', found " + describeCurrent());
-            }
-            pos++;
-        }
-
-        private Map<String, Object> object(int depth) {
-            pos++; // '{'
-            Map<String, Object> map = new LinkedHashMap<>();
-            skipWhitespace();
-            if (pos < text.length() && text.charAt(pos) == '}') {
-                pos++;
-                return Collections.unmodifiableMap(map);
-            }
-            while (true) {
-                skipWhitespace();
-                int keyPos = pos;
-                if (pos >= text.length() || text.charAt(pos) != '"') {
-                    throw error("expected a string key, found " + describeCurrent());
-                }
-                String key = string();
-                if (map.containsKey(key)) {
-                    throw new ParseException(keyPos, "duplicate key \"" + key + "\"");
-                }
-                skipWhitespace();
-                expect(':');
-                skipWhitespace();
-                map.put(key, value(depth + 1));
-                skipWhitespace();
-                if (pos < text.length() && text.charAt(pos) == ',') {
-                    pos++;
-                    continue;
-                }
-                expect('}');
-                return Collections.unmodifiableMap(map);
-            }
-        }
-
-        private List<Object> array(int depth) {
-            pos++; // '['
-            List<Object> list = new ArrayList<>();
-            skipWhitespace();
-            if (pos < text.length() && text.charAt(pos) == ']') {
-                pos++;
-                return Collections.unmodifiableList(list);
-            }
-            while (true) {
-                skipWhitespace();
-                list.add(value(depth + 1));
-                skipWhitespace();
-                if (pos < text.length() && text.charAt(pos) == ',') {
-                    pos++;
-                    continue;
-                }
-                expect(']');
-                return Collections.unmodifiableList(list);
-            }
-        }
-
-        private String string() {
-            pos++; // opening quote
-            StringBuilder sb = new StringBuilder();
-            while (true) {
-                if (pos >= text.length()) {
-                    throw error("unterminated string");
-                }
-                char c = text.charAt(pos);
-                if (c == '"') {
-                    pos++;
-                    return sb.toString();
-                }
-                if (c < 0x20) {
-                    throw error(String.format("unescaped control character U+%04X in a string", (int) c));
-                }
-                if (c != '\\') {
-                    sb.append(c);
-                    pos++;
-                    continue;
-                }
-                pos++;
-                if (pos >= text.length()) {
-                    throw error("unterminated escape");
-                }
-                char e = text.charAt(pos);
-                switch (e) {
-                    case '"' -> sb.append('"');
-                    case '\\' -> sb.append('\\');
-                    case '/' -> sb.append('/');
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'n' -> sb.append('\n');
-                    case 'r' -> sb.append('\r');
-                    case 't' -> sb.append('\t');
-                    case 'u' -> {
-                        if (pos + 5 > text.length()) {
-                            throw error("truncated \\u escape");
-                        }
-                        int code = 0;
-                        for (int i = 1; i <= 4; i++) {
-                            int digit = Character.digit(text.charAt(pos + i), 16);
-                            if (digit < 0) {
-                                throw error("\\u escape needs four hex digits");
-                            }
-                            code = code * 16 + digit;
-                        }
-                        sb.append((char) code);
-                        pos += 4;
-                    }
-                    default -> throw error("invalid escape '\\" + e + "'");
-                }
-                pos++;
-            }
-        }
-
-        private Object number() {
-            int start = pos;
-            boolean integral = true;
-            if (text.charAt(pos) == '-') {
-                pos++;
-            }
-            if (pos < text.length() && text.charAt(pos) == '0') {
-                pos++;
-                if (pos < text.length() && isDigit(text.charAt(pos))) {
-                    throw error("leading zeros are not allowed");
-                }
-            } else if (!digits()) {
-                throw error("expected a digit, found " + describeCurrent());
-            }
-            if (pos < text.length() && text.charAt(pos) == '.') {
-                integral = false;
-                pos++;
-                if (!digits()) {
-                    throw error("expected a digit after the decimal point, found " + describeCurrent());
-                }
-            }
-            if (pos < text.length() && (text.charAt(pos) == 'e' || text.charAt(pos) == 'E')) {
-                integral = false;
-                pos++;
-                if (pos < text.length() && (text.charAt(pos) == '+' || text.charAt(pos) == '-')) {
-                    pos++;
-                }
-                if (!digits()) {
-                    throw error("expected a digit in the exponent, found " + describeCurrent());
-                }
-            }
-            String literal = text.substring(start, pos);
-            if (integral) {
-                try {
-                    return Long.parseLong(literal);
-                } catch (NumberFormatException tooBig) {
-                    // Beyond the range of a long: fall through to a double, like other readers do.
-                }
-            }
-            double v = Double.parseDouble(literal);
-            if (Double.isInfinite(v)) {
-                throw new ParseException(start, "number " + literal + " is out of range");
-            }
-            return v;
-        }
-
-        private boolean digits() {
-            int start = pos;
-            while (pos < text.length() && isDigit(text.charAt(pos))) {
-                pos++;
-            }
-            return pos > start;
-        }
-
-        private static boolean isDigit(char c) {
-            return c >= '0' && c <= '9';
-        }
     }
 }

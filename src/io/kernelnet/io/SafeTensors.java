@@ -307,38 +307,17 @@ public final class SafeTensors {
 
     /**
      * The file offset of each key of the header's top-level object, so that an error about one tensor's entry
-     * points at it. {@code text} has already parsed as JSON, so tracking nesting and strings is enough; byte
-     * offsets are counted as the scan goes (UTF-8 lengths of the characters passed).
+     * points at it: the keys' character positions, counted in UTF-8 bytes as the keys go.
      */
     private static Map<String, Long> topLevelKeyOffsets(String text) {
         Map<String, Long> offsets = new LinkedHashMap<>();
-        int depth = 0;
         long bytes = PREFIX_BYTES;
         int counted = 0; // text[0, counted) is included in bytes
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '{' || c == '[') {
-                depth++;
-            } else if (c == '}' || c == ']') {
-                depth--;
-            } else if (c == '"') {
-                int start = i;
-                for (i++; text.charAt(i) != '"'; i++) {
-                    if (text.charAt(i) == '\\') {
-                        i++;
-                    }
-                }
-                int next = i + 1;
-                while (next < text.length() && Character.isWhitespace(text.charAt(next))) {
-                    next++;
-                }
-                if (depth == 1 && next < text.length() && text.charAt(next) == ':') {
-                    for (; counted < start; counted++) {
-                        bytes += utf8Bytes(text.charAt(counted));
-                    }
-                    offsets.put((String) Json.parse(text.substring(start, i + 1)), bytes);
-                }
+        for (Map.Entry<String, Integer> key : Json.topLevelKeyPositions(text).entrySet()) {
+            for (; counted < key.getValue(); counted++) {
+                bytes += utf8Bytes(text.charAt(counted));
             }
+            offsets.put(key.getKey(), bytes);
         }
         return offsets;
     }

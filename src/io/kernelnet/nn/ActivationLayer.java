@@ -25,6 +25,7 @@ public final class ActivationLayer extends Layer {
     }
 
     public ActivationLayer(String function, float alpha) {
+        super("activation");
         checkName(function);
         this.function = function;
         this.alpha = alpha;
@@ -42,11 +43,6 @@ public final class ActivationLayer extends Layer {
 
     public String function() {
         return function;
-    }
-
-    @Override
-    public String kind() {
-        return "activation";
     }
 
     @Override

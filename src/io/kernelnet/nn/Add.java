@@ -3,18 +3,11 @@ package io.kernelnet.nn;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Shape;
 import java.util.List;
-import java.util.Map;
 
 /** Keras Add of two inputs of the same shape (a residual connection in the functional API). */
 public final class Add extends Layer {
-    @Override
-    public String kind() {
-        return "add";
-    }
-
-    @Override
-    public Map<String, Object> config() {
-        return Map.of();
+    public Add() {
+        super("add");
     }
 
     @Override

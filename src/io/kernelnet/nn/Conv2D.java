@@ -5,7 +5,6 @@ import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Padding;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +13,7 @@ import java.util.Map;
  * Keras Conv2D on channels-first input [channels, height, width]; kernel [filters, channels, kh, kw]
  * (cuDNN/PyTorch layout), padding 'valid' or 'same' (Keras: extra padding on the bottom/right).
  */
-public final class Conv2D extends Layer {
+public final class Conv2D extends BiasActivationLayer {
     private final int filters;
     private final int kh;
     private final int kw;
@@ -23,14 +22,13 @@ public final class Conv2D extends Layer {
     private int dilationH = 1;
     private int dilationW = 1;
     private String padding = "valid";
-    private String activation;
-    private boolean useBias = true;
 
     public Conv2D(int filters, int kernelSize) {
         this(filters, kernelSize, kernelSize);
     }
 
     public Conv2D(int filters, int kernelH, int kernelW) {
+        super("conv2d");
         if (filters <= 0 || kernelH <= 0 || kernelW <= 0) {
             throw new IllegalArgumentException("Conv2D: filters and kernel size must be positive, got filters="
                     + filters + " kernel=" + kernelH + "x" + kernelW);
@@ -41,55 +39,22 @@ public final class Conv2D extends Layer {
     }
 
     public Conv2D strides(int sh, int sw) {
-        if (sh <= 0 || sw <= 0) {
-            throw new IllegalArgumentException("Conv2D: strides must be positive, got " + sh + "x" + sw);
-        }
+        checkPositive("strides", sh, sw);
         this.strideH = sh;
         this.strideW = sw;
         return this;
     }
 
     public Conv2D dilation(int dh, int dw) {
-        if (dh <= 0 || dw <= 0) {
-            throw new IllegalArgumentException("Conv2D: dilation must be positive, got " + dh + "x" + dw);
-        }
+        checkPositive("dilation", dh, dw);
         this.dilationH = dh;
         this.dilationW = dw;
         return this;
     }
 
     public Conv2D padding(String mode) {
-        if (!mode.equals("valid") && !mode.equals("same")) {
-            throw new IllegalArgumentException("Conv2D: padding must be 'valid' or 'same', got '" + mode + "'");
-        }
-        this.padding = mode;
+        this.padding = checkPadding(mode);
         return this;
-    }
-
-    public Conv2D activation(String function) {
-        ActivationLayer.checkName(function);
-        this.activation = function.equals("linear") ? null : function;
-        return this;
-    }
-
-    public Conv2D useBias(boolean value) {
-        this.useBias = value;
-        return this;
-    }
-
-    @Override
-    public boolean fusesActivation() {
-        return true;
-    }
-
-    @Override
-    public String activation() {
-        return activation;
-    }
-
-    @Override
-    public String kind() {
-        return "conv2d";
     }
 
     @Override
@@ -100,9 +65,7 @@ public final class Conv2D extends Layer {
         c.put("strides", List.of(strideH, strideW));
         c.put("dilation_rate", List.of(dilationH, dilationW));
         c.put("padding", padding);
-        c.put("activation", activation == null ? "linear" : activation);
-        c.put("use_bias", useBias);
-        return c;
+        return withActivationAndBias(c);
     }
 
     private Conv2dGeometry geometry(int n, Shape in) {
@@ -121,12 +84,8 @@ public final class Conv2D extends Layer {
     @Override
     public List<ParamSpec> parameters(List<Shape> inputs) {
         int c = inputs.get(0).dim(0);
-        List<ParamSpec> p = new ArrayList<>();
-        p.add(ParamSpec.glorot("kernel", Shape.of(filters, c, kh, kw), c * kh * kw, filters * kh * kw));
-        if (useBias) {
-            p.add(ParamSpec.zeros("bias", Shape.of(filters)));
-        }
-        return p;
+        return kernelAndBias(ParamSpec.glorot("kernel", Shape.of(filters, c, kh, kw), c * kh * kw, filters * kh * kw),
+                filters);
     }
 
     @Override
@@ -138,13 +97,13 @@ public final class Conv2D extends Layer {
     public void forward(Backend backend, LayerStep step) {
         Conv2dGeometry g = geometry(step.n, step.input().shape().perExample());
         backend.conv2dForward(step.output, step.input(), step.params[0], g);
-        step.biasAndActivation(backend, useBias ? step.params[1] : null);
+        step.biasAndActivation(backend, bias(step));
     }
 
     @Override
     public void backward(Backend backend, LayerStep step) {
         Conv2dGeometry g = geometry(step.n, step.input().shape().perExample());
-        Tensor dz = step.biasAndActivationBackward(backend, useBias ? step.grads[1] : null);
+        Tensor dz = step.biasAndActivationBackward(backend, biasGradient(step));
         backend.conv2dBackwardFilter(step.grads[0], dz, step.input(), g);
         if (step.dInput() != null) {
             backend.conv2dBackwardData(step.dInput(), dz, step.params[0], g);

@@ -3,18 +3,16 @@ package io.kernelnet.nn;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** Keras Dense: y = x W + b with kernel W [inputs, units] (Keras' layout) on a flat input [n, inputs]. */
-public final class Dense extends Layer {
+public final class Dense extends BiasActivationLayer {
     private final int units;
-    private String activation;
-    private boolean useBias = true;
 
     public Dense(int units) {
+        super("dense");
         if (units <= 0) {
             throw new IllegalArgumentException("Dense: units must be positive, got " + units);
         }
@@ -26,43 +24,15 @@ public final class Dense extends Layer {
         activation(activation);
     }
 
-    public Dense activation(String function) {
-        ActivationLayer.checkName(function);
-        this.activation = function.equals("linear") ? null : function;
-        return this;
-    }
-
-    public Dense useBias(boolean value) {
-        this.useBias = value;
-        return this;
-    }
-
     public int units() {
         return units;
-    }
-
-    @Override
-    public String activation() {
-        return activation;
-    }
-
-    @Override
-    public boolean fusesActivation() {
-        return true;
-    }
-
-    @Override
-    public String kind() {
-        return "dense";
     }
 
     @Override
     public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("units", units);
-        c.put("activation", activation == null ? "linear" : activation);
-        c.put("use_bias", useBias);
-        return c;
+        return withActivationAndBias(c);
     }
 
     @Override
@@ -76,23 +46,18 @@ public final class Dense extends Layer {
     @Override
     public List<ParamSpec> parameters(List<Shape> inputs) {
         int in = inputs.get(0).dim(0);
-        List<ParamSpec> p = new ArrayList<>();
-        p.add(ParamSpec.glorot("kernel", Shape.of(in, units), in, units));
-        if (useBias) {
-            p.add(ParamSpec.zeros("bias", Shape.of(units)));
-        }
-        return p;
+        return kernelAndBias(ParamSpec.glorot("kernel", Shape.of(in, units), in, units), units);
     }
 
     @Override
     public void forward(Backend backend, LayerStep step) {
-        backend.gemmBiasActivation(step.output, step.input(), step.params[0], useBias ? step.params[1] : null,
-                step.fusedActivation(), step.fusedAlpha());
+        backend.gemmBiasActivation(step.output, step.input(), step.params[0], bias(step),
+                step.fusedActivation, step.fusedAlpha);
     }
 
     @Override
     public void backward(Backend backend, LayerStep step) {
-        Tensor dz = step.biasAndActivationBackward(backend, useBias ? step.grads[1] : null);
+        Tensor dz = step.biasAndActivationBackward(backend, biasGradient(step));
         backend.gemm(step.grads[0], step.input(), true, dz, false, 1f, 0f);
         if (step.dInput() != null) {
             backend.gemm(step.dInput(), dz, false, step.params[0], true, 1f, 0f);

@@ -11,15 +11,11 @@ public final class Dropout extends Layer {
     private final float rate;
 
     public Dropout(double rate) {
+        super("dropout");
         if (!(rate >= 0 && rate < 1)) {
             throw new IllegalArgumentException("Dropout: rate must be in [0, 1), got " + rate);
         }
         this.rate = (float) rate;
-    }
-
-    @Override
-    public String kind() {
-        return "dropout";
     }
 
     @Override

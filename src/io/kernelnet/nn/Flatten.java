@@ -3,18 +3,11 @@ package io.kernelnet.nn;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Shape;
 import java.util.List;
-import java.util.Map;
 
 /** Keras Flatten: [c, h, w] -> [c*h*w], a view of the same memory (row-major, so NCHW order). */
 public final class Flatten extends Layer {
-    @Override
-    public String kind() {
-        return "flatten";
-    }
-
-    @Override
-    public Map<String, Object> config() {
-        return Map.of();
+    public Flatten() {
+        super("flatten");
     }
 
     @Override

@@ -14,13 +14,23 @@ import java.util.Map;
  * allocates: the model plans and owns every buffer and hands them over in a {@link LayerStep}.
  */
 public abstract class Layer {
+    private final String kind;
     private String name;
 
-    /** Keras' class name in lower snake case ("dense", "conv2d"), used for default names. */
-    public abstract String kind();
+    /** {@code kind}: Keras' class name in lower snake case ("dense", "conv2d"). */
+    protected Layer(String kind) {
+        this.kind = kind;
+    }
 
-    /** The settings that rebuild this layer ({@link LayerConfigs}); saved in checkpoints. */
-    public abstract Map<String, Object> config();
+    /** Keras' class name in lower snake case ("dense", "conv2d"), used for default names. */
+    public final String kind() {
+        return kind;
+    }
+
+    /** The settings that rebuild this layer ({@link LayerConfigs}); saved in checkpoints. None by default. */
+    public Map<String, Object> config() {
+        return Map.of();
+    }
 
     /** Number of inputs this layer takes (1 for all but merges). */
     public int inputCount() {
@@ -75,7 +85,7 @@ public abstract class Layer {
     }
 
     /**
-     * Whether forward applies {@link LayerStep#fusedActivation()} with its bias ({@link LayerStep#biasAndActivation},
+     * Whether forward applies {@link LayerStep#fusedActivation} with its bias ({@link LayerStep#biasAndActivation},
      * or an op that takes it, as Dense's gemmBiasActivation) and backward starts with
      * {@link LayerStep#biasAndActivationBackward}, so that the model can run this layer's elementwise activation
      * there, in one pass with the bias, instead of as a node of its own (with its own output buffer).
@@ -129,6 +139,23 @@ public abstract class Layer {
         } catch (IllegalArgumentException e) {
             throw shapeError(inputs, "an input no smaller than the " + window + " (" + e.getMessage() + ")");
         }
+    }
+
+    /** Refuses a window, stride or dilation ({@code setting}) with a side that is not positive. */
+    protected void checkPositive(String setting, int height, int width) {
+        if (height <= 0 || width <= 0) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": " + setting + " must be positive, got "
+                    + height + "x" + width);
+        }
+    }
+
+    /** Keras' padding mode, 'valid' or 'same'; refuses any other. */
+    protected String checkPadding(String mode) {
+        if (!mode.equals("valid") && !mode.equals("same")) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": padding must be 'valid' or 'same', got '"
+                    + mode + "'");
+        }
+        return mode;
     }
 
     protected IllegalArgumentException shapeError(List<Shape> inputs, String expected) {

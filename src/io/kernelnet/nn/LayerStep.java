@@ -26,13 +26,16 @@ public final class LayerStep {
      */
     public final long seed;
     public final long randomOffset;
-    /** The layer's own activation when the model fused it into the layer's epilogue, else null. */
-    private final Activation fused;
-    private final float fusedAlpha;
+    /**
+     * The layer's own activation when the model fused it into the layer's epilogue, else null (then
+     * {@link #fusedAlpha}, LeakyReLU's slope, is unused).
+     */
+    public final Activation fusedActivation;
+    public final float fusedAlpha;
 
     LayerStep(int n, boolean training, Tensor[] inputs, Tensor output, Tensor[] dInputs, Tensor dOutput,
               Tensor[] params, Tensor[] grads, Tensor[] scratch, Tensor stepScalars, long seed, long randomOffset,
-              Activation fused, float fusedAlpha) {
+              Activation fusedActivation, float fusedAlpha) {
         this.n = n;
         this.training = training;
         this.inputs = inputs;
@@ -45,18 +48,8 @@ public final class LayerStep {
         this.stepScalars = stepScalars;
         this.seed = seed;
         this.randomOffset = randomOffset;
-        this.fused = fused;
+        this.fusedActivation = fusedActivation;
         this.fusedAlpha = fusedAlpha;
-    }
-
-    /** The activation the model fused into this layer's epilogue, or null (then {@link #fusedAlpha} is unused). */
-    public Activation fusedActivation() {
-        return fused;
-    }
-
-    /** LeakyReLU's slope for {@link #fusedActivation}. */
-    public float fusedAlpha() {
-        return fusedAlpha;
     }
 
     /**
@@ -64,8 +57,8 @@ public final class LayerStep {
      * a fused activation output = act(z + bias) in one pass, in place.
      */
     public void biasAndActivation(Backend backend, Tensor bias) {
-        if (fused != null) {
-            backend.biasActivationForward(output, output, bias, fused, fusedAlpha);
+        if (fusedActivation != null) {
+            backend.biasActivationForward(output, output, bias, fusedActivation, fusedAlpha);
         } else if (bias != null) {
             backend.biasAdd(output, bias);
         }
@@ -77,8 +70,8 @@ public final class LayerStep {
      * layer's backward).
      */
     public Tensor biasAndActivationBackward(Backend backend, Tensor dBias) {
-        if (fused != null) {
-            backend.biasActivationBackward(dOutput, dBias, dOutput, output, fused, fusedAlpha);
+        if (fusedActivation != null) {
+            backend.biasActivationBackward(dOutput, dBias, dOutput, output, fusedActivation, fusedAlpha);
         } else if (dBias != null) {
             backend.biasGrad(dBias, dOutput);
         }

@@ -7,16 +7,11 @@ import java.util.List;
 /** Keras MaxPooling2D; keeps the index of each window's maximum to route the gradient back. */
 public final class MaxPooling2D extends Pooling2D {
     public MaxPooling2D(int pool) {
-        super(pool, pool);
+        super("max_pooling2d", pool, pool);
     }
 
     public MaxPooling2D(int poolH, int poolW) {
-        super(poolH, poolW);
-    }
-
-    @Override
-    public String kind() {
-        return "max_pooling2d";
+        super("max_pooling2d", poolH, poolW);
     }
 
     @Override
@@ -26,15 +21,14 @@ public final class MaxPooling2D extends Pooling2D {
 
     @Override
     public void forward(Backend backend, LayerStep step) {
-        backend.maxPool2dForward(step.output, step.scratch[0], step.input(),
-                geometry(step.n, step.input().shape().perExample()));
+        backend.maxPool2dForward(step.output, step.scratch[0], step.input(), geometry(step));
     }
 
     @Override
     public void backward(Backend backend, LayerStep step) {
         if (step.dInput() != null) {
             backend.maxPool2dBackward(step.dInput(), step.dOutput, step.input(), step.output, step.scratch[0],
-                    geometry(step.n, step.input().shape().perExample()));
+                    geometry(step));
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.kernelnet.nn;
 
 import io.kernelnet.backend.Backend;
-import io.kernelnet.backend.cpu.FastCpuBackend;
+import io.kernelnet.backend.Backends;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.train.Examples;
 import io.kernelnet.train.FitOptions;
@@ -264,7 +264,7 @@ public class Model implements AutoCloseable {
     private void ensureBuilt(int batchSize) {
         checkOpen();
         if (!isBuilt()) {
-            build(batchSize, new FastCpuBackend());
+            build(batchSize, Backends.cpu());
         }
     }
 

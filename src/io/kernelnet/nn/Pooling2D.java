@@ -15,11 +15,9 @@ public abstract class Pooling2D extends Layer {
     private int strideW;
     private String padding = "valid";
 
-    protected Pooling2D(int poolH, int poolW) {
-        if (poolH <= 0 || poolW <= 0) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": pool size must be positive, got "
-                    + poolH + "x" + poolW);
-        }
+    protected Pooling2D(String kind, int poolH, int poolW) {
+        super(kind);
+        checkPositive("pool size", poolH, poolW);
         this.kh = poolH;
         this.kw = poolW;
         this.strideH = poolH;
@@ -28,10 +26,7 @@ public abstract class Pooling2D extends Layer {
 
     @SuppressWarnings("unchecked")
     public <P extends Pooling2D> P strides(int sh, int sw) {
-        if (sh <= 0 || sw <= 0) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": strides must be positive, got "
-                    + sh + "x" + sw);
-        }
+        checkPositive("strides", sh, sw);
         this.strideH = sh;
         this.strideW = sw;
         return (P) this;
@@ -39,11 +34,7 @@ public abstract class Pooling2D extends Layer {
 
     @SuppressWarnings("unchecked")
     public <P extends Pooling2D> P padding(String mode) {
-        if (!mode.equals("valid") && !mode.equals("same")) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": padding must be 'valid' or 'same', got '"
-                    + mode + "'");
-        }
-        this.padding = mode;
+        this.padding = checkPadding(mode);
         return (P) this;
     }
 
@@ -61,6 +52,11 @@ public abstract class Pooling2D extends Layer {
         int w = in.dim(2);
         Padding pad = Padding.keras(padding, h, w, kh, kw, strideH, strideW, 1, 1);
         return new Pool2dGeometry(n, in.dim(0), h, w, kh, kw, strideH, strideW, pad);
+    }
+
+    /** The geometry of this step's batch. */
+    protected Pool2dGeometry geometry(LayerStep step) {
+        return geometry(step.n, step.input().shape().perExample());
     }
 
     @Override

@@ -25,6 +25,7 @@ public final class Softmax extends Layer {
     }
 
     Softmax(int axis, boolean log) {
+        super("softmax");
         this.axis = axis;
         this.log = log;
     }
@@ -48,11 +49,6 @@ public final class Softmax extends Layer {
      */
     boolean normalizesClasses(Shape output) {
         return !log && output.rank() == 1 && (axis == -1 || axis == 1);
-    }
-
-    @Override
-    public String kind() {
-        return "softmax";
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamSettings;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Tensor;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -60,15 +59,11 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    public Map<String, Object> config() {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("name", name());
-        c.put("learning_rate", (double) learningRate());
+    protected void putSettings(Map<String, Object> c) {
         c.put("beta_1", (double) settings.beta1());
         c.put("beta_2", (double) settings.beta2());
         c.put("epsilon", (double) settings.epsilon());
         c.put("epsilon_placement", settings.epsilonPlacement().configName());
         c.put("weight_decay", (double) settings.weightDecay());
-        return c;
     }
 }

@@ -3,6 +3,7 @@ package io.kernelnet.train;
 import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.tensor.Tensor;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -57,8 +58,17 @@ public abstract class Optimizer {
      */
     public abstract void update(Backend backend, Tensor params, Tensor grads, Tensor[] state, Tensor step, Tensor halt);
 
-    /** The settings that rebuild this optimizer, saved in checkpoints. */
-    public abstract Map<String, Object> config();
+    /** The settings that rebuild this optimizer, saved in checkpoints: name, learning rate, then its own. */
+    public final Map<String, Object> config() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("name", name());
+        c.put("learning_rate", (double) learningRate());
+        putSettings(c);
+        return c;
+    }
+
+    /** Adds this optimizer's own settings to {@link #config()}. */
+    protected abstract void putSettings(Map<String, Object> config);
 
     /**
      * Rebuilds an optimizer from {@link #config()} output; a config with a missing or mistyped setting is refused

@@ -51,17 +51,20 @@ public final class ProgressBar {
             bar.append(i < filled ? '=' : i == filled ? '>' : '.');
         }
         bar.append(']');
-        out.print("\r" + title + " " + done + "/" + total + " " + bar + " - ETA: " + Math.round(eta) + "s"
-                + format(metrics) + "\u001b[K");
-        out.flush();
+        StatusLine.show(out, title + " " + done + "/" + total + " " + bar + " - ETA: " + Math.round(eta) + "s"
+                + format(metrics));
     }
 
     /** Ends the epoch's line with its totals. */
     public void finish(Map<String, Double> metrics) {
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         String line = title + " " + total + "/" + total + " - " + String.format("%.1fs", elapsed) + format(metrics);
-        out.println(terminal ? "\r" + line + "\u001b[K" : line);
-        out.flush();
+        if (terminal) {
+            StatusLine.end(out, line);
+        } else {
+            out.println(line);
+            out.flush();
+        }
     }
 
     private static String format(Map<String, Double> metrics) {

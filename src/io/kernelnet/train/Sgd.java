@@ -3,7 +3,6 @@ package io.kernelnet.train;
 import io.kernelnet.backend.Backend;
 import io.kernelnet.backend.SgdSettings;
 import io.kernelnet.tensor.Tensor;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -44,14 +43,10 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    public Map<String, Object> config() {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("name", name());
-        c.put("learning_rate", (double) learningRate());
+    protected void putSettings(Map<String, Object> c) {
         c.put("momentum", (double) settings.momentum());
         c.put("nesterov", settings.nesterov());
         c.put("weight_decay", (double) settings.weightDecay());
         c.put("decoupled_weight_decay", settings.decoupled());
-        return c;
     }
 }

@@ -9,8 +9,13 @@ import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
-import io.kernelnet.backend.cuda.CudaRuntime;
 import io.kernelnet.backend.cuda.CudaOptions;
+import io.kernelnet.backend.cuda.CudaRuntime;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** Device selection and the info report, on whichever machine runs the suite. */
@@ -75,5 +80,19 @@ class BackendsTest {
             assertTrue(report.lines().anyMatch(l -> l.startsWith(key)), key + " missing from\n" + report);
         }
         assertTrue(report.contains(cuda.usable() ? "cuda backend: usable" : cuda.reason()), report);
+    }
+
+    /** The kernel count is the kernel spec's, never written by hand: as many as kernels/*.cu declare. */
+    @Test
+    void infoReportCountsTheKernelsTheSourcesDeclare() throws IOException {
+        long declared = 0;
+        try (Stream<Path> files = Files.list(Path.of("kernels"))) {
+            for (Path cu : files.filter(p -> p.toString().endsWith(".cu")).toList()) {
+                declared += Pattern.compile("extern \"C\" __global__").matcher(Files.readString(cu)).results().count();
+            }
+        }
+        String line = Backends.infoReport().lines().filter(l -> l.startsWith("kernels:")).findFirst().orElseThrow();
+        assertTrue(declared > 0 && (line.contains(declared + " built") || line.contains("declare " + declared + ")")),
+                declared + " declared; " + line);
     }
 }

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.CrossCheck.Case;
-import io.kernelnet.backend.CrossCheck.GemmPrecision;
-import io.kernelnet.backend.CrossCheck.Numerics;
 import io.kernelnet.backend.CrossCheck.Row;
 import io.kernelnet.backend.CrossCheck.Tolerance;
+import io.kernelnet.backend.Numerics.GemmPrecision;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.backend.cuda.SelfTest;
@@ -393,9 +392,9 @@ class CrossCheckTest {
         // a = [[1, -2]] (1x2), b = [[3], [-4]] (2x1): |1*3| + |-2*-4| = 11; with beta = -0.5, c0 = 2: + 1
         float[] a = {1, -2};
         float[] b = {3, -4};
-        assertEquals(11, CrossCheckCases.gemmScale(a, false, b, false, null, 1, 1, 1, 2, 1, 0)[0]);
-        assertEquals(12, CrossCheckCases.gemmScale(a, true, b, true, new float[] {2}, 1, 1, 1, 2, 1, -0.5f)[0]);
-        assertEquals(22, CrossCheckCases.gemmScale(a, false, b, false, null, 1, 1, 1, 2, -2, 0)[0]);
+        assertEquals(11, GemmCases.gemmScale(a, false, b, false, null, 1, 1, 1, 2, 1, 0)[0]);
+        assertEquals(12, GemmCases.gemmScale(a, true, b, true, new float[] {2}, 1, 1, 1, 2, 1, -0.5f)[0]);
+        assertEquals(22, GemmCases.gemmScale(a, false, b, false, null, 1, 1, 1, 2, -2, 0)[0]);
     }
 
     @Test

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.kernelnet.testing.TestRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PhiloxTest {
     @RegisterExtension
@@ -93,12 +95,9 @@ class PhiloxTest {
         assertEquals(0.5, sum / n, 0.014);
     }
 
-    @Test
-    void countersForRoundsUpToWholeBlocksOfFour() {
-        assertEquals(0, Philox.countersFor(0));
-        assertEquals(1, Philox.countersFor(1));
-        assertEquals(1, Philox.countersFor(4));
-        assertEquals(2, Philox.countersFor(5));
-        assertEquals(250_000, Philox.countersFor(1_000_000));
+    @ParameterizedTest(name = "{0} values: {1} blocks")
+    @CsvSource({"0, 0", "1, 1", "4, 1", "5, 2", "1000000, 250000"})
+    void countersForRoundsUpToWholeBlocksOfFour(long values, long blocks) {
+        assertEquals(blocks, Philox.countersFor(values));
     }
 }

@@ -90,7 +90,7 @@ class TrainBenchTest {
     }
 
     @Test
-    void ratiosAreJudgedAgainstTheIssueTargetsMetOrMissed() {
+    void ratiosAreJudgedAgainstTheTargetsMetOrMissed() {
         PyTorchTimes peer = PyTorchTimes.parse(pytorchFile(List.of(entry("cnn", 128, "eager", 1000.0, null),
                 entry("cnn", 128, "compile", 2000.0, null), entry("mlp", 128, "eager", 1000.0, null))));
         List<TrainBench.Result> ours = List.of(new TrainBench.Result("cnn", 128, 1, 1, new double[] {1600}),

@@ -99,7 +99,7 @@ class MainTest {
         run("train", "--model", "mlp", "--epochs", "0", "--device", "cpu", "--save", file.toString());
         Main main = new Main(new PrintStream(bytes, true, StandardCharsets.UTF_8));
         for (String[] option : new String[][] {{"--model", "cnn"}, {"--optimizer", "sgd"}, {"--lr", "0.5"}, {"--seed", "3"}}) {
-            Args.UsageException e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {
+            UsageException e = assertThrows(UsageException.class, () -> main.run(new String[] {
                     "train", "--resume", file.toString(), "--device", "cpu", "--epochs", "0", option[0], option[1]}));
             assertTrue(e.getMessage().contains(option[0] + " " + option[1] + " disagrees with the checkpoint"), e.getMessage());
         }
@@ -116,19 +116,19 @@ class MainTest {
     @Test
     void mistakesOnTheCommandLineAreUsageErrors() {
         Main main = new Main(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        Args.UsageException e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {"train", "--epochs"}));
+        UsageException e = assertThrows(UsageException.class, () -> main.run(new String[] {"train", "--epochs"}));
         assertTrue(e.getMessage().contains("--epochs needs a value"), e.getMessage());
-        e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {"train", "--bogus", "1"}));
+        e = assertThrows(UsageException.class, () -> main.run(new String[] {"train", "--bogus", "1"}));
         assertTrue(e.getMessage().contains("unknown option --bogus"), e.getMessage());
-        e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {"train", "--batch", "zero"}));
+        e = assertThrows(UsageException.class, () -> main.run(new String[] {"train", "--batch", "zero"}));
         assertTrue(e.getMessage().contains("whole number"), e.getMessage());
-        e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {"evaluate"}));
+        e = assertThrows(UsageException.class, () -> main.run(new String[] {"evaluate"}));
         assertTrue(e.getMessage().contains("--weights is required"), e.getMessage());
-        e = assertThrows(Args.UsageException.class, () -> main.run(new String[] {"fly"}));
+        e = assertThrows(UsageException.class, () -> main.run(new String[] {"fly"}));
         assertTrue(e.getMessage().contains("unknown command 'fly'"), e.getMessage());
         String[][] bench = {
             {"bench"}, {"expected 'bench train' or 'bench kernels', got nothing after 'bench'"},
-            {"bench", "fly"}, {"got 'bench fly'"},
+            {"bench", "fly"}, {"bench: unknown command 'fly' (commands: train, kernels)"},
             {"bench", "train", "--models", "mlp,rnn"}, {"--models takes mlp and cnn, got 'rnn'"},
             {"bench", "train", "--models", "mlp,mlp"}, {"--models names 'mlp' twice"},
             {"bench", "train", "--batches", "128,"}, {"--batches has an empty item"},
@@ -147,9 +147,95 @@ class MainTest {
         };
         for (int i = 0; i < bench.length; i += 2) {
             String[] argv = bench[i];
-            e = assertThrows(Args.UsageException.class, () -> main.run(argv), String.join(" ", argv));
+            e = assertThrows(UsageException.class, () -> main.run(argv), String.join(" ", argv));
             assertTrue(e.getMessage().contains(bench[i + 1][0]), e.getMessage());
         }
+    }
+
+    /** A command, then options its --help must list, then options of other commands it must not. */
+    static Stream<Arguments> helpOfEveryCommand() {
+        return Stream.of(
+                Arguments.of(List.of(), List.of("train", "evaluate", "predict", "info", "selftest", "bench"), List.of("--epochs")),
+                Arguments.of(List.of("train"), List.of("--model", "--data", "--epochs", "--batch", "--lr", "--optimizer",
+                        "--device", "--engine", "--tf32", "--seed", "--save", "--metrics-out", "--log", "--summary",
+                        "--deterministic", "--resume", "--no-graphs"), List.of("--weights", "--index")),
+                Arguments.of(List.of("evaluate"), List.of("--weights", "--data", "--device", "--engine", "--batch", "--tf32",
+                        "--deterministic"), List.of("--epochs", "--index", "--no-graphs")),
+                Arguments.of(List.of("predict"), List.of("--weights", "--index", "--data", "--device"), List.of("--epochs")),
+                Arguments.of(List.of("info"), List.of("--help"), List.of("--device")),
+                Arguments.of(List.of("selftest"), List.of("--device", "--engine", "--tf32", "--deterministic"),
+                        List.of("--data", "--weights")),
+                Arguments.of(List.of("bench"), List.of("train", "kernels"), List.of("--models")),
+                Arguments.of(List.of("bench", "train"), List.of("--device", "--engine", "--tf32", "--no-graphs", "--models",
+                        "--batches", "--warmup", "--warmup-seconds", "--runs", "--steps-per-run", "--out", "--pytorch",
+                        "--html", "--gemm", "--conv"), List.of("--large-mib", "--epochs")),
+                Arguments.of(List.of("bench", "kernels"), List.of("--device", "--models", "--batches", "--large-mib",
+                        "--warmup", "--runs", "--out", "--html"), List.of("--steps-per-run", "--engine")));
+    }
+
+    @ParameterizedTest
+    @MethodSource("helpOfEveryCommand")
+    void everyCommandAnswersHelpWithItsOwnOptions(List<String> command, List<String> listed, List<String> notListed)
+            throws Exception {
+        for (String help : List.of("--help", "-h")) {
+            List<String> argv = new java.util.ArrayList<>(command);
+            argv.add(help);
+            String text = run(argv.toArray(String[]::new));
+            assertTrue(text.startsWith("Usage: kernelnet" + (command.isEmpty() ? "" : " " + String.join(" ", command))),
+                    text);
+            for (String option : listed) {
+                assertTrue(text.contains(option), String.join(" ", argv) + " should list " + option + ":\n" + text);
+            }
+            for (String option : notListed) {
+                assertFalse(text.contains(option + " "), String.join(" ", argv) + " lists " + option + ":\n" + text);
+            }
+            assertFalse(text.contains("\u001b"), "no terminal escapes: " + text);
+        }
+    }
+
+    @Test
+    void helpNamesACommandAndNoArgumentsIsAUsageError() throws Exception {
+        assertEquals(run("train", "--help"), run("help", "train"));
+        bytes.reset();
+        assertEquals(2, new Main(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(new String[0]));
+        assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("Usage: kernelnet [-h] <command>"), bytes.toString());
+    }
+
+    @ParameterizedTest
+    @MethodSource("helpOfEveryCommand")
+    void anUnknownOptionIsAUsageErrorListingTheCommandsOwnOptions(List<String> command, List<String> listed,
+                                                                 List<String> notListed) {
+        List<String> argv = new java.util.ArrayList<>(command);
+        argv.add("--bogus");
+        Outcome o = execute(argv.toArray(String[]::new));
+        assertEquals(2, o.status(), o.err());
+        String name = command.isEmpty() ? "" : String.join(" ", command) + ": ";
+        o.saysInOneLine("kernelnet: " + name + "unknown option --bogus (known: ", "--help");
+        for (String option : listed) {
+            assertTrue(!option.startsWith("--") || o.err().contains(option), o.err() + " should name " + option);
+        }
+    }
+
+    @Test
+    void withoutTheBenchJarBenchSaysWhereTheBenchmarksAre() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Main main = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), "io.kernelnet.bench.NoSuchCommand");
+        int status = main.execute(new String[] {"bench", "train", "--device", "cpu"},
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(1, status);
+        Outcome o = new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        o.saysInOneLine("bench: the benchmarks are not on the class path", "target/kernelnet-bench.jar", "mvn package");
+        assertEquals(0, main.run(new String[] {"bench", "--help"}));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("kernelnet-bench.jar"), out.toString());
+    }
+
+    @Test
+    void theProductClassesHaveNoBenchmarks() throws Exception {
+        Path product = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path bench = Path.of(Class.forName(Main.BENCH_COMMAND).getProtectionDomain().getCodeSource().getLocation().toURI());
+        assertFalse(Files.exists(product.resolve("io/kernelnet/bench")), product + " holds benchmark classes");
+        assertFalse(product.equals(bench), "the bench commands come from elsewhere: " + bench);
     }
 
     /** Exit status, standard output and standard error of one in-process run of {@code kernelnet args}. */

@@ -133,11 +133,11 @@ class FusedEpilogueGpuTest {
         Examples data = Examples.of(rng.uniform(BATCH * 28 * 28, 0, 1), Shape.of(1, 28, 28), rng.labels(BATCH, 10),
                 Shape.of());
         CountingBackend counted = new CountingBackend(cuda);
-        long launches = cuda.kernelLaunches();
+        long launches = cuda.counters().kernelLaunches();
         Step gpu = step(FusedEpilogueGpuTest::fused, counted, data);
         assertEquals(4, counted.fusedForwards, "the four layers' epilogues: two convs, two in the dense GEMMs");
         assertEquals(4, counted.fusedBackwards, "the four layers' epilogues, backward");
-        assertTrue(cuda.kernelLaunches() > launches, "the step ran kernels on the GPU");
+        assertTrue(cuda.counters().kernelLaunches() > launches, "the step ran kernels on the GPU");
         Step cpu = step(FusedEpilogueGpuTest::fused, new CpuBackend(), data);
         Step gpuUnfused = step(FusedEpilogueGpuTest::unfused, cuda, data);
         assertClose("cuda fused vs cpu", cpu, gpu);

@@ -40,14 +40,10 @@ class ModelGradientTest {
         model.close();
     }
 
-    private Examples classification(Shape input, int n, int classes) {
-        return Examples.of(rng.uniform((int) input.size() * n, -1, 1), input, rng.labels(n, classes), Shape.of());
-    }
-
     @Test
     void denseWithTanhAndSoftmaxUnderSparseCrossEntropy() {
         Model m = new Sequential(5).add(new Dense(4, "tanh")).add(new Dense(3, "softmax"));
-        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(5), 6, 3));
+        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, rng.classification(6, Shape.of(5), 3));
     }
 
     @Test
@@ -57,7 +53,7 @@ class ModelGradientTest {
                 .add(new MaxPooling2D(2))
                 .add(new Flatten())
                 .add(new Dense(3, "softmax"));
-        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(2, 7, 6), 3, 3));
+        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, rng.classification(3, Shape.of(2, 7, 6), 3));
     }
 
     @Test
@@ -67,7 +63,7 @@ class ModelGradientTest {
                 .add(new AveragePooling2D(2).padding("same"))
                 .add(new Flatten())
                 .add(new Dense(3, "softmax"));
-        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(1, 9, 8), 2, 3));
+        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, rng.classification(2, Shape.of(1, 9, 8), 3));
     }
 
     /** Keras' Softmax(axis=1) over the channels of a conv output, then log-softmax over its rows (axis -2). */
@@ -79,13 +75,13 @@ class ModelGradientTest {
                 .add(Softmax.logSoftmax(-2))
                 .add(new Flatten())
                 .add(new Dense(3, "softmax"));
-        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(1, 5, 5), 3, 3));
+        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, rng.classification(3, Shape.of(1, 5, 5), 3));
     }
 
     @Test
     void dropoutBetweenDenseLayers() {
         Model m = new Sequential(4).add(new Dense(8, "sigmoid")).add(new Dropout(0.5)).add(new Dense(3, "softmax"));
-        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(4), 5, 3));
+        checkAllParameters(m, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, rng.classification(5, Shape.of(4), 3));
     }
 
     @Test
@@ -118,7 +114,8 @@ class ModelGradientTest {
         Node b = new Dense(4, "tanh").apply(a);
         Node sum = new Add().apply(a, b);
         Node out = new Dense(3, "softmax").apply(sum);
-        checkAllParameters(new Model(input, out), Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(5), 4, 3));
+        checkAllParameters(new Model(input, out), Loss.SPARSE_CATEGORICAL_CROSSENTROPY,
+                rng.classification(4, Shape.of(5), 3));
     }
 
     @Test
@@ -129,6 +126,7 @@ class ModelGradientTest {
         Node left = new Dense(3, "tanh").apply(flat);
         Node right = new Dense(3, "tanh").apply(flat);
         Node out = new Dense(2, "softmax").apply(new Add().apply(left, right));
-        checkAllParameters(new Model(input, out), Loss.SPARSE_CATEGORICAL_CROSSENTROPY, classification(Shape.of(1, 4, 4), 3, 2));
+        checkAllParameters(new Model(input, out), Loss.SPARSE_CATEGORICAL_CROSSENTROPY,
+                rng.classification(3, Shape.of(1, 4, 4), 2));
     }
 }

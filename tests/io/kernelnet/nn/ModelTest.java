@@ -272,7 +272,7 @@ class ModelTest {
     /** Keras' Dense(3) then Softmax() is Dense(3, "softmax"): the cross-entropy fuses with it, bit for bit. */
     @Test
     void aCrossEntropyFusesWithASoftmaxLayerOverTheClasses() {
-        Examples data = Examples.of(rng.uniform(4 * 6, -1, 1), Shape.of(4), rng.labels(6, 3), Shape.of());
+        Examples data = rng.classification(6, Shape.of(4), 3);
         float[][] kernels = new float[2][];
         Model[] models = {new Sequential(4).add(new Dense(3, "softmax")), new Sequential(4).add(new Dense(3)).add(
                 new Softmax())};

@@ -55,7 +55,21 @@ class TrainingDivergenceTest {
     }
 
     private Examples data(int n) {
-        return Examples.of(rng.uniform(n * 4, -1, 1), Shape.of(4), rng.labels(n, 3), Shape.of());
+        return rng.classification(n, Shape.of(4), 3);
+    }
+
+    /** As {@link #data}, but example {@code planted} holds 3e38 in every feature (finite, so data checks pass it). */
+    private Examples withHugeExample(int n, int planted) {
+        float[] x = rng.uniform(n * 4, -1, 1);
+        Arrays.fill(x, planted * 4, planted * 4 + 4, 3e38f);
+        return Examples.of(x, Shape.of(4), rng.labels(n, 3), Shape.of());
+    }
+
+    /** Dense's kernel [4, 8] all ones: a huge example's 4 * 3e38 overflows to Inf. */
+    private static float[] onesKernel() {
+        float[] ones = new float[4 * 8];
+        Arrays.fill(ones, 1f);
+        return ones;
     }
 
     private static void assertAllFinite(Map<String, float[]> parameters) {
@@ -96,11 +110,8 @@ class TrainingDivergenceTest {
     void aPlantedHugeInputNamesTheLayerItOverflowsAndTheStep() {
         // example 9 (step 3 at batch 4, in order) holds 3e38 in every feature: finite, so the data check lets it
         // through, but with all-ones weights dense's output is 4 * 3e38 = Inf
-        float[] x = rng.uniform(12 * 4, -1, 1);
-        Arrays.fill(x, 9 * 4, 10 * 4, 3e38f);
-        Examples data = Examples.of(x, Shape.of(4), rng.labels(12, 3), Shape.of());
-        float[] ones = new float[4 * 8];
-        Arrays.fill(ones, 1f);
+        Examples data = withHugeExample(12, 9);
+        float[] ones = onesKernel();
         try (Model poisoned = classifier(0.01f); Model twoSteps = classifier(0.01f)) {
             poisoned.setParameter("dense/kernel", ones);
             twoSteps.setParameter("dense/kernel", ones);
@@ -147,12 +158,8 @@ class TrainingDivergenceTest {
         // the device records StepMetrics.SLOTS steps between two reads: the bad step lies after the first full record
         int goodSteps = StepMetrics.SLOTS + 10;
         int examples = BATCH * (StepMetrics.SLOTS + 30);
-        float[] x = rng.uniform(examples * 4, -1, 1);
-        int planted = BATCH * goodSteps + 1;
-        Arrays.fill(x, planted * 4, planted * 4 + 4, 3e38f);
-        Examples data = Examples.of(x, Shape.of(4), rng.labels(examples, 3), Shape.of());
-        float[] ones = new float[4 * 8];
-        Arrays.fill(ones, 1f);
+        Examples data = withHugeExample(examples, BATCH * goodSteps + 1);
+        float[] ones = onesKernel();
         try (Model poisoned = classifier(0.01f); Model good = classifier(0.01f)) {
             poisoned.setParameter("dense/kernel", ones);
             good.setParameter("dense/kernel", ones);

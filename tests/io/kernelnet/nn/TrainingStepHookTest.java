@@ -91,7 +91,7 @@ class TrainingStepHookTest {
     }
 
     private Examples data(int n) {
-        return Examples.of(rng.uniform(n * 6, -1, 1), Shape.of(6), rng.labels(n, 3), Shape.of());
+        return rng.classification(n, Shape.of(6), 3);
     }
 
     /** A learning rate of 0.01 / (1 + the steps taken so far), set before every batch. */

@@ -1,5 +1,7 @@
 package io.kernelnet.testing;
 
+import io.kernelnet.tensor.Shape;
+import io.kernelnet.train.Examples;
 import java.util.Random;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -120,5 +122,11 @@ public final class TestRandom implements BeforeEachCallback, TestWatcher {
             a[i] = random.nextInt(classes);
         }
         return a;
+    }
+
+    /** {@code n} examples of shape {@code example}, uniform in [-1, 1), each with a class index in [0, classes). */
+    public Examples classification(int n, Shape example, int classes) {
+        return Examples.of(uniform(Math.toIntExact(n * example.size()), -1, 1), example, labels(n, classes),
+                Shape.of());
     }
 }

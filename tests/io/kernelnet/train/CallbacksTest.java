@@ -30,7 +30,7 @@ class CallbacksTest {
     Path dir;
 
     private Examples data(int n) {
-        return Examples.of(rng.uniform(n * 3, -1, 1), Shape.of(3), rng.labels(n, 2), Shape.of());
+        return rng.classification(n, Shape.of(3), 2);
     }
 
     private static Model model(float lr) {

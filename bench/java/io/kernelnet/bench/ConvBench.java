@@ -3,10 +3,8 @@ package io.kernelnet.bench;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Padding;
 import io.kernelnet.backend.Pool2dGeometry;
-import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
 import io.kernelnet.backend.cuda.CudaOptions;
-import io.kernelnet.backend.cuda.CudaRuntime;
 import io.kernelnet.backend.cuda.Engine;
 import io.kernelnet.backend.cuda.EventTimer;
 import io.kernelnet.tensor.Shape;
@@ -44,26 +42,9 @@ public final class ConvBench {
     }
 
     public static void main(String[] args) throws IOException {
-        int batch = 128;
-        int runs = 30;
-        int warmup = 5;
-        Path out = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--batch" -> batch = Integer.parseInt(args[++i]);
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-                case "--out" -> out = Path.of(args[++i]);
-                default -> throw new IllegalArgumentException("conv-bench: unknown argument " + args[i]
-                        + " (--batch N, --runs N, --warmup N, --out FILE)");
-            }
-        }
-        Availability cuda = CudaRuntime.availability();
-        if (!cuda.usable()) {
-            System.out.println("conv-bench: no usable GPU: " + cuda.reason());
-            System.exit(2);
-        }
-        cuda.refuseTimingOnEmulatedDevice("conv-bench");
+        GpuBenchArgs parsed = GpuBenchArgs.parse("conv-bench", args, "--batch", "128", "--batch N");
+        int batch = Integer.parseInt(parsed.own());
+        GpuBenchArgs.requireGpu("conv-bench");
         Conv2dGeometry[] convs = {
             Conv2dGeometry.of(batch, 1, 28, 28, 32, 3, 3, Padding.NONE),
             Conv2dGeometry.of(batch, 32, 13, 13, 64, 3, 3, Padding.NONE),
@@ -84,16 +65,17 @@ public final class ConvBench {
                 }
                 String label = engine == Engine.KERNELS ? "kernels" : backend.convDescription();
                 for (int i = 0; i < convs.length; i++) {
-                    benchConv(backend, label, convNames[i], convs[i], runs, warmup, results);
+                    benchConv(backend, label, convNames[i], convs[i], parsed.runs(), parsed.warmup(), results);
                 }
                 for (int i = 0; i < pools.length; i++) {
-                    benchPool(backend, label, poolNames[i], pools[i], runs, warmup, results);
+                    benchPool(backend, label, poolNames[i], pools[i], parsed.runs(), parsed.warmup(), results);
                 }
             }
         }
-        print(device, runs, results);
-        if (out != null) {
-            Files.writeString(out, json(device, batch, runs, warmup, results), StandardCharsets.UTF_8);
+        print(device, parsed.runs(), results);
+        if (parsed.out() != null) {
+            Files.writeString(parsed.out(), json(device, batch, parsed.runs(), parsed.warmup(), results),
+                    StandardCharsets.UTF_8);
         }
     }
 

@@ -1,10 +1,8 @@
 package io.kernelnet.bench;
 
 import io.kernelnet.backend.Activation;
-import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
 import io.kernelnet.backend.cuda.CudaOptions;
-import io.kernelnet.backend.cuda.CudaRuntime;
 import io.kernelnet.backend.cuda.Engine;
 import io.kernelnet.backend.cuda.EventTimer;
 import io.kernelnet.tensor.Shape;
@@ -49,39 +47,23 @@ public final class EpilogueBench {
     }
 
     public static void main(String[] args) throws IOException {
-        int[] batches = {128, 512};
-        int runs = 30;
-        int warmup = 5;
-        Path out = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-                case "--out" -> out = Path.of(args[++i]);
-                default -> throw new IllegalArgumentException("epilogue-bench: unknown argument " + args[i]
-                        + " (--batches N,N, --runs N, --warmup N, --out FILE)");
-            }
-        }
-        Availability cuda = CudaRuntime.availability();
-        if (!cuda.usable()) {
-            System.out.println("epilogue-bench: no usable GPU: " + cuda.reason());
-            System.exit(2);
-        }
-        cuda.refuseTimingOnEmulatedDevice("epilogue-bench");
+        GpuBenchArgs parsed = GpuBenchArgs.parse("epilogue-bench", args, "--batches", "128,512", "--batches N,N");
+        int[] batches = parsed.ownInts();
+        GpuBenchArgs.requireGpu("epilogue-bench");
         List<Result> results = new ArrayList<>();
         String device;
         try (CudaBackend b = new CudaBackend(0, CudaOptions.DEFAULT.withEngine(Engine.KERNELS))) {
             device = b.deviceInfo().summary();
             for (int batch : batches) {
                 for (Layer layer : LAYERS) {
-                    bench(b, layer, batch, runs, warmup, results);
+                    bench(b, layer, batch, parsed.runs(), parsed.warmup(), results);
                 }
             }
         }
-        print(device, runs, results);
-        if (out != null) {
-            Files.writeString(out, json(device, runs, warmup, results), StandardCharsets.UTF_8);
+        print(device, parsed.runs(), results);
+        if (parsed.out() != null) {
+            Files.writeString(parsed.out(), json(device, parsed.runs(), parsed.warmup(), results),
+                    StandardCharsets.UTF_8);
         }
     }
 

@@ -3,7 +3,6 @@ package io.kernelnet.bench;
 import io.kernelnet.backend.cuda.Availability;
 import io.kernelnet.backend.cuda.CudaBackend;
 import io.kernelnet.backend.cuda.CudaOptions;
-import io.kernelnet.backend.cuda.CudaRuntime;
 import io.kernelnet.backend.cuda.Engine;
 import io.kernelnet.backend.cuda.EventTimer;
 import io.kernelnet.backend.cuda.VendorLibraries;
@@ -45,29 +44,12 @@ public final class GemmBench {
     }
 
     public static void main(String[] args) throws IOException {
-        int[] sizes = {1024, 2048, 4096};
-        int runs = 30;
-        int warmup = 5;
-        Path out = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-                case "--out" -> out = Path.of(args[++i]);
-                default -> throw new IllegalArgumentException("gemm-bench: unknown argument " + args[i]
-                        + " (use --sizes, --runs, --warmup, --out)");
-            }
-        }
-        if (runs < 20) {
+        GpuBenchArgs parsed = GpuBenchArgs.parse("gemm-bench", args, "--sizes", "1024,2048,4096", "--sizes N,N");
+        int[] sizes = parsed.ownInts();
+        if (parsed.runs() < 20) {
             throw new IllegalArgumentException("gemm-bench: --runs must be at least 20 for a meaningful median");
         }
-        Availability cuda = CudaRuntime.availability();
-        if (!cuda.usable()) {
-            System.err.println("gemm-bench: " + cuda.reason());
-            System.exit(2);
-        }
-        cuda.refuseTimingOnEmulatedDevice("gemm-bench");
+        Availability cuda = GpuBenchArgs.requireGpu("gemm-bench");
         VendorLibraries.Status cublas = VendorLibraries.cublas();
         List<Config> configs = new ArrayList<>(List.of(new Config(Engine.KERNELS, false),
                 new Config(Engine.KERNELS, true)));
@@ -79,13 +61,14 @@ public final class GemmBench {
         }
         List<Result> results = new ArrayList<>();
         for (int n : sizes) {
-            results.addAll(benchSize(n, configs, runs, warmup, cuda.devices().get(0).l2Bytes()));
+            results.addAll(benchSize(n, configs, parsed.runs(), parsed.warmup(), cuda.devices().get(0).l2Bytes()));
         }
         String device = cuda.devices().get(0).summary();
-        printTable(device, cuda, cublas, runs, results);
-        if (out != null) {
-            Files.writeString(out, json(device, cuda, cublas, runs, warmup, results), StandardCharsets.UTF_8);
-            System.out.println("gemm-bench: wrote " + out);
+        printTable(device, cuda, cublas, parsed.runs(), results);
+        if (parsed.out() != null) {
+            Files.writeString(parsed.out(), json(device, cuda, cublas, parsed.runs(), parsed.warmup(), results),
+                    StandardCharsets.UTF_8);
+            System.out.println("gemm-bench: wrote " + parsed.out());
         }
     }
 
@@ -125,7 +108,7 @@ public final class GemmBench {
                 }
                 double median = TimedRuns.median(ms);
                 double gflops = 2.0 * n * n * n / (median * 1e-3) / 1e9;
-                results.add(new Result(n, config, backend.lastGemmKernel(), median,
+                results.add(new Result(n, config, backend.counters().lastGemmKernel(), median,
                         Arrays.stream(ms).min().orElse(Double.NaN), gflops,
                         maxRelativeDifference(c, reference)));
                 storage.close();

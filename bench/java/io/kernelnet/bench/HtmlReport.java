@@ -37,19 +37,23 @@ public final class HtmlReport {
         this.subtitle = subtitle;
     }
 
-    /** Training examples per second: ours, PyTorch eager and torch.compile (when {@code pytorch} is given). */
+    /**
+     * Training examples per second: ours, PyTorch eager and torch.compile (when {@code pytorch} is given), one chart
+     * per model, each on its own scale (the mlp's steps are many times faster than the cnn's).
+     */
     public void trainChart(List<TrainBench.Result> ours, PyTorchTimes pytorch) {
         List<String> series = pytorch == null ? List.of("KernelNet")
                 : List.of("KernelNet", "PyTorch eager", "torch.compile");
-        List<Group> groups = new ArrayList<>();
+        Map<String, List<Group>> byModel = new LinkedHashMap<>();
         for (TrainBench.Result r : ours) {
             double[] v = pytorch == null ? new double[] {r.median()}
                     : new double[] {r.median(), pytorch.rate(r.model(), r.batch(), PyTorchTimes.EAGER),
                         pytorch.rate(r.model(), r.batch(), PyTorchTimes.COMPILE)};
-            groups.add(new Group(r.model() + ", batch " + r.batch(), v));
+            byModel.computeIfAbsent(r.model(), m -> new ArrayList<>()).add(new Group("batch " + r.batch(), v));
         }
-        chart("Training step: examples per second (higher is better)", pytorch == null ? ""
-                : "PyTorch: " + pytorch.framework() + " on " + pytorch.device(), "ex/s", series, groups);
+        byModel.forEach((model, groups) -> chart("Training step, " + model + ": examples per second (higher is better)",
+                pytorch == null ? "" : "PyTorch: " + pytorch.framework() + " on " + pytorch.device(), "ex/s", series,
+                groups));
     }
 
     /** GFLOP/s of our GEMM and cuBLAS's from GemmBench's JSON, one chart; a note when the file cannot be read. */

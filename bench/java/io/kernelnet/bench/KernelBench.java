@@ -77,7 +77,7 @@ public final class KernelBench {
         try (CudaBackend backend = new CudaBackend(o.ordinal(), new CudaOptions(Engine.KERNELS, false, false));
              EventTimer timer = backend.newTimer();
              Runner ours = new Runner(backend, TimedRuns.events(timer), l2, o.warmup(), o.runs(),
-                     backend::lastGemmKernel)) {
+                     backend.counters()::lastGemmKernel)) {
             copy = ours.measure(ceilingCase(new OpSpec.Copy(copyBytes / Float.BYTES)), KernelResult.OURS).gbps();
             for (KernelCase c : cases) {
                 measure(ours, c, KernelResult.OURS, out, failures).ifPresent(results::add);
@@ -126,7 +126,7 @@ public final class KernelBench {
         try (CudaBackend backend = new CudaBackend(o.ordinal(), new CudaOptions(Engine.VENDOR, false, false));
              EventTimer timer = backend.newTimer();
              Runner vendor = new Runner(backend, TimedRuns.events(timer), l2, o.warmup(), o.runs(),
-                     backend::lastGemmKernel)) {
+                     backend.counters()::lastGemmKernel)) {
             double sgemm = vendor.measure(ceilingCase(new OpSpec.Gemm(sgemmN, sgemmN, sgemmN, false, false)), "cublas")
                     .gflops();
             boolean cudnn = backend.vendorConvAvailable();
@@ -169,7 +169,7 @@ public final class KernelBench {
     }
 
     private static long cudnnCalls(CudaBackend b) {
-        return b.convCalls(Engine.VENDOR) + b.poolCalls(Engine.VENDOR);
+        return b.counters().convCalls(Engine.VENDOR) + b.counters().poolCalls(Engine.VENDOR);
     }
 
     private static KernelCase ceilingCase(OpSpec spec) {

@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * What {@code bench kernels} reports from its results, without a device: each result against the ceilings measured
- * in the same run and against the vendor's time for the same case, the issue's targets judged met or missed, and the
+ * in the same run and against the vendor's time for the same case, the targets judged met or missed, and the
  * table, JSON (schema in bench/README.md) and HTML page (one chart per op family) that say so.
  */
 public record KernelReport(String device, long l2Bytes, int warmup, int runs, Ceilings ceilings,
@@ -29,7 +29,7 @@ public record KernelReport(String device, long l2Bytes, int warmup, int runs, Ce
     public record Ceilings(double copyGBps, long copyBytes, double sgemmGflops, int sgemmN) {
     }
 
-    /** One target of the issue: our figure over the reference figure, against the goal. */
+    /** One target: our figure over the reference figure, against the goal. */
     public record Target(String name, double ratio, double goal) {
         /** "met", "missed", or "-" when a figure is missing. */
         public String verdict() {
@@ -66,7 +66,7 @@ public record KernelReport(String device, long l2Bytes, int warmup, int runs, Ce
     }
 
     /**
-     * The issue's targets: our FP32 GEMM >= 90% of cuBLAS FP32 at 4096 and >= 75% at 1024; each elementwise and
+     * The targets: our FP32 GEMM >= 90% of cuBLAS FP32 at 4096 and >= 75% at 1024; each elementwise and
      * optimizer op >= 85% of the copy bandwidth on the large tensors; each of the cnn's convolution passes >= 60% of
      * cuDNN's speed. A target whose figures are missing is listed with verdict "-".
      */

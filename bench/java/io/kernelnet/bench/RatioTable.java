@@ -8,8 +8,8 @@ import java.util.Map;
 
 /**
  * Our training examples per second against PyTorch's, eager and torch.compile, one row per model and batch, each
- * ratio marked against its issue's target: on a GPU (the Speed issue) ours / eager >= 1.5 for the cnn and >= 2 for
- * the mlp; on the CPU (the CPU speed issue) ours / eager >= 1.0 for both; ours / compile >= 1.0 for both. A ratio
+ * ratio marked against its target: on a GPU ours / eager >= 1.5 for the cnn and >= 2 for the mlp; on the CPU
+ * ours / eager >= 1.0 for both; ours / compile >= 1.0 for both. A ratio
  * is reported whether the target is met or missed; "-" where PyTorch has no figure.
  *
  * @param cpu whether ours ran on the CPU, which sets the eager targets
@@ -33,7 +33,7 @@ public record RatioTable(String peerDescription, boolean cpu, List<Row> rowList)
     }
 
     /**
-     * The issue's target for ours / PyTorch eager: on a GPU 1.5 for the cnn and 2 for the mlp, on the CPU 1.0 for
+     * The target for ours / PyTorch eager: on a GPU 1.5 for the cnn and 2 for the mlp, on the CPU 1.0 for
      * both; NaN for another model.
      */
     double eagerTarget(String model) {

@@ -126,7 +126,7 @@ public final class TrainBench {
                 report.convCharts(o.conv());
             }
             if (table != null) {
-                report.table("Training step, ratios against the issue's targets", table.headers(), table.rows());
+                report.table("Training step, ratios against the targets", table.headers(), table.rows());
             }
             writeAtomically(o.html(), report.html());
             out.println("html: " + o.html());

@@ -1,7 +1,6 @@
 package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.Activation;
-import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
 import java.util.function.IntConsumer;
 
@@ -15,7 +14,6 @@ final class CpuActivations {
     }
 
     static void forward(Tensor y, Tensor x, Activation act, float alpha) {
-        ShapeChecks.sameShape("activationForward", "y", y, "x", x);
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
         int yo = (int) y.offset();
@@ -37,11 +35,8 @@ final class CpuActivations {
 
     /** The ReLUs read their derivative from x, sigmoid and tanh from y; the tensor not read may be null. */
     static void backward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
-        String op = "activationBackward";
-        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
         boolean fromInput = act == Activation.RELU || act == Activation.LEAKY_RELU;
         Tensor saved = fromInput ? x : y;
-        ShapeChecks.sameShape(op, "dy", dy, fromInput ? "x" : "y", saved);
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
         float[] sa = saved.hostArray();
@@ -68,13 +63,11 @@ final class CpuActivations {
      * y = act(z + bias[c]): the float sum biasAdd makes, then {@link #forward}'s activation, so that the fused
      * epilogue gives the unfused ops' bits.
      */
-    static void biasForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
-        int[] dims = ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);
+    static void biasForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha, int samples, int channels,
+                            int inner) {
         float[] ya = y.hostArray();
         float[] za = z.hostArray();
-        int channels = dims[1];
-        int inner = dims[2];
-        for (int s = 0; s < dims[0]; s++) {
+        for (int s = 0; s < samples; s++) {
             for (int ch = 0; ch < channels; ch++) {
                 float b = bias == null ? 0f : bias.hostArray()[(int) bias.offset() + ch];
                 int start = (s * channels + ch) * inner;
@@ -90,17 +83,13 @@ final class CpuActivations {
      * dz = dy * act'(z) read from y (for the ReLUs y > 0 exactly when z > 0, given alpha >= 0), and dBias summed
      * in double in biasGrad's order, so that the fused backward gives the unfused ops' bits.
      */
-    static void biasBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
-        String op = "biasActivationBackward";
-        ShapeChecks.sameShape(op, "dz", dz, "dy", dy);
-        int[] dims = ShapeChecks.biasActivation(op, "dy", dy, "y", y, dBias, act, alpha);
+    static void biasBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha, int samples,
+                             int channels, int inner) {
         float[] dza = dz.hostArray();
         float[] dya = dy.hostArray();
         float[] ya = y.hostArray();
-        int channels = dims[1];
-        int inner = dims[2];
         double[] sum = new double[channels];
-        for (int s = 0; s < dims[0]; s++) {
+        for (int s = 0; s < samples; s++) {
             for (int ch = 0; ch < channels; ch++) {
                 int start = (s * channels + ch) * inner;
                 double run = 0;
@@ -120,16 +109,14 @@ final class CpuActivations {
     }
 
     /**
-     * Softmax ({@code log}: log-softmax) over axis {@code axis}, x seen as [outer, k, inner]
-     * (ShapeChecks.softmaxAxis): each of the outer * inner lines of k values, stride inner, is one softmax.
+     * Softmax ({@code log}: log-softmax) along one axis, x seen as [outer, k, inner] (ShapeChecks.softmaxAxis):
+     * each of the outer * inner lines of k values, stride inner, is one softmax.
      */
-    static void softmaxForward(Tensor y, Tensor x, int axis, boolean log) {
-        int[] oki = lines(log ? "logSoftmaxForward" : "softmaxForward", "y", y, "x", x, axis);
+    static void softmaxForward(Tensor y, Tensor x, boolean log, int outer, int k, int inner) {
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
-        int k = oki[1];
-        int stride = oki[2];
-        forEachLine(oki, start -> {
+        int stride = inner;
+        forEachLine(outer, k, inner, start -> {
             int xb = (int) x.offset() + start;
             int yb = (int) y.offset() + start;
             double lse = logSumExp(xa, xb, k, stride);
@@ -141,16 +128,12 @@ final class CpuActivations {
     }
 
     /** Along each line: softmax dx = y * (dy - sum(dy * y)); log-softmax dx = dy - exp(y) * sum(dy). */
-    static void softmaxBackward(Tensor dx, Tensor dy, Tensor y, int axis, boolean log) {
-        String op = log ? "logSoftmaxBackward" : "softmaxBackward";
-        int[] oki = lines(op, "dy", dy, "y", y, axis);
-        ShapeChecks.sameShape(op, "dx", dx, "dy", dy);
+    static void softmaxBackward(Tensor dx, Tensor dy, Tensor y, boolean log, int outer, int k, int inner) {
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
         float[] ya = y.hostArray();
-        int k = oki[1];
-        int stride = oki[2];
-        forEachLine(oki, start -> {
+        int stride = inner;
+        forEachLine(outer, k, inner, start -> {
             int dxb = (int) dx.offset() + start;
             int dyb = (int) dy.offset() + start;
             int yb = (int) y.offset() + start;
@@ -182,18 +165,11 @@ final class CpuActivations {
         return max + Math.log(sum);
     }
 
-    /** Validates an op over one axis and returns {outer, k, inner}. */
-    private static int[] lines(String op, String outArg, Tensor out, String inArg, Tensor in, int axis) {
-        int[] oki = ShapeChecks.softmaxAxis(op, inArg, in, axis);
-        ShapeChecks.sameShape(op, outArg, out, inArg, in);
-        return oki;
-    }
-
     /** Calls {@code line} with the element offset of the first value of each line, outer-major. */
-    private static void forEachLine(int[] oki, IntConsumer line) {
-        for (int o = 0; o < oki[0]; o++) {
-            for (int i = 0; i < oki[2]; i++) {
-                line.accept(o * oki[1] * oki[2] + i);
+    private static void forEachLine(int outer, int k, int inner, IntConsumer line) {
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                line.accept(o * k * inner + i);
             }
         }
     }

@@ -1,7 +1,6 @@
 package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.Conv2dGeometry;
-import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.tensor.Tensor;
 import java.util.Arrays;
 import java.util.stream.IntStream;
@@ -22,7 +21,6 @@ final class CpuConv {
     }
 
     static void forward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
-        ShapeChecks.conv2d("conv2dForward", y, x, w, g);
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
         float[] wa = w.hostArray();
@@ -66,7 +64,6 @@ final class CpuConv {
 
     /** dx[s, ci, ih, iw] = sum of w[co, ci, i, j] * dy[s, co, oh, ow] over the (oh, ow, i, j) that read (ih, iw). */
     static void backwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
-        ShapeChecks.conv2d("conv2dBackwardData", dy, dx, w, g);
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
         float[] wa = w.hostArray();
@@ -112,7 +109,6 @@ final class CpuConv {
 
     /** dw[co, ci, i, j] = sum over s, oh, ow of dy[s, co, oh, ow] times the input x[s, ci, ih, iw] it read. */
     static void backwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g) {
-        ShapeChecks.conv2d("conv2dBackwardFilter", dy, x, dw, g);
         float[] dwa = dw.hostArray();
         float[] dya = dy.hostArray();
         float[] xa = x.hostArray();

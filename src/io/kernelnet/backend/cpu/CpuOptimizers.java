@@ -18,11 +18,10 @@ final class CpuOptimizers {
     }
 
     static void sgd(Tensor param, Tensor grad, Tensor velocity, Tensor step, Tensor halt, SgdSettings settings) {
-        String op = "sgdUpdate";
-        boolean withMomentum = ShapeChecks.sgd(param, grad, velocity, step, settings);
-        if (halted(op, halt)) {
+        if (halted(halt)) {
             return;
         }
+        boolean withMomentum = settings.momentum() != 0;
         double lr = StepScalars.learningRate(step);
         double momentum = settings.momentum();
         double l2 = settings.decoupled() ? 0 : settings.weightDecay();
@@ -48,15 +47,10 @@ final class CpuOptimizers {
 
     static void adam(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
                      AdamSettings settings) {
-        String op = "adamUpdate";
-        ShapeChecks.adam(param, grad, m, v, step);
-        if (halted(op, halt)) {
+        if (halted(halt)) {
             return;
         }
-        long t = StepScalars.step(step);
-        if (t < 1) {
-            throw ShapeChecks.error(op, "the step scalars hold step " + t + "; Adam counts steps from 1");
-        }
+        long t = adamStep(step);
         double lr = StepScalars.learningRate(step);
         double beta1 = settings.beta1();
         double beta2 = settings.beta2();
@@ -89,11 +83,17 @@ final class CpuOptimizers {
         }
     }
 
-    static boolean halted(String op, Tensor halt) {
-        if (halt == null) {
-            return false;
+    /** Whether the halt flag (null: none) is set. */
+    static boolean halted(Tensor halt) {
+        return halt != null && halt.hostArray()[(int) halt.offset()] != 0;
+    }
+
+    /** Adam's step number t from the step scalars, refused below 1 (its bias corrections divide by 1 - beta^t). */
+    static long adamStep(Tensor step) {
+        long t = StepScalars.step(step);
+        if (t < 1) {
+            throw ShapeChecks.error("adamUpdate", "the step scalars hold step " + t + "; Adam counts steps from 1");
         }
-        ShapeChecks.scalar(op, "halt", halt);
-        return halt.hostArray()[(int) halt.offset()] != 0;
+        return t;
     }
 }

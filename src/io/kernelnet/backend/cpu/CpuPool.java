@@ -16,9 +16,6 @@ final class CpuPool {
     }
 
     static void maxForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
-        String op = "maxPool2dForward";
-        ShapeChecks.pool2d(op, y, x, g);
-        ShapeChecks.shapeIs(op, "argmax", argmax, g.outputShape());
         float[] ya = y.hostArray();
         float[] ia = argmax.hostArray();
         float[] xa = x.hostArray();
@@ -50,10 +47,8 @@ final class CpuPool {
         }
     }
 
-    /** Routes by argmax alone; x and y are only shape-checked (the signature every backend shares). */
-    static void maxBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Tensor argmax, Pool2dGeometry g) {
-        String op = "maxPool2dBackward";
-        ShapeChecks.maxPool2dBackward(op, dx, dy, x, y, argmax, g);
+    /** Routes by argmax alone (a backend may read the forward's x and y instead; this one does not). */
+    static void maxBackward(Tensor dx, Tensor dy, Tensor argmax, Pool2dGeometry g) {
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
         float[] ia = argmax.hostArray();
@@ -67,7 +62,7 @@ final class CpuPool {
                 float stored = ia[(int) argmax.offset() + q];
                 int at = (int) stored;
                 if (at != stored || at < 0 || at >= inPlane) {
-                    throw ShapeChecks.error(op, "argmax " + stored + " at output element " + q
+                    throw ShapeChecks.error("maxPool2dBackward", "argmax " + stored + " at output element " + q
                             + " is not an index into the " + g.h() + "x" + g.w() + " input plane");
                 }
                 dxa[dxPlane + at] += dya[(int) dy.offset() + q];
@@ -76,7 +71,6 @@ final class CpuPool {
     }
 
     static void avgForward(Tensor y, Tensor x, Pool2dGeometry g) {
-        ShapeChecks.pool2d("avgPool2dForward", y, x, g);
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
         Windows win = new Windows(g);
@@ -100,7 +94,6 @@ final class CpuPool {
     }
 
     static void avgBackward(Tensor dx, Tensor dy, Pool2dGeometry g) {
-        ShapeChecks.pool2d("avgPool2dBackward", dy, dx, g);
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
         Windows win = new Windows(g);

@@ -1,7 +1,6 @@
 package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.ShapeChecks;
-import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
 
 /** Whole-tensor sums (accumulated in double) and the row-wise argmax behind predictions and accuracy. */
@@ -36,8 +35,6 @@ final class CpuReductions {
 
     /** halt[0] = 1 when x holds a NaN or an infinity; otherwise halt keeps its value. */
     static void flagNonFinite(Tensor halt, Tensor x) {
-        ShapeChecks.scalar("flagNonFinite", "halt", halt);
-        ShapeChecks.notNull("flagNonFinite", "x", x);
         float[] xa = x.hostArray();
         int xo = (int) x.offset();
         for (int i = 0; i < x.size(); i++) {
@@ -48,21 +45,16 @@ final class CpuReductions {
         }
     }
 
-    static void argmax(Tensor indices, Tensor x) {
-        String op = "argmax";
-        int[] nk = ShapeChecks.rows(op, x);
-        ShapeChecks.shapeIs(op, "indices", indices, Shape.of(nk[0]));
+    static void argmax(Tensor indices, Tensor x, int rows, int k) {
         float[] ia = indices.hostArray();
         float[] xa = x.hostArray();
-        for (int r = 0; r < nk[0]; r++) {
-            ia[(int) indices.offset() + r] = firstMax(xa, (int) x.offset() + r * nk[1], nk[1]);
+        for (int r = 0; r < rows; r++) {
+            ia[(int) indices.offset() + r] = firstMax(xa, (int) x.offset() + r * k, k);
         }
     }
 
     /** Rows of scores [n, k] whose argmax is the label: labels [n] of class indices, or [n, k] compared by argmax. */
-    static int accuracyCount(Tensor scores, Tensor labels) {
-        String op = "accuracyCount";
-        boolean oneHot = ShapeChecks.accuracy(scores, labels);
+    static int accuracyCount(Tensor scores, Tensor labels, boolean oneHot) {
         int n = scores.dim(0);
         int k = scores.dim(1);
         float[] sa = scores.hostArray();
@@ -78,7 +70,7 @@ final class CpuReductions {
             }
         } else {
             float[] label = labels.toArray();
-            ShapeChecks.labels(op, label, k);
+            ShapeChecks.labels("accuracyCount", label, k);
             for (int r = 0; r < n; r++) {
                 if (firstMax(sa, so + r * k, k) == (int) label[r]) {
                     count++;

@@ -2,7 +2,6 @@ package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.AdamEpsilon;
 import io.kernelnet.backend.AdamSettings;
-import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.backend.StepScalars;
 import io.kernelnet.backend.cpu.ScratchPool.Scratch;
 import io.kernelnet.backend.cpu.ScratchPool.Use;
@@ -38,15 +37,10 @@ final class FastAdam {
     }
 
     void update(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt, AdamSettings settings) {
-        String op = "adamUpdate";
-        ShapeChecks.adam(param, grad, m, v, step);
-        if (CpuOptimizers.halted(op, halt)) {
+        if (CpuOptimizers.halted(halt)) {
             return;
         }
-        long t = StepScalars.step(step);
-        if (t < 1) {
-            throw ShapeChecks.error(op, "the step scalars hold step " + t + "; Adam counts steps from 1");
-        }
+        long t = CpuOptimizers.adamStep(step);
         double lr = StepScalars.learningRate(step);
         double correction1 = settings.biasCorrection1(t);
         double correction2 = settings.biasCorrection2(t);

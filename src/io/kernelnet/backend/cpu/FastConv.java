@@ -1,7 +1,6 @@
 package io.kernelnet.backend.cpu;
 
 import io.kernelnet.backend.Conv2dGeometry;
-import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.backend.cpu.ScratchPool.Scratch;
 import io.kernelnet.backend.cpu.ScratchPool.Use;
 import io.kernelnet.tensor.Tensor;
@@ -45,7 +44,6 @@ final class FastConv {
     }
 
     void forward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
-        ShapeChecks.conv2d("conv2dForward", y, x, w, g);
         float[] ya = y.hostArray();
         float[] xa = x.hostArray();
         int yOff = (int) y.offset();
@@ -84,7 +82,6 @@ final class FastConv {
     }
 
     void backwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
-        ShapeChecks.conv2d("conv2dBackwardData", dy, dx, w, g);
         float[] dxa = dx.hostArray();
         float[] dya = dy.hostArray();
         int dxOff = (int) dx.offset();
@@ -114,7 +111,6 @@ final class FastConv {
     }
 
     void backwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g) {
-        ShapeChecks.conv2d("conv2dBackwardFilter", dy, x, dw, g);
         float[] dya = dy.hostArray();
         float[] xa = x.hostArray();
         int dyOff = (int) dy.offset();

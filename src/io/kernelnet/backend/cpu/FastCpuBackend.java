@@ -5,18 +5,16 @@ import static io.kernelnet.backend.cpu.ParallelSlices.samples;
 
 import io.kernelnet.backend.Activation;
 import io.kernelnet.backend.AdamSettings;
-import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.Conv2dGeometry;
 import io.kernelnet.backend.Pool2dGeometry;
-import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.backend.StepScalars;
 import io.kernelnet.tensor.Tensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU backend for training: the reference {@link CpuBackend} for every op except those that dominate the seed
- * models' training steps, which run split over all cores ({@link CpuWorkers}, from the sizes in
+ * The CPU backend for training: a subclass of the reference {@link CpuBackend} that keeps every op but those that
+ * dominate the seed models' training steps, which run split over all cores ({@link CpuWorkers}, from the sizes in
  * {@link ParallelSlices}) and never depend on how they are split.
  * <ul>
  *   <li>gemm, gemmBatched ({@link FastGemm}) and the three conv2d passes ({@link FastConv}) in float32 on a
@@ -29,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *       the reference on slices: the reference's bits.</li>
  * </ul>
  */
-public final class FastCpuBackend extends ForwardingBackend {
+public final class FastCpuBackend extends CpuBackend {
     private static final Logger log = LoggerFactory.getLogger(FastCpuBackend.class);
     /** Whether the JVM runs with --add-modules jdk.incubator.vector, which the fast GEMM kernel needs. */
     static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
@@ -42,7 +40,6 @@ public final class FastCpuBackend extends ForwardingBackend {
         }
     }
 
-    private final CpuBackend reference;
     private final GemmKernel kernel;
     private final ParallelSlices parallel;
     private final FastGemm gemm;
@@ -55,12 +52,6 @@ public final class FastCpuBackend extends ForwardingBackend {
 
     /** With a given GEMM kernel and parallel thresholds: tests run each kernel and each branch. */
     FastCpuBackend(GemmKernel kernel, ParallelSlices parallel) {
-        this(new CpuBackend(), kernel, parallel);
-    }
-
-    private FastCpuBackend(CpuBackend reference, GemmKernel kernel, ParallelSlices parallel) {
-        super(reference);
-        this.reference = reference;
         this.kernel = kernel;
         this.parallel = parallel;
         ScratchPool scratch = new ScratchPool();
@@ -81,69 +72,56 @@ public final class FastCpuBackend extends ForwardingBackend {
     }
 
     @Override
-    public void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
-        gemm.gemm(c, a, transA, b, transB, alpha, beta);
+    protected void doGemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta,
+                          int m, int n, int k) {
+        gemm.gemm(c, a, transA, b, transB, alpha, beta, m, n, k);
     }
 
     @Override
-    public void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
-        gemm.gemmBatched(c, a, transA, b, transB, alpha, beta);
+    protected void doGemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha,
+                                 float beta, int batch, int m, int n, int k) {
+        gemm.gemmBatched(c, a, transA, b, transB, alpha, beta, batch, m, n, k);
     }
 
     @Override
-    public void conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
+    protected void doConv2dForward(Tensor y, Tensor x, Tensor w, Conv2dGeometry g) {
         conv.forward(y, x, w, g);
     }
 
     @Override
-    public void conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
+    protected void doConv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dGeometry g) {
         conv.backwardData(dx, dy, w, g);
     }
 
     @Override
-    public void conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g) {
+    protected void doConv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dGeometry g) {
         conv.backwardFilter(dw, dy, x, g);
     }
 
     @Override
-    public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
-        if (ParallelSlices.allHave(g.inputShape(), x) && ParallelSlices.allHave(g.outputShape(), y, argmax)) {
-            boolean unrolled = FastMaxPool.handles(g);
-            parallel.overElements(x.size(), g.n(), (from, count) -> {
-                Tensor ys = samples(y, from, count);
-                Tensor argmaxes = samples(argmax, from, count);
-                Tensor xs = samples(x, from, count);
-                if (unrolled) {
-                    FastMaxPool.forward(ys, argmaxes, xs, g.withBatch(count));
-                } else {
-                    reference.maxPool2dForward(ys, argmaxes, xs, g.withBatch(count));
-                }
-            });
-        } else {
-            reference.maxPool2dForward(y, argmax, x, g);
-        }
-    }
-
-    @Override
-    public void gemmBiasActivation(Tensor c, Tensor a, Tensor b, Tensor bias, Activation act, float alpha) {
-        ShapeChecks.gemmBiasActivation("gemmBiasActivation", c, a, b, bias, act, alpha);
-        gemm(c, a, false, b, false, 1f, 0f);
-        if (act != null) {
-            biasActivationForward(c, c, bias, act, alpha);
-        } else if (bias != null) {
-            reference.biasAdd(c, bias);
-        }
-    }
-
-    @Override
-    public void biasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha) {
-        // checked whole first: a slice's refusal would name the slice's shape
-        int[] dims = ShapeChecks.biasActivation("biasActivationForward", "y", y, "z", z, bias, act, alpha);
-        parallel.overElements(z.size(), z.dim(0), (from, count) -> {
-            if (act == Activation.RELU) {
-                FastRelu.biasForward(samples(y, from, count), samples(z, from, count), bias, dims[1], dims[2]);
+    protected void doMaxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
+        boolean unrolled = FastMaxPool.handles(g);
+        parallel.overElements(x.size(), g.n(), (from, count) -> {
+            Tensor ys = samples(y, from, count);
+            Tensor argmaxes = samples(argmax, from, count);
+            Tensor xs = samples(x, from, count);
+            if (unrolled) {
+                FastMaxPool.forward(ys, argmaxes, xs, g.withBatch(count));
             } else {
-                reference.biasActivationForward(samples(y, from, count), samples(z, from, count), bias, act, alpha);
+                super.doMaxPool2dForward(ys, argmaxes, xs, g.withBatch(count));
+            }
+        });
+    }
+
+    @Override
+    protected void doBiasActivationForward(Tensor y, Tensor z, Tensor bias, Activation act, float alpha,
+                                           int samples, int channels, int inner) {
+        parallel.overElements(z.size(), samples, (from, count) -> {
+            if (act == Activation.RELU) {
+                FastRelu.biasForward(samples(y, from, count), samples(z, from, count), bias, channels, inner);
+            } else {
+                super.doBiasActivationForward(samples(y, from, count), samples(z, from, count), bias, act, alpha,
+                        count, channels, inner);
             }
         });
     }
@@ -154,90 +132,69 @@ public final class FastCpuBackend extends ForwardingBackend {
      * gradient. Either way the reference's bits.
      */
     @Override
-    public void biasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act, float alpha) {
-        ShapeChecks.sameShape("biasActivationBackward", "dz", dz, "dy", dy);
-        int[] dims = ShapeChecks.biasActivation("biasActivationBackward", "dy", dy, "y", y, dBias, act, alpha);
+    protected void doBiasActivationBackward(Tensor dz, Tensor dBias, Tensor dy, Tensor y, Activation act,
+                                            float alpha, int samples, int channels, int inner) {
         if (act == Activation.RELU && dBias != null) {
-            parallel.overElements(dy.size(), dims[1], (from, count) ->
-                    FastRelu.biasBackward(dz, dBias, dy, y, dims[0], dims[1], dims[2], from, count));
+            parallel.overElements(dy.size(), channels, (from, count) ->
+                    FastRelu.biasBackward(dz, dBias, dy, y, samples, channels, inner, from, count));
             return;
         }
-        activationBackward(dz, dy, y, y, act, alpha);
+        doActivationBackward(dz, dy, y, y, act, alpha);
         if (dBias != null) {
-            reference.biasGrad(dBias, dz);
+            doBiasGrad(dBias, dz, samples, channels, inner);
         }
     }
 
     @Override
-    public void activationForward(Tensor y, Tensor x, Activation act, float alpha) {
-        if (x != null && ParallelSlices.allHave(x.shape(), y)) {
-            parallel.overElements(x.size(), (int) x.size(), (from, count) ->
-                    reference.activationForward(flat(y, from, count), flat(x, from, count), act, alpha));
-        } else {
-            reference.activationForward(y, x, act, alpha);
-        }
+    protected void doActivationForward(Tensor y, Tensor x, Activation act, float alpha) {
+        parallel.overElements(x.size(), (int) x.size(), (from, count) ->
+                super.doActivationForward(flat(y, from, count), flat(x, from, count), act, alpha));
+    }
+
+    /** The tensor this activation does not read (x or y) may be null: it is sliced only when present. */
+    @Override
+    protected void doActivationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
+        parallel.overElements(dy.size(), (int) dy.size(), (from, count) -> {
+            if (act == Activation.RELU) {
+                FastRelu.backward(flat(dx, from, count), flat(dy, from, count), flat(x, from, count));
+            } else {
+                super.doActivationBackward(flat(dx, from, count), flat(dy, from, count), flatOrNull(x, from, count),
+                        flatOrNull(y, from, count), act, alpha);
+            }
+        });
+    }
+
+    private static Tensor flatOrNull(Tensor t, int from, int count) {
+        return t == null ? null : flat(t, from, count);
     }
 
     @Override
-    public void activationBackward(Tensor dx, Tensor dy, Tensor x, Tensor y, Activation act, float alpha) {
-        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, x, y)) {
-            parallel.overElements(dy.size(), (int) dy.size(), (from, count) -> {
-                if (act == Activation.RELU) {
-                    FastRelu.backward(flat(dx, from, count), flat(dy, from, count), flat(x, from, count));
-                } else {
-                    reference.activationBackward(flat(dx, from, count), flat(dy, from, count), flat(x, from, count),
-                            flat(y, from, count), act, alpha);
-                }
-            });
-        } else {
-            reference.activationBackward(dx, dy, x, y, act, alpha);
-        }
+    protected void doDropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed,
+                                    long offset) {
+        long counter = StepScalars.generatorOffset(step) + offset;
+        int n = (int) x.size();
+        // slices of whole Philox blocks; a block's ten rounds make an element cost about four of a plain
+        // elementwise op
+        parallel.overElements(4L * n, (n + 3) / 4, (from, count) ->
+                FastDropout.forward(y, mask, x, rate, seed, counter, from, count));
     }
 
     @Override
-    public void dropoutForward(Tensor y, Tensor mask, Tensor x, Tensor step, float rate, long seed, long offset) {
-        String op = "dropoutForward";
-        ShapeChecks.unitInterval(op, "rate", rate);
-        if (x != null && ParallelSlices.allHave(x.shape(), y, mask)) {
-            ShapeChecks.stepScalars(op, step);
-            long counter = StepScalars.generatorOffset(step) + offset;
-            int n = (int) x.size();
-            // slices of whole Philox blocks; a block's ten rounds make an element cost about four of a plain
-            // elementwise op
-            parallel.overElements(4L * n, (n + 3) / 4, (from, count) ->
-                    FastDropout.forward(y, mask, x, rate, seed, counter, from, count));
-        } else {
-            reference.dropoutForward(y, mask, x, step, rate, seed, offset);
-        }
-    }
-
-    @Override
-    public void dropoutBackward(Tensor dx, Tensor dy, Tensor mask) {
-        if (dy != null && ParallelSlices.allHave(dy.shape(), dx, mask)) {
-            parallel.overElements(dy.size(), (int) dy.size(), (from, count) ->
-                    reference.dropoutBackward(flat(dx, from, count), flat(dy, from, count), flat(mask, from, count)));
-        } else {
-            reference.dropoutBackward(dx, dy, mask);
-        }
+    protected void doDropoutBackward(Tensor dx, Tensor dy, Tensor mask) {
+        parallel.overElements(dy.size(), (int) dy.size(), (from, count) ->
+                super.doDropoutBackward(flat(dx, from, count), flat(dy, from, count), flat(mask, from, count)));
     }
 
     /** In float32 ({@link FastAdam}), where the reference works in double. */
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
-                           AdamSettings settings) {
+    protected void doAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor step, Tensor halt,
+                                AdamSettings settings) {
         adam.update(param, grad, m, v, step, halt, settings);
     }
 
     /** Four partial sums side by side ({@link FastSum}): not the reference's bits, within its rounding. */
     @Override
-    public float sum(Tensor x) {
-        ShapeChecks.notNull("sum", "x", x);
+    protected float doSum(Tensor x) {
         return (float) FastSum.of(x);
-    }
-
-    @Override
-    public void sum(Tensor result, Tensor x) {
-        ShapeChecks.scalar("sum", "result", result);
-        result.hostArray()[(int) result.offset()] = sum(x);
     }
 }

@@ -1,6 +1,5 @@
 package io.kernelnet.backend.cpu;
 
-import io.kernelnet.backend.ShapeChecks;
 import io.kernelnet.backend.cpu.ScratchPool.Scratch;
 import io.kernelnet.backend.cpu.ScratchPool.Use;
 import io.kernelnet.tensor.Tensor;
@@ -21,18 +20,15 @@ final class FastGemm {
         this.parallel = parallel;
     }
 
-    void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
-        int[] mnk = ShapeChecks.gemm("gemm", c, a, transA, b, transB);
+    void gemm(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta, int m, int n,
+              int k) {
         multiply(c.hostArray(), (int) c.offset(), a.hostArray(), (int) a.offset(), transA,
-                b.hostArray(), (int) b.offset(), transB, mnk[0], mnk[1], mnk[2], alpha, beta);
+                b.hostArray(), (int) b.offset(), transB, m, n, k, alpha, beta);
     }
 
-    void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta) {
-        int[] bmnk = ShapeChecks.gemmBatched("gemmBatched", c, a, transA, b, transB);
-        int m = bmnk[1];
-        int n = bmnk[2];
-        int k = bmnk[3];
-        for (int i = 0; i < bmnk[0]; i++) {
+    void gemmBatched(Tensor c, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, float beta,
+                     int batch, int m, int n, int k) {
+        for (int i = 0; i < batch; i++) {
             multiply(c.hostArray(), (int) c.offset() + i * m * n, a.hostArray(), (int) a.offset() + i * m * k, transA,
                     b.hostArray(), (int) b.offset() + i * k * n, transB, m, n, k, alpha, beta);
         }

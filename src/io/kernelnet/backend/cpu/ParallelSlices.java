@@ -71,14 +71,4 @@ record ParallelSlices(long minElements, long minMultiplyAdds) {
         long perSample = t.shape().sizeFrom(1);
         return t.slice(from * perSample, t.shape().with(0, count), t.name());
     }
-
-    /** Every tensor is non-null and has {@code shape}. */
-    static boolean allHave(Shape shape, Tensor... tensors) {
-        for (Tensor t : tensors) {
-            if (t == null || !t.shape().equals(shape)) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

@@ -49,6 +49,11 @@ public final class CudaRuntime {
     private CudaRuntime() {
     }
 
+    /** How many kernels kernels/*.cu declare (the kernel spec): what the fatbin holds when it is built. */
+    public static int declaredKernels() {
+        return Kernel.values().length;
+    }
+
     /** Discovers once and remembers: a failed native load cannot be retried in the same JVM anyway. */
     public static synchronized Availability availability() {
         if (cached == null) {

@@ -1,5 +1,6 @@
 package io.kernelnet.backend.cuda;
 
+import java.util.function.Supplier;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.cuda.global.cudnn;
@@ -35,24 +36,19 @@ public final class VendorLibraries {
                     + " runs no vendor library");
         }
         if (cudartStatus == null) {
-            try {
+            cudartStatus = load("CUDA runtime", () -> {
                 Loader.load(cudart.class);
                 int[] version = new int[1];
                 cudart.cudaRuntimeGetVersion(version);
-                cudartStatus = new Status("CUDA runtime", true, Availability.versionString(version[0]));
-            } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
-                cudartStatus = new Status("CUDA runtime", false, LoadFailure.reason(e));
-            }
+                return Availability.versionString(version[0]);
+            });
         }
         return cudartStatus;
     }
 
     public static synchronized Status cublas() {
-        if (cublasStatus == null && !cudaRuntime().loaded()) {
-            cublasStatus = new Status("cuBLAS", false, cudaRuntime().detail());
-        }
         if (cublasStatus == null) {
-            try {
+            cublasStatus = loadOnRuntime("cuBLAS", () -> {
                 Loader.load(cublas.class);
                 int[] major = new int[1];
                 int[] minor = new int[1];
@@ -60,28 +56,36 @@ public final class VendorLibraries {
                 cublas.cublasGetProperty(cudart.MAJOR_VERSION, major);
                 cublas.cublasGetProperty(cudart.MINOR_VERSION, minor);
                 cublas.cublasGetProperty(cudart.PATCH_LEVEL, patch);
-                cublasStatus = new Status("cuBLAS", true, major[0] + "." + minor[0] + "." + patch[0]);
-            } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
-                cublasStatus = new Status("cuBLAS", false, LoadFailure.reason(e));
-            }
+                return major[0] + "." + minor[0] + "." + patch[0];
+            });
         }
         return cublasStatus;
     }
 
     public static synchronized Status cudnn() {
-        if (cudnnStatus == null && !cudaRuntime().loaded()) {
-            cudnnStatus = new Status("cuDNN", false, cudaRuntime().detail());
-        }
         if (cudnnStatus == null) {
-            try {
+            cudnnStatus = loadOnRuntime("cuDNN", () -> {
                 Loader.load(cudnn.class);
                 long v = cudnn.cudnnGetVersion();
                 // cuDNN 9 encodes major*10000 + minor*100 + patch
-                cudnnStatus = new Status("cuDNN", true, v / 10000 + "." + v % 10000 / 100 + "." + v % 100);
-            } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
-                cudnnStatus = new Status("cuDNN", false, LoadFailure.reason(e));
-            }
+                return v / 10000 + "." + v % 10000 / 100 + "." + v % 100;
+            });
         }
         return cudnnStatus;
+    }
+
+    /** A library that loads after the CUDA runtime: not loaded, with the runtime's reason, without the runtime. */
+    private static Status loadOnRuntime(String library, Supplier<String> loadAndVersion) {
+        Status runtime = cudaRuntime();
+        return runtime.loaded() ? load(library, loadAndVersion) : new Status(library, false, runtime.detail());
+    }
+
+    /** Loads a library by {@code loadAndVersion}, which returns its version; a library that does not load says why. */
+    private static Status load(String library, Supplier<String> loadAndVersion) {
+        try {
+            return new Status(library, true, loadAndVersion.get());
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
+            return new Status(library, false, LoadFailure.reason(e));
+        }
     }
 }

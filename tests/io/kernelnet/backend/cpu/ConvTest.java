@@ -14,6 +14,7 @@ import io.kernelnet.testing.Compare;
 import io.kernelnet.testing.GradientChecker;
 import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.TestRandom;
+import java.util.function.DoubleSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -134,11 +135,8 @@ class ConvTest {
         cpu.conv2dBackwardData(dx, OffsetTensors.of(dy, g.outputShape()), OffsetTensors.of(w, g.weightShape()), g);
         OffsetTensors.assertNothingWrittenOutside("dx", dx);
 
-        Tensor y = Tensor.zeros(g.outputShape());
-        GradientChecker.check("conv2d dx, " + name, x, dx.toArray(), () -> {
-            cpu.conv2dForward(y, Tensor.wrap(x, g.inputShape()), Tensor.wrap(w, g.weightShape()), g);
-            return GradientChecker.weightedSum(dy, y.toArray());
-        }, GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
+        GradientChecker.check("conv2d dx, " + name, x, dx.toArray(), forwardLoss(x, w, dy, g),
+                GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -151,11 +149,20 @@ class ConvTest {
         cpu.conv2dBackwardFilter(dw, OffsetTensors.of(dy, g.outputShape()), OffsetTensors.of(x, g.inputShape()), g);
         OffsetTensors.assertNothingWrittenOutside("dw", dw);
 
+        GradientChecker.check("conv2d dw, " + name, w, dw.toArray(), forwardLoss(x, w, dy, g),
+                GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
+    }
+
+    /**
+     * sum(dy * conv2dForward(x, w)) as the gradient checker perturbs x or w in place: its gradients are backwardData
+     * and backwardFilter with that dy.
+     */
+    private DoubleSupplier forwardLoss(float[] x, float[] w, float[] dy, Conv2dGeometry g) {
         Tensor y = Tensor.zeros(g.outputShape());
-        GradientChecker.check("conv2d dw, " + name, w, dw.toArray(), () -> {
+        return () -> {
             cpu.conv2dForward(y, Tensor.wrap(x, g.inputShape()), Tensor.wrap(w, g.weightShape()), g);
             return GradientChecker.weightedSum(dy, y.toArray());
-        }, GradientChecker.DEFAULT_STEP, GradientChecker.DEFAULT_TOLERANCE);
+        };
     }
 
     @Test

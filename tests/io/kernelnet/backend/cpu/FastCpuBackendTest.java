@@ -16,6 +16,7 @@ import io.kernelnet.testing.OffsetTensors;
 import io.kernelnet.testing.Refusals;
 import io.kernelnet.testing.TestRandom;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -203,31 +204,32 @@ class FastCpuBackendTest {
         float[] dy = rng.uniform((int) g.outputShape().size(), -1, 1);
 
         // forward: T = cIn*kh*kw (one multiplication, at most K - 1 additions; padding contributes exact zeros)
-        float[] yRef = runForward(ref, x, w, g);
-        float[] yMag = runForward(ref, abs(x), abs(w), g);
-        Tensor y = OffsetTensors.output(g.outputShape());
-        fast.conv2dForward(y, OffsetTensors.of(x, g.inputShape()), OffsetTensors.of(w, g.weightShape()), g);
-        long forwardTerms = (long) g.cIn() * g.kh() * g.kw();
-        Compare.assertClose(name + ": forward", yRef, y.toArray(), tolerance(forwardTerms, yMag), 0);
-        OffsetTensors.assertNothingWrittenOutside(name + ": forward", y);
+        assertPassMatches(name + ": forward", runForward(ref, x, w, g), runForward(ref, abs(x), abs(w), g),
+                (long) g.cIn() * g.kh() * g.kw(), OffsetTensors.output(g.outputShape()), y -> fast.conv2dForward(y,
+                        OffsetTensors.of(x, g.inputShape()), OffsetTensors.of(w, g.weightShape()), g));
 
         // backwardData: T = cOut + kh*kw: a sum over cOut per patch entry, then up to kh*kw entries added into dx
-        float[] dxRef = runBackwardData(ref, dy, w, g);
-        float[] dxMag = runBackwardData(ref, abs(dy), abs(w), g);
-        Tensor dx = OffsetTensors.output(g.inputShape());
-        fast.conv2dBackwardData(dx, OffsetTensors.of(dy, g.outputShape()), OffsetTensors.of(w, g.weightShape()), g);
-        long dataTerms = (long) g.cOut() + g.kh() * g.kw();
-        Compare.assertClose(name + ": backwardData", dxRef, dx.toArray(), tolerance(dataTerms, dxMag), 0);
-        OffsetTensors.assertNothingWrittenOutside(name + ": backwardData", dx);
+        assertPassMatches(name + ": backwardData", runBackwardData(ref, dy, w, g),
+                runBackwardData(ref, abs(dy), abs(w), g), (long) g.cOut() + g.kh() * g.kw(),
+                OffsetTensors.output(g.inputShape()), dx -> fast.conv2dBackwardData(dx,
+                        OffsetTensors.of(dy, g.outputShape()), OffsetTensors.of(w, g.weightShape()), g));
 
         // backwardFilter: T = n*outH*outW + n: summed per chunk, then at most n chunk partials added
-        float[] dwRef = runBackwardFilter(ref, dy, x, g);
-        float[] dwMag = runBackwardFilter(ref, abs(dy), abs(x), g);
-        Tensor dw = OffsetTensors.output(g.weightShape());
-        fast.conv2dBackwardFilter(dw, OffsetTensors.of(dy, g.outputShape()), OffsetTensors.of(x, g.inputShape()), g);
-        long filterTerms = (long) g.n() * g.outH() * g.outW() + g.n();
-        Compare.assertClose(name + ": backwardFilter", dwRef, dw.toArray(), tolerance(filterTerms, dwMag), 0);
-        OffsetTensors.assertNothingWrittenOutside(name + ": backwardFilter", dw);
+        assertPassMatches(name + ": backwardFilter", runBackwardFilter(ref, dy, x, g),
+                runBackwardFilter(ref, abs(dy), abs(x), g), (long) g.n() * g.outH() * g.outW() + g.n(),
+                OffsetTensors.output(g.weightShape()), dw -> fast.conv2dBackwardFilter(dw,
+                        OffsetTensors.of(dy, g.outputShape()), OffsetTensors.of(x, g.inputShape()), g));
+    }
+
+    /**
+     * Runs {@code pass} into {@code out} (OffsetTensors' guarded output) and checks it against the reference's result
+     * within the bound for sums of {@code terms} terms of {@code magnitude}, and that nothing was written outside.
+     */
+    private static void assertPassMatches(String what, float[] reference, float[] magnitude, long terms, Tensor out,
+                                          Consumer<Tensor> pass) {
+        pass.accept(out);
+        Compare.assertClose(what, reference, out.toArray(), tolerance(terms, magnitude), 0);
+        OffsetTensors.assertNothingWrittenOutside(what, out);
     }
 
     private static float[] runForward(CpuBackend on, float[] x, float[] w, Conv2dGeometry g) {

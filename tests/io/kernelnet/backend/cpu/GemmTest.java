@@ -29,22 +29,28 @@ class GemmTest {
 
     // ---- gemm: known values ----------------------------------------------------------------------------------
 
+    /** [1 2 3; 4 5 6] */
+    private static Tensor a2x3() {
+        return Tensor.wrap(new float[] {1, 2, 3, 4, 5, 6}, Shape.of(2, 3));
+    }
+
+    /** [7 8; 9 10; 11 12] */
+    private static Tensor b3x2() {
+        return Tensor.wrap(new float[] {7, 8, 9, 10, 11, 12}, Shape.of(3, 2));
+    }
+
     @Test
     void multipliesA2x3ByA3x2WrittenOut() {
-        Tensor a = Tensor.wrap(new float[] {1, 2, 3, 4, 5, 6}, Shape.of(2, 3));
-        Tensor b = Tensor.wrap(new float[] {7, 8, 9, 10, 11, 12}, Shape.of(3, 2));
         Tensor c = Tensor.zeros(Shape.of(2, 2));
-        cpu.gemm(c, a, false, b, false, 1, 0);
+        cpu.gemm(c, a2x3(), false, b3x2(), false, 1, 0);
         // [1 2 3; 4 5 6] [7 8; 9 10; 11 12] = [1*7+2*9+3*11, 1*8+2*10+3*12; 4*7+5*9+6*11, 4*8+5*10+6*12]
         assertArrayEquals(new float[] {58, 64, 139, 154}, c.toArray());
     }
 
     @Test
     void scalesTheProductByAlphaAndAddsBetaTimesC() {
-        Tensor a = Tensor.wrap(new float[] {1, 2, 3, 4, 5, 6}, Shape.of(2, 3));
-        Tensor b = Tensor.wrap(new float[] {7, 8, 9, 10, 11, 12}, Shape.of(3, 2));
         Tensor c = Tensor.wrap(new float[] {1, 2, 3, 4}, Shape.of(2, 2));
-        cpu.gemm(c, a, false, b, false, 2, 0.5f);
+        cpu.gemm(c, a2x3(), false, b3x2(), false, 2, 0.5f);
         assertArrayEquals(new float[] {116.5f, 129, 279.5f, 310}, c.toArray());
     }
 

@@ -107,31 +107,32 @@ class LossesTest {
 
     @Test
     void sparseCrossEntropyPassesTheGradientCheck() {
-        Shape shape = Shape.of(4, 5);
-        float[] z = rng.uniform(20, -3, 3);
-        Tensor logits = Tensor.wrap(z, shape);
-        Tensor labels = Tensor.wrap(rng.labels(4, 5), Shape.of(4));
-        Tensor probs = Tensor.zeros(shape);
-        Tensor dLogits = Tensor.zeros(shape);
-        cpu.softmaxCrossEntropySparse(probs, dLogits, logits, labels);
-        float[] analytic = dLogits.toArray();
-        GradientChecker.check("sparse cross-entropy dLogits", z, analytic,
-                () -> cpu.softmaxCrossEntropySparse(probs, dLogits, logits, labels));
+        checkLogitGradient("sparse cross-entropy dLogits", Tensor.wrap(rng.labels(4, 5), Shape.of(4)),
+                cpu::softmaxCrossEntropySparse);
     }
 
     /** Random non-negative targets that do not sum to 1 exercise the sum(t) factor of the gradient. */
     @Test
     void crossEntropyPassesTheGradientCheckForUnnormalizedTargets() {
+        checkLogitGradient("cross-entropy dLogits", Tensor.wrap(rng.uniform(20, 0, 1), Shape.of(4, 5)),
+                cpu::softmaxCrossEntropy);
+    }
+
+    /** A softmax cross-entropy op of the backend: probs and dLogits written, the loss returned. */
+    private interface CrossEntropyOp {
+        float run(Tensor probs, Tensor dLogits, Tensor logits, Tensor targets);
+    }
+
+    /** The op's dLogits on random [4, 5] logits against central differences of its loss. */
+    private void checkLogitGradient(String name, Tensor targets, CrossEntropyOp op) {
         Shape shape = Shape.of(4, 5);
         float[] z = rng.uniform(20, -3, 3);
         Tensor logits = Tensor.wrap(z, shape);
-        Tensor targets = Tensor.wrap(rng.uniform(20, 0, 1), shape);
         Tensor probs = Tensor.zeros(shape);
         Tensor dLogits = Tensor.zeros(shape);
-        cpu.softmaxCrossEntropy(probs, dLogits, logits, targets);
+        op.run(probs, dLogits, logits, targets);
         float[] analytic = dLogits.toArray();
-        GradientChecker.check("cross-entropy dLogits", z, analytic,
-                () -> cpu.softmaxCrossEntropy(probs, dLogits, logits, targets));
+        GradientChecker.check(name, z, analytic, () -> op.run(probs, dLogits, logits, targets));
     }
 
     @Test

@@ -71,24 +71,33 @@ class PoolTest {
         OffsetTensors.assertNothingWrittenOutside("mean", mean);
     }
 
+    /** A max-pool's output and the index of each window's maximum. */
+    private record MaxPooled(Tensor y, Tensor argmax) {
+    }
+
+    /** The reference's max-pool of {@code x} (of g's input shape) into fresh tensors. */
+    private MaxPooled maxPool(Pool2dGeometry g, float[] x) {
+        Tensor y = Tensor.zeros(g.outputShape());
+        Tensor argmax = Tensor.zeros(g.outputShape());
+        cpu.maxPool2dForward(y, argmax, Tensor.wrap(x, g.inputShape()), g);
+        return new MaxPooled(y, argmax);
+    }
+
     @Test
     void theFirstMaximumWinsATie() {
         Pool2dGeometry g = new Pool2dGeometry(1, 2, 2, 2, 2, 2, 1, 1, Padding.NONE);
-        Tensor y = Tensor.zeros(g.outputShape());
-        Tensor argmax = Tensor.zeros(g.outputShape());
-        cpu.maxPool2dForward(y, argmax, Tensor.wrap(new float[] {0, 5, 5, 5, 3, 3, 3, 3}, Shape.of(1, 2, 2, 2)), g);
-        assertArrayEquals(new float[] {5, 3}, y.toArray());
-        assertArrayEquals(new float[] {1, 0}, argmax.toArray());
+        MaxPooled pooled = maxPool(g, new float[] {0, 5, 5, 5, 3, 3, 3, 3});
+        assertArrayEquals(new float[] {5, 3}, pooled.y().toArray());
+        assertArrayEquals(new float[] {1, 0}, pooled.argmax().toArray());
     }
 
     @Test
     void theFirstNaNInAWindowWinsAsInPyTorch() {
         Pool2dGeometry g = new Pool2dGeometry(1, 1, 2, 2, 2, 2, 1, 1, Padding.NONE);
-        Tensor y = Tensor.zeros(g.outputShape());
-        Tensor argmax = Tensor.zeros(g.outputShape());
-        cpu.maxPool2dForward(y, argmax, Tensor.wrap(new float[] {1, Float.NaN, 3, Float.NaN}, Shape.of(1, 1, 2, 2)), g);
-        assertTrue(Float.isNaN(y.toArray()[0]), "a NaN input must reach the output, got " + y.toArray()[0]);
-        assertArrayEquals(new float[] {1}, argmax.toArray());
+        MaxPooled pooled = maxPool(g, new float[] {1, Float.NaN, 3, Float.NaN});
+        float y = pooled.y().toArray()[0];
+        assertTrue(Float.isNaN(y), "a NaN input must reach the output, got " + y);
+        assertArrayEquals(new float[] {1}, pooled.argmax().toArray());
     }
 
     @Test
@@ -104,20 +113,18 @@ class PoolTest {
             x[i] = -positive[i];
         }
         Pool2dGeometry g = new Pool2dGeometry(1, 1, 4, 4, 3, 3, 1, 1, Padding.same(4, 4, 3, 3, 1, 1, 1, 1));
-        Tensor y = Tensor.zeros(g.outputShape());
-        Tensor argmax = Tensor.zeros(g.outputShape());
-        cpu.maxPool2dForward(y, argmax, Tensor.wrap(x, Shape.of(1, 1, 4, 4)), g);
+        MaxPooled pooled = maxPool(g, x);
         // each output is minus the smallest positive value in its clipped window
         assertArrayEquals(new float[] {
             -1, -1, -1, -3,
             -1, -1, -1, -3,
             -2, -2, -4, -4,
-            -9, -9, -10, -10}, y.toArray());
+            -9, -9, -10, -10}, pooled.y().toArray());
         assertArrayEquals(new float[] {
             1, 1, 1, 3,
             1, 1, 1, 3,
             4, 4, 6, 6,
-            8, 8, 10, 10}, argmax.toArray());
+            8, 8, 10, 10}, pooled.argmax().toArray());
     }
 
     @Test
@@ -156,13 +163,11 @@ class PoolTest {
     void maxBackwardZeroesThenAccumulatesOverlappingWindows() {
         // windows {1, 3} and {3, 2} both pick the 3
         Pool2dGeometry g = new Pool2dGeometry(1, 1, 1, 3, 1, 2, 1, 1, Padding.NONE);
-        Tensor y = Tensor.zeros(g.outputShape());
-        Tensor argmax = Tensor.zeros(g.outputShape());
-        cpu.maxPool2dForward(y, argmax, Tensor.wrap(new float[] {1, 3, 2}, Shape.of(1, 1, 1, 3)), g);
-        assertArrayEquals(new float[] {1, 1}, argmax.toArray());
+        MaxPooled pooled = maxPool(g, new float[] {1, 3, 2});
+        assertArrayEquals(new float[] {1, 1}, pooled.argmax().toArray());
         Tensor dx = OffsetTensors.output(Shape.of(1, 1, 1, 3));
         cpu.maxPool2dBackward(dx, OffsetTensors.of(new float[] {10, 20}, Shape.of(1, 1, 1, 2)),
-                Tensor.wrap(new float[] {1, 3, 2}, Shape.of(1, 1, 1, 3)), y, argmax, g);
+                Tensor.wrap(new float[] {1, 3, 2}, Shape.of(1, 1, 1, 3)), pooled.y(), pooled.argmax(), g);
         assertArrayEquals(new float[] {0, 30, 0}, dx.toArray());
         OffsetTensors.assertNothingWrittenOutside("dx", dx);
     }

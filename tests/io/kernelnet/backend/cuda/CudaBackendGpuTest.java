@@ -19,17 +19,16 @@ import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.Compare;
+import io.kernelnet.testing.CrossCheckRows;
 import io.kernelnet.testing.GpuAssumptions;
+import io.kernelnet.testing.GpuBackends;
 import io.kernelnet.testing.TestRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -52,24 +51,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Tag("gpu")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaBackendGpuTest {
-    private static final List<Backend> OPENED = new ArrayList<>();
+    @RegisterExtension
+    static final GpuBackends OPENED = new GpuBackends();
 
     @RegisterExtension
     final TestRandom rng = new TestRandom();
 
     private final CpuBackend reference = new CpuBackend();
-
-    /** Per test, not per class, so that every test shows up as skipped with the reason. */
-    @BeforeEach
-    void needsAUsableGpu() {
-        GpuAssumptions.usableDevice();
-    }
-
-    @AfterAll
-    static void closeBackends() {
-        OPENED.forEach(Backend::close);
-        OPENED.clear();
-    }
 
     private static CudaBackend open(Engine engine, boolean tf32) {
         if (tf32) {
@@ -81,7 +69,7 @@ class CudaBackendGpuTest {
             assumeTrue(cublas.loaded(), "cuBLAS: " + cublas.detail());
         }
         CudaBackend backend = new CudaBackend(0, new CudaOptions(engine, tf32, false));
-        OPENED.add(backend);
+        OPENED.keep(backend);
         return backend;
     }
 
@@ -114,21 +102,16 @@ class CudaBackendGpuTest {
 
     private Stream<DynamicTest> crossCheck(CudaBackend backend, Predicate<Case> which) {
         long seed = rng.seed();
-        return CrossCheck.cases(CrossCheck.numericsOf(backend)).stream().filter(which)
+        return CrossCheck.cases(backend.numerics()).stream().filter(which)
                 .map(c -> DynamicTest.dynamicTest(c.toString(), () -> {
-                    long gemms = backend.gemmCalls();
+                    long gemms = backend.counters().gemmCalls();
                     List<Row> rows = CrossCheck.run(c, reference, backend, seed);
                     assertTrue(rows.stream().allMatch(Row::pass), () -> backend.description() + ", seed " + seed
-                            + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + table(rows));
+                            + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + CrossCheckRows.table(rows));
                     if (c.op().startsWith("gemm") && !rows.isEmpty() && !c.shape().contains("=0 ")) {
-                        assertTrue(backend.gemmCalls() > gemms, backend.gemmDescription() + " did not run");
+                        assertTrue(backend.counters().gemmCalls() > gemms, backend.gemmDescription() + " did not run");
                     }
                 }));
-    }
-
-    private static String table(List<Row> rows) {
-        return rows.stream().map(r -> String.format("  %-14s %11.3g <= %9.3g %s %s", r.output(), r.maxError(),
-                r.bound(), r.pass() ? "pass" : "FAIL", r.note())).collect(Collectors.joining("\n"));
     }
 
     // ---- the GPU path really runs ---------------------------------------------------------------------------------
@@ -144,10 +127,10 @@ class CudaBackendGpuTest {
         Tensor a = new Tensor(s, 0, Shape.of(16, 16), "a");
         Tensor c = new Tensor(s, 256, Shape.of(16, 16), "c");
         kernels.upload(a, rng.uniform(256, -1, 1), 0);
-        long launches = kernels.kernelLaunches();
+        long launches = kernels.counters().kernelLaunches();
         kernels.gemm(c, a, false, a, true, 1, 0);
-        assertEquals(launches + 1, kernels.kernelLaunches());
-        assertEquals(1, kernels.gemmCalls());
+        assertEquals(launches + 1, kernels.counters().kernelLaunches());
+        assertEquals(1, kernels.counters().gemmCalls());
         s.close();
     }
 
@@ -159,10 +142,10 @@ class CudaBackendGpuTest {
         Tensor va = new Tensor(v, 0, Shape.of(16, 16), "a");
         Tensor vc = new Tensor(v, 256, Shape.of(16, 16), "c");
         vendor.upload(va, rng.uniform(256, -1, 1), 0);
-        long vendorLaunches = vendor.kernelLaunches();
+        long vendorLaunches = vendor.counters().kernelLaunches();
         vendor.gemm(vc, va, false, va, true, 1, 0);
-        assertEquals(vendorLaunches, vendor.kernelLaunches(), "cuBLAS, not our kernels, ran the gemm");
-        assertEquals(1, vendor.gemmCalls());
+        assertEquals(vendorLaunches, vendor.counters().kernelLaunches(), "cuBLAS, not our kernels, ran the gemm");
+        assertEquals(1, vendor.counters().gemmCalls());
         assertTrue(vendor.gemmDescription().startsWith("vendor (cuBLAS "), vendor.gemmDescription());
         v.close();
     }
@@ -173,12 +156,12 @@ class CudaBackendGpuTest {
     @Order(3)
     void outOfMemoryNamesTheRequestWhatIsFreeAndTheLabel() {
         CudaBackend backend = open(Engine.KERNELS, false);
-        long before = backend.allocatedBytes();
+        long before = backend.counters().allocatedBytes();
         CudaException e = assertThrows(CudaException.class, () -> backend.allocate(1L << 40, "far too big"));
         assertEquals("CUDA_ERROR_OUT_OF_MEMORY", e.errorName());
         assertTrue(e.getMessage().contains("'far too big'") && e.getMessage().contains("1099511627776 floats (4 TiB)")
                 && e.getMessage().contains(" free of "), e.getMessage());
-        assertEquals(before, backend.allocatedBytes());
+        assertEquals(before, backend.counters().allocatedBytes());
     }
 
     @Test
@@ -228,30 +211,30 @@ class CudaBackendGpuTest {
     @Order(6)
     void allocatedAndPeakBytesFollowAllocationsAndStagingStopsGrowing() {
         CudaBackend backend = open(Engine.KERNELS, false);
-        long base = backend.allocatedBytes();
+        long base = backend.counters().allocatedBytes();
         Storage arena = backend.allocate(1_000_000, "arena");
-        assertEquals(base + 4_000_000, backend.allocatedBytes());
+        assertEquals(base + 4_000_000, backend.counters().allocatedBytes());
         Storage extra = backend.allocate(250_000, "extra");
-        assertEquals(base + 5_000_000, backend.allocatedBytes());
-        long peak = backend.peakAllocatedBytes();
+        assertEquals(base + 5_000_000, backend.counters().allocatedBytes());
+        long peak = backend.counters().peakAllocatedBytes();
         assertTrue(peak >= base + 5_000_000);
         extra.close();
-        assertEquals(base + 4_000_000, backend.allocatedBytes());
-        assertEquals(peak, backend.peakAllocatedBytes());
+        assertEquals(base + 4_000_000, backend.counters().allocatedBytes());
+        assertEquals(peak, backend.counters().peakAllocatedBytes());
 
         Tensor batch = new Tensor(arena, 64 * 1000, Shape.of(1000, 100), "batch");
         float[] host = rng.uniform(100_000, -1, 1);
         backend.upload(batch, host, 0);
-        long pinned = backend.pinnedBytes();
+        long pinned = backend.counters().pinnedBytes();
         float[] back = new float[100_000];
         for (int step = 0; step < 3; step++) {
             backend.upload(batch, host, 0);
             backend.download(back, 0, batch);
         }
-        assertEquals(pinned, backend.pinnedBytes(), "steady-state transfers reuse the staging buffer");
+        assertEquals(pinned, backend.counters().pinnedBytes(), "steady-state transfers reuse the staging buffer");
         Compare.assertClose("round trip", host, back, 0, 0);
         arena.close();
-        assertEquals(base, backend.allocatedBytes());
+        assertEquals(base, backend.counters().allocatedBytes());
     }
 
     // ---- the same refusals as the CPU -----------------------------------------------------------------------------

@@ -13,20 +13,18 @@ import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.data.MnistLoader;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
+import io.kernelnet.testing.CrossCheckRows;
 import io.kernelnet.testing.GpuAssumptions;
+import io.kernelnet.testing.GpuBackends;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
 import io.kernelnet.train.Examples;
 import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.History;
 import io.kernelnet.train.Loss;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -47,7 +45,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Tag("gpu")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CudaConvGpuTest {
-    private static final List<Backend> OPENED = new ArrayList<>();
+    @RegisterExtension
+    static final GpuBackends OPENED = new GpuBackends();
     /** One epoch of the cnn: the loss may differ by this fraction of the CPU's, the test accuracy by 0.5 points. */
     private static final int BATCH = 128;
     private static final double LOSS_RELATIVE = 0.03;
@@ -58,23 +57,12 @@ class CudaConvGpuTest {
 
     private final CpuBackend reference = new CpuBackend();
 
-    @BeforeEach
-    void needsAUsableGpu() {
-        GpuAssumptions.usableDevice();
-    }
-
-    @AfterAll
-    static void closeBackends() {
-        OPENED.forEach(Backend::close);
-        OPENED.clear();
-    }
-
     private static CudaBackend open(Engine engine) {
         if (engine == Engine.VENDOR) {
             GpuAssumptions.vendorLibraries();
         }
         CudaBackend backend = new CudaBackend(0, CudaOptions.DEFAULT.withEngine(engine));
-        OPENED.add(backend);
+        OPENED.keep(backend);
         if (engine == Engine.VENDOR) {
             assumeTrue(backend.vendorConvAvailable(), "cuDNN: " + backend.vendorConvUnavailableReason());
         }
@@ -102,31 +90,27 @@ class CudaConvGpuTest {
     private Stream<DynamicTest> crossCheck(CudaBackend backend, Engine engine, Predicate<Case> which,
                                            Predicate<Row> compared) {
         long seed = rng.seed();
-        return CrossCheck.cases(CrossCheck.numericsOf(backend)).stream().filter(which)
+        return CrossCheck.cases(backend.numerics()).stream().filter(which)
                 .map(c -> DynamicTest.dynamicTest(c.toString(), () -> {
-                    long convs = backend.convCalls(engine);
-                    long ourPools = backend.poolCalls(Engine.KERNELS);
-                    long vendorPools = backend.poolCalls(Engine.VENDOR);
+                    long convs = backend.counters().convCalls(engine);
+                    long ourPools = backend.counters().poolCalls(Engine.KERNELS);
+                    long vendorPools = backend.counters().poolCalls(Engine.VENDOR);
                     List<Row> rows = CrossCheck.run(c, reference, backend, seed).stream().filter(compared).toList();
                     assertTrue(rows.stream().allMatch(Row::pass), () -> backend.description() + ", seed " + seed
-                            + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + table(rows));
+                            + " (replay: -Dkernelnet.test.seed=" + seed + ")\n" + CrossCheckRows.table(rows));
                     if (c.op().startsWith("conv2d")) {
                         // cuDNN may refuse a shape (asymmetric padding): then ours must have run, and say why
-                        boolean ran = backend.convCalls(engine) > convs;
-                        assertTrue(ran || engine == Engine.VENDOR && backend.convCalls(Engine.KERNELS) > 0,
+                        boolean ran = backend.counters().convCalls(engine) > convs;
+                        assertTrue(ran || engine == Engine.VENDOR && backend.counters().convCalls(Engine.KERNELS) > 0,
                                 engine.label() + " did not run " + c);
                     } else {
                         // cuDNN pads symmetrically only: the uneven 'same' shapes are ours under every engine
                         boolean cudnn = engine == Engine.VENDOR && CudnnConv.supports(c.pool().orElseThrow());
-                        assertEquals(cudnn, backend.poolCalls(Engine.VENDOR) > vendorPools, "cuDNN ran " + c);
-                        assertEquals(!cudnn, backend.poolCalls(Engine.KERNELS) > ourPools, "our kernels ran " + c);
+                        CudaCounters counters = backend.counters();
+                        assertEquals(cudnn, counters.poolCalls(Engine.VENDOR) > vendorPools, "cuDNN ran " + c);
+                        assertEquals(!cudnn, counters.poolCalls(Engine.KERNELS) > ourPools, "our kernels ran " + c);
                     }
                 }));
-    }
-
-    private static String table(List<Row> rows) {
-        return rows.stream().map(r -> String.format("  %-14s %11.3g <= %9.3g %s %s", r.output(), r.maxError(),
-                r.bound(), r.pass() ? "pass" : "FAIL", r.note())).collect(Collectors.joining("\n"));
     }
 
     @Test
@@ -203,13 +187,13 @@ class CudaConvGpuTest {
         Examples[] data = data();
         double[] acc = new double[1];
         Engine other = engine == Engine.KERNELS ? Engine.VENDOR : Engine.KERNELS;
-        long convs = backend.convCalls(engine);
-        long otherConvs = backend.convCalls(other);
+        long convs = backend.counters().convCalls(engine);
+        long otherConvs = backend.counters().convCalls(other);
         History gpu = trainCnn(backend, data, acc);
         History cpu = cpu(data);
         // the calls of steps replayed from a CUDA graph are not counted: those of the first steps and evaluation are
-        assertTrue(backend.convCalls(engine) > convs, engine.label() + " ran the convolutions");
-        assertEquals(otherConvs, backend.convCalls(other), other.label() + " ran none");
+        assertTrue(backend.counters().convCalls(engine) > convs, engine.label() + " ran the convolutions");
+        assertEquals(otherConvs, backend.counters().convCalls(other), other.label() + " ran none");
         double cpuLoss = cpu.last("loss");
         double gpuLoss = gpu.last("loss");
         assertTrue(Math.abs(gpuLoss - cpuLoss) <= LOSS_RELATIVE * cpuLoss, String.format(

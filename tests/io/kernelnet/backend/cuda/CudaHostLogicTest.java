@@ -16,12 +16,12 @@ class CudaHostLogicTest {
         float[] labels = {0, 2, 1, 7, 3};
         IllegalArgumentException cpu = assertThrows(IllegalArgumentException.class,
                 () -> ShapeChecks.labels("softmaxCrossEntropySparse", labels, 5));
-        IllegalArgumentException gpu = CudaBackend.badLabel("softmaxCrossEntropySparse", 3, 7f, 5);
+        IllegalArgumentException gpu = CudaLosses.badLabel("softmaxCrossEntropySparse", 3, 7f, 5);
         assertEquals(cpu.getMessage(), gpu.getMessage());
         float[] fractional = {1.5f};
         assertEquals(assertThrows(IllegalArgumentException.class, () -> ShapeChecks.labels("op", fractional, 5))
-                .getMessage(), CudaBackend.badLabel("op", 0, 1.5f, 5).getMessage());
-        assertThrows(IllegalStateException.class, () -> CudaBackend.badLabel("op", 0, 1f, 5));
+                .getMessage(), CudaLosses.badLabel("op", 0, 1.5f, 5).getMessage());
+        assertThrows(IllegalStateException.class, () -> CudaLosses.badLabel("op", 0, 1f, 5));
     }
 
     @Test
@@ -56,10 +56,10 @@ class CudaHostLogicTest {
 
     @Test
     void activationCodesFollowTheKernelContract() {
-        assertEquals(0, CudaBackend.code(Activation.RELU));
-        assertEquals(1, CudaBackend.code(Activation.LEAKY_RELU));
-        assertEquals(2, CudaBackend.code(Activation.SIGMOID));
-        assertEquals(3, CudaBackend.code(Activation.TANH));
+        assertEquals(0, KernelLauncher.code(Activation.RELU));
+        assertEquals(1, KernelLauncher.code(Activation.LEAKY_RELU));
+        assertEquals(2, KernelLauncher.code(Activation.SIGMOID));
+        assertEquals(3, KernelLauncher.code(Activation.TANH));
     }
 
     @Test

@@ -51,7 +51,7 @@ class CudaReliabilityGpuTest {
     }
 
     private Examples data(int n) {
-        return Examples.of(rng.uniform(n * 64, -1, 1), Shape.of(64), rng.labels(n, 10), Shape.of());
+        return rng.classification(n, Shape.of(64), 10);
     }
 
     /** A fresh backend on device 0 with the default options trains a model for an epoch to a finite loss. */
@@ -76,7 +76,7 @@ class CudaReliabilityGpuTest {
         assertTrue(e.getMessage().contains("injected failure"), e.getMessage());
         assertDoesNotThrow(broken::close);
         assertDoesNotThrow(failing::close);
-        assertEquals(0, cuda.allocatedBytes(), "the model's memory went back");
+        assertEquals(0, cuda.counters().allocatedBytes(), "the model's memory went back");
         aNewBackendTrains(data);
     }
 
@@ -86,7 +86,7 @@ class CudaReliabilityGpuTest {
         try (CudaBackend cuda = new CudaBackend(0, CudaOptions.DEFAULT);
              Model huge = new Sequential(4096).add(new Dense(4096, "relu")).add(new Dense(10, "softmax"))) {
             huge.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
-            long before = cuda.allocatedBytes();  // the backend's own scratch
+            long before = cuda.counters().allocatedBytes();  // the backend's own scratch
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> huge.build(1 << 22, cuda));
             String m = e.getMessage();
             assertTrue(m.startsWith("build: could not allocate the memory plan of "), m);
@@ -94,7 +94,7 @@ class CudaReliabilityGpuTest {
             assertTrue(m.contains("dense/kernel") && m.contains("total activations"), "the plan: " + m);
             CudaException cause = assertInstanceOf(CudaException.class, e.getCause());
             assertEquals("CUDA_ERROR_OUT_OF_MEMORY", cause.errorName());
-            assertEquals(before, cuda.allocatedBytes(), "nothing of the plan stays allocated");
+            assertEquals(before, cuda.counters().allocatedBytes(), "nothing of the plan stays allocated");
         }
         aNewBackendTrains(data(128));
     }

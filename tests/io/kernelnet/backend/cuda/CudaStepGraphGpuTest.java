@@ -102,8 +102,10 @@ class CudaStepGraphGpuTest {
             model.build(BATCH, cuda);
             History h = model.fit(data, FitOptions.defaults().epochs(epochs).batchSize(BATCH).shuffleSeed(5)
                     .verbose(0).callbacks(schedule));
+            CudaCounters counters = cuda.counters();
             return new Run(new Result(h.get("loss"), model.parameters()), h, model.stepCount(),
-                    model.state().generatorOffset(), cuda.graphCaptures(), cuda.graphReplays(), cuda.graphRefusals());
+                    model.state().generatorOffset(), counters.graphCaptures(), counters.graphReplays(),
+                    counters.graphRefusals());
         }
     }
 
@@ -177,8 +179,8 @@ class CudaStepGraphGpuTest {
                 stops[g] = assertThrows(TrainingDivergedException.class,
                         () -> model.fit(data, FitOptions.defaults().epochs(2).batchSize(BATCH).verbose(0)));
                 kept[g] = model.parameters().get("dense/kernel");
-                assertEquals(g, cuda.graphCaptures(), "the bad step ran as a graph");
-                assertEquals(List.of(), cuda.graphRefusals());
+                assertEquals(g, cuda.counters().graphCaptures(), "the bad step ran as a graph");
+                assertEquals(List.of(), cuda.counters().graphRefusals());
             }
         }
         assertEquals(stops[0].getMessage(), stops[1].getMessage());
@@ -219,12 +221,13 @@ class CudaStepGraphGpuTest {
                     }
                 }
                 if (round == 0) {
-                    pinnedAfterFirstRound = cuda.pinnedBytes();
+                    pinnedAfterFirstRound = cuda.counters().pinnedBytes();
                 } else {
-                    assertEquals(pinnedAfterFirstRound, cuda.pinnedBytes(), "the second round reuses the pinned buffers");
+                    assertEquals(pinnedAfterFirstRound, cuda.counters().pinnedBytes(),
+                            "the second round reuses the pinned buffers");
                 }
             }
-            assertEquals(reserved ? 2L * count : 0L, cuda.overlappedUploads());
+            assertEquals(reserved ? 2L * count : 0L, cuda.counters().overlappedUploads());
             storage.close();
         }
     }
@@ -261,7 +264,7 @@ class CudaStepGraphGpuTest {
                     assertEquals(b[j] + b[j], back[j], "round " + round + ": second, element " + j);
                 }
             }
-            assertEquals(6, cuda.overlappedUploads());
+            assertEquals(6, cuda.counters().overlappedUploads());
             storage.close();
         }
     }

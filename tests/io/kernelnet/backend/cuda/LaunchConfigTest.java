@@ -6,47 +6,43 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.kernelnet.backend.cuda.LaunchConfig.GemmTile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The launch rules of kernels/CONTRACT.md, on the host. */
 class LaunchConfigTest {
     private static final int H100_SMS = 132;
 
-    @Test
-    void elementwiseGridCoversSmallSizesExactlyAndCapsAtFourWavesOfEightBlocksPerSm() {
-        assertEquals(1, LaunchConfig.elementwiseGrid(1, H100_SMS));
-        assertEquals(1, LaunchConfig.elementwiseGrid(256, H100_SMS));
-        assertEquals(2, LaunchConfig.elementwiseGrid(257, H100_SMS));
-        assertEquals(4 * 8 * H100_SMS, LaunchConfig.elementwiseGrid(4L * 8 * H100_SMS * 256, H100_SMS));
-        assertEquals(4 * 8 * H100_SMS, LaunchConfig.elementwiseGrid(Integer.MAX_VALUE, H100_SMS));
-        assertEquals(0, LaunchConfig.elementwiseGrid(0, H100_SMS));
+    /** Small sizes exactly; then at most four waves of eight 256-thread blocks per SM (132 SMs: 4,224 blocks). */
+    @ParameterizedTest(name = "{0} elements: {1} blocks")
+    @CsvSource({"0, 0", "1, 1", "256, 1", "257, 2", "8650752, 4224", "2147483647, 4224"})
+    void elementwiseGridCoversSmallSizesExactlyAndCapsAtFourWavesOfEightBlocksPerSm(long n, int blocks) {
+        assertEquals(blocks, LaunchConfig.elementwiseGrid(n, H100_SMS));
     }
 
-    @Test
-    void rowGridGivesEachOfEightWarpsPerBlockOneRow() {
-        assertEquals(1, LaunchConfig.rowGrid(1));
-        assertEquals(1, LaunchConfig.rowGrid(8));
-        assertEquals(2, LaunchConfig.rowGrid(9));
-        assertEquals(125_000, LaunchConfig.rowGrid(1_000_000));
+    @ParameterizedTest(name = "{0} rows: {1} blocks")
+    @CsvSource({"1, 1", "8, 1", "9, 2", "1000000, 125000"})
+    void rowGridGivesEachOfEightWarpsPerBlockOneRow(int rows, int blocks) {
+        assertEquals(blocks, LaunchConfig.rowGrid(rows));
     }
 
-    @Test
-    void reduceAndMseGridsStopAt1024Blocks() {
-        assertEquals(1, LaunchConfig.reduceGrid(1));
-        assertEquals(4, LaunchConfig.reduceGrid(1000));
-        assertEquals(1024, LaunchConfig.reduceGrid(1024 * 256));
-        assertEquals(1024, LaunchConfig.reduceGrid(300_001_000));
-        assertEquals(17, LaunchConfig.mseGrid(4097, H100_SMS));
-        assertEquals(1024, LaunchConfig.mseGrid(1_000_000, H100_SMS));
-        // a 1-SM device: the elementwise cap (32 blocks) is below 1024
-        assertEquals(32, LaunchConfig.mseGrid(1_000_000, 1));
+    @ParameterizedTest(name = "{0} elements: {1} blocks")
+    @CsvSource({"1, 1", "1000, 4", "262144, 1024", "300001000, 1024"})
+    void reduceGridStopsAt1024Blocks(long n, int blocks) {
+        assertEquals(blocks, LaunchConfig.reduceGrid(n));
     }
 
-    @Test
-    void dropoutRunsOneThreadPerFourElements() {
-        assertEquals(1, LaunchConfig.dropoutThreads(1));
-        assertEquals(1, LaunchConfig.dropoutThreads(4));
-        assertEquals(2, LaunchConfig.dropoutThreads(5));
-        assertEquals(625_001, LaunchConfig.dropoutThreads(2_500_003));
+    /** The mse grid stops at 1024 blocks too, or below at the elementwise cap (a 1-SM device: 32 blocks). */
+    @ParameterizedTest(name = "{0} elements on {1} SMs: {2} blocks")
+    @CsvSource({"4097, 132, 17", "1000000, 132, 1024", "1000000, 1, 32"})
+    void mseGridStopsAt1024BlocksOrTheElementwiseCap(long n, int sms, int blocks) {
+        assertEquals(blocks, LaunchConfig.mseGrid(n, sms));
+    }
+
+    @ParameterizedTest(name = "{0} elements: {1} threads")
+    @CsvSource({"1, 1", "4, 1", "5, 2", "2500003, 625001"})
+    void dropoutRunsOneThreadPerFourElements(long n, long threads) {
+        assertEquals(threads, LaunchConfig.dropoutThreads(n));
     }
 
     @Test
