@@ -221,10 +221,19 @@ public final class Checkpoints {
 
     /**
      * Loads weights into a built model of the same architecture, ignoring any optimizer state in the file;
-     * refuses a file naming the first mismatch, before it changes any weight.
+     * refuses a file naming it and the first mismatch, with a {@link FileFormatException}, before it changes any
+     * weight.
      */
     public static void loadWeights(Model model, Path file) throws IOException {
-        applyWeights(model, SafeTensors.read(file));
+        SafeTensors.Contents contents = SafeTensors.read(file);
+        try {
+            applyWeights(model, contents);
+        } catch (FileFormatException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new FileFormatException(file.toString(), FileFormatException.NO_OFFSET,
+                    file + ": the checkpoint's tensors do not match the model: " + e.getMessage(), e);
+        }
     }
 
     private static void applyWeights(Model model, SafeTensors.Contents contents) {

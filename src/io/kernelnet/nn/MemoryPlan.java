@@ -119,10 +119,6 @@ public final class MemoryPlan {
         return new Tensor(storage, b[0], Shape.of(Math.toIntExact(b[1] - b[0])), region.name().toLowerCase());
     }
 
-    boolean isAllocated() {
-        return storage != null && !storage.isClosed();
-    }
-
     void release() {
         if (storage != null) {
             storage.close();

@@ -9,6 +9,7 @@ import io.kernelnet.backend.CrossCheck.Row;
 import io.kernelnet.backend.CrossCheck.Tolerance;
 import io.kernelnet.backend.Numerics.GemmPrecision;
 import io.kernelnet.backend.cpu.CpuBackend;
+import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.backend.cuda.SelfTest;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
@@ -23,9 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The checker itself, on the CPU: the reference agrees with itself, and each kind of wrong backend (a slightly
- * wrong value, a wrong mask bit, an element not written, a write out of bounds, an input changed, an exception)
- * is caught. Needs the CPU backend's ops (helpers cpu-a and cpu-b).
+ * The checker itself, on the CPU: compared with a second instance of itself the reference passes every case (no
+ * false alarm), and each kind of wrong backend (a slightly wrong value, a wrong mask bit, an element not written, a
+ * write out of bounds, an input changed, an exception) is caught. Then the checker used for what it is for: the fast
+ * CPU backend against the reference. Needs the CPU backend's ops (helpers cpu-a and cpu-b).
  */
 class CrossCheckTest {
     @RegisterExtension
@@ -33,10 +35,21 @@ class CrossCheckTest {
 
     private final Backend reference = new CpuBackend();
 
+    /** Testing the checker: the reference against itself must pass everything, or the checker cries wolf. */
     @Test
-    void theCpuBackendAgreesWithItselfOnEveryCase() {
+    void theCheckerPassesTheReferenceAgainstItselfOnEveryCase() {
+        assertEveryCasePasses(new CpuBackend());
+    }
+
+    /** Using the checker: the fast CPU backend (`cpu`) against the reference (`cpu-reference`), every case. */
+    @Test
+    void theFastCpuBackendAgreesWithTheReferenceOnEveryCase() {
+        assertEveryCasePasses(new FastCpuBackend());
+    }
+
+    private void assertEveryCasePasses(Backend underTest) {
         List<Case> cases = CrossCheck.cases(Numerics.FP32);
-        List<Row> rows = CrossCheck.runAll(reference, new CpuBackend(), rng.seed());
+        List<Row> rows = CrossCheck.runAll(reference, underTest, rng.seed());
         List<Row> failed = rows.stream().filter(r -> !r.pass()).collect(Collectors.toList());
         assertTrue(failed.isEmpty(), () -> failed.size() + " rows failed, e.g. " + failed.get(0));
         assertTrue(rows.size() >= cases.size(), "every case compares at least one output");

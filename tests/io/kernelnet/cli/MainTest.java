@@ -371,7 +371,7 @@ class MainTest {
     @Test
     void aMissingDataDirectoryNamesTheFile() {
         Main main = new Main(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        Exception e = assertThrows(Exception.class, () -> main.run(new String[] {"train", "--data", dir.toString(), "--device", "cpu"}));
+        UsageException e = assertThrows(UsageException.class, () -> main.run(new String[] {"train", "--data", dir.toString(), "--device", "cpu"}));
         assertTrue(e.getMessage().contains(dir.toString()) && e.getMessage().contains("train-images-idx3-ubyte"), e.getMessage());
     }
 }

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -77,8 +78,11 @@ class CheckpointsTest {
             Checkpoints.save(mlp, file);
             cnn.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
             cnn.build(2, new CpuBackend());
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.loadWeights(cnn, file));
+            Map<String, float[]> before = cnn.parameters();
+            FileFormatException e = assertThrows(FileFormatException.class, () -> Checkpoints.loadWeights(cnn, file));
             assertTrue(e.getMessage().contains("conv2d/kernel") || e.getMessage().contains("dense/kernel"), e.getMessage());
+            assertEquals(file.toString(), e.source());
+            assertSameValues(before, cnn.parameters(), "the model's weights after the refusal");
         }
     }
 
@@ -92,8 +96,9 @@ class CheckpointsTest {
         }
         byte[] bytes = Files.readAllBytes(file);
         Files.write(file, Arrays.copyOf(bytes, bytes.length - 100));
-        Exception e = assertThrows(Exception.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
+        FileFormatException e = assertThrows(FileFormatException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+        assertEquals(file.toString(), e.source());
     }
 
     /** The file {@code save} writes, rewritten with the given metadata entries and without optimizer state. */
@@ -138,7 +143,7 @@ class CheckpointsTest {
             kernel = mlp.parameters().get("dense/kernel");
         }
         rewrite(file, Map.of("format", Checkpoints.FORMAT_WITHOUT_OPTIMIZER_STATE), false);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
+        FileFormatException e = assertThrows(FileFormatException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
         assertTrue(e.getMessage().contains("no optimizer state") && e.getMessage().contains(file.toString()), e.getMessage());
         try (Model loaded = Checkpoints.loadForInference(file, new CpuBackend(), 2)) {
             assertArrayEquals(kernel, loaded.parameters().get("dense/kernel"));
@@ -154,8 +159,9 @@ class CheckpointsTest {
             Checkpoints.save(mlp, file);
         }
         rewrite(file, Map.of(), false);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
-        assertTrue(e.getMessage().contains("optimizer/m/dense/kernel"), e.getMessage());
+        FileFormatException e = assertThrows(FileFormatException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
+        assertTrue(e.getMessage().contains("optimizer/m/dense/kernel") && e.getMessage().contains(file.toString()),
+                e.getMessage());
 
         Path counters = dir.resolve("counters.safetensors");
         try (Model mlp = MnistModels.mlp()) {
@@ -163,12 +169,27 @@ class CheckpointsTest {
             mlp.build(2, new CpuBackend());
             Checkpoints.save(mlp, counters);
         }
-        rewrite(counters, Map.of("training", "{\"epochs\": -1, \"steps\": 0, \"generator_offset\": 0, \"seed\": 1}"), true);
-        e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(counters, new CpuBackend(), 2));
-        assertTrue(e.getMessage().contains("'training.epochs' must be an integer from 0"), e.getMessage());
-        rewrite(counters, Map.of("training", "{\"epochs\": 1, \"steps\": 0.5, \"generator_offset\": 0, \"seed\": 1}"), true);
-        e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(counters, new CpuBackend(), 2));
-        assertTrue(e.getMessage().contains("'training.steps' must be an integer"), e.getMessage());
+        Map<String, String> badCounters = new LinkedHashMap<>();
+        badCounters.put("-1, 0, 0, 1", "'training.epochs' must be an integer from 0 to 2147483647, is -1");
+        badCounters.put("2147483648, 0, 0, 1", "'training.epochs' must be an integer from 0 to 2147483647, is 2147483648");
+        badCounters.put("1, 0.5, 0, 1", "'training.steps' must be an integer from 0");
+        badCounters.put("1, -1, 0, 1", "'training.steps' must be an integer from 0");
+        badCounters.put("1, 0, -1, 1", "'training.generator_offset' must be an integer from 0");
+        badCounters.put("1, 0, 0, \"1\"", "'training.seed' must be an integer");
+        for (Map.Entry<String, String> bad : badCounters.entrySet()) {
+            rewrite(counters, Map.of("training", training(bad.getKey())), true);
+            FileFormatException refused = assertThrows(FileFormatException.class,
+                    () -> Checkpoints.load(counters, new CpuBackend(), 2), bad.getKey());
+            assertTrue(refused.getMessage().contains(bad.getValue()) && refused.getMessage().contains(counters.toString()),
+                    refused.getMessage());
+        }
+        rewrite(counters, Map.of("training", training("2147483647, 9223372036854775807, 9223372036854775807, -5")), true);
+        try (Model loaded = Checkpoints.load(counters, new CpuBackend(), 2)) {
+            assertEquals(Integer.MAX_VALUE, loaded.epochsDone());
+            assertEquals(Long.MAX_VALUE, loaded.stepCount());
+            assertEquals(Long.MAX_VALUE, loaded.state().generatorOffset());
+            assertEquals(-5, loaded.seed());
+        }
     }
 
     /**
@@ -181,6 +202,7 @@ class CheckpointsTest {
         Map<String, Optimizer> optimizers = new LinkedHashMap<>();
         optimizers.put("adam, keras epsilon", new Adam());
         optimizers.put("adam, pytorch epsilon", new Adam().epsilonPlacement(AdamEpsilon.PYTORCH));
+        optimizers.put("adamw", Adam.adamW(0.002f));
         optimizers.put("sgd, decoupled decay", new Sgd(0.05f, 0.9f, true, 0.01f, true));
         optimizers.put("sgd, L2 decay", new Sgd(0.05f, 0.9f, true, 0.01f));
         Path file = dir.resolve("mlp.safetensors");
@@ -188,6 +210,7 @@ class CheckpointsTest {
             saveMlp(o.getValue(), file);
             try (Model loaded = Checkpoints.load(file, new CpuBackend(), 2)) {
                 assertEquals(o.getValue().config(), loaded.optimizer().config(), o.getKey());
+                assertEquals(o.getValue().name(), loaded.optimizer().name(), o.getKey());
             }
         }
 
@@ -204,14 +227,26 @@ class CheckpointsTest {
 
         saveMlp(new Adam(), file);
         rewriteOptimizer(file, c -> c.put("epsilon_placement", "tensorflow"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        FileFormatException e = assertThrows(FileFormatException.class,
                 () -> Checkpoints.load(file, new CpuBackend(), 2));
         assertTrue(e.getMessage().contains("unknown epsilon placement 'tensorflow': expected keras or pytorch"),
                 e.getMessage());
         saveMlp(new Sgd(), file);
         rewriteOptimizer(file, c -> c.put("decoupled_weight_decay", 1L));
-        e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
+        e = assertThrows(FileFormatException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
         assertTrue(e.getMessage().contains("true or false for 'decoupled_weight_decay'"), e.getMessage());
+    }
+
+    /** The training counters' JSON from "epochs, steps, generator_offset, seed". */
+    private static String training(String values) {
+        String[] v = values.split(", ");
+        return "{\"epochs\": " + v[0] + ", \"steps\": " + v[1] + ", \"generator_offset\": " + v[2] + ", \"seed\": "
+                + v[3] + "}";
+    }
+
+    private static void assertSameValues(Map<String, float[]> expected, Map<String, float[]> actual, String what) {
+        assertEquals(expected.keySet(), actual.keySet(), what);
+        expected.forEach((name, values) -> assertArrayEquals(values, actual.get(name), what + ": " + name));
     }
 
     private static void saveMlp(Optimizer optimizer, Path file) throws Exception {
@@ -231,6 +266,44 @@ class CheckpointsTest {
         change.accept(optimizer);
         compile.put("optimizer", optimizer);
         rewrite(file, Map.of("compile", Json.write(compile)), true);
+    }
+
+    /**
+     * A file whose first tensors fit and whose last one does not (or that holds one tensor too many) is refused
+     * before any weight changes: the model keeps exactly the values it had.
+     */
+    @Test
+    void aRefusedLoadLeavesTheModelAsItWas() throws Exception {
+        Path file = dir.resolve("mlp.safetensors");
+        try (Model saved = MnistModels.mlp(); Model target = MnistModels.mlp()) {
+            saved.seed(1).compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            saved.build(2, new CpuBackend());
+            target.seed(2).compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
+            target.build(2, new CpuBackend());
+            Map<String, float[]> before = target.parameters();
+            String last = "dense_1/bias";
+            assertEquals(last, List.copyOf(before.keySet()).get(before.size() - 1));
+
+            Checkpoints.save(saved, file);
+            rewriteTensors(file, t -> t.put(last, new SafeTensors.TensorData(Shape.of(11), new float[11])));
+            FileFormatException e = assertThrows(FileFormatException.class, () -> Checkpoints.loadWeights(target, file));
+            assertTrue(e.getMessage().contains(last) && e.getMessage().contains(file.toString()), e.getMessage());
+            assertSameValues(before, target.parameters(), "after a refused last tensor");
+
+            Checkpoints.save(saved, file);
+            rewriteTensors(file, t -> t.put("extra", new SafeTensors.TensorData(Shape.of(1), new float[1])));
+            e = assertThrows(FileFormatException.class, () -> Checkpoints.loadWeights(target, file));
+            assertTrue(e.getMessage().contains("unexpected tensor 'extra'"), e.getMessage());
+            assertSameValues(before, target.parameters(), "after a refused extra tensor");
+        }
+    }
+
+    private static void rewriteTensors(Path file, Consumer<Map<String, SafeTensors.TensorData>> change)
+            throws Exception {
+        SafeTensors.Contents contents = SafeTensors.read(file);
+        LinkedHashMap<String, SafeTensors.TensorData> tensors = new LinkedHashMap<>(contents.tensors());
+        change.accept(tensors);
+        SafeTensors.write(file, tensors, contents.metadata());
     }
 
     @Test

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.kernelnet.testing.TestRandom;
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,6 +94,19 @@ class JsonTest {
     }
 
     @Test
+    void writesEveryKindOfValueTheWriterTakes() {
+        assertEquals("[[0.25,-1.0E10],[1,-2],[3,-4],[],{}]", Json.write(List.of(new double[] {0.25, -1e10},
+                new int[] {1, -2}, new long[] {3, -4}, new float[0], Map.of())));
+        assertEquals("[1,2,3,4,5.50,null,true,false]", Json.write(Arrays.asList((short) 1, (byte) 2, 3, 4L,
+                new BigDecimal("5.50"), null, true, false)));
+        Map<String, Object> ordered = new LinkedHashMap<>();
+        ordered.put("b", 1);
+        ordered.put("a", List.of());
+        assertEquals("{\"b\":1,\"a\":[]}", Json.write(ordered));
+        assertEquals("\"\\r\\t\\b\\f\\\\\\u001f /\"", Json.write("\r\t\b\f\\\u001f /"));
+    }
+
+    @Test
     void writerRefusesWhatJsonCannotHold() {
         assertRefused(() -> Json.write(Double.NaN), "NaN");
         assertRefused(() -> Json.write(List.of(Float.POSITIVE_INFINITY)), "Infinity");
@@ -103,7 +118,10 @@ class JsonTest {
     void refusesEverythingOutsideTheStandard() {
         String[] bad = {"", " ", "{", "[1,]", "{\"a\":1,}", "01", "-01", "1.", ".5", "-", "1e", "1e+", "tru", "nul",
             "'a'", "\"\t\"", "\"abc", "\"\\x\"", "\"\\u12g4\"", "\"\\u12\"", "{\"a\":1}x", "[1 2]", "{\"a\" 1}",
-            "{a:1}", "NaN", "Infinity", "+1", "[1,,2]", "/*c*/1", "1e999", "\u00a01"};
+            "{a:1}", "NaN", "Infinity", "+1", "[1,,2]", "/*c*/1", "1e999", "\u00a01",
+            // truncated anywhere, and words that only start like a literal
+            "[", "[1", "[1,", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,", "\"\\", "\"\\u00e", "-1.5e",
+            "{\"a\":trux}", "[fals]", "[nulL]", "truE", "[true false]"};
         for (String text : bad) {
             assertThrows(Json.ParseException.class, () -> Json.parse(text), () -> "should refuse: " + text);
         }
@@ -124,5 +142,9 @@ class JsonTest {
         assertRefused(() -> Json.parse(deep), "nesting deeper than");
         String ok = "[".repeat(500) + "]".repeat(500);
         assertEquals(ok, Json.write(Json.parse(ok)));
+        String deepObjects = "{\"a\":".repeat(100_000) + "1" + "}".repeat(100_000);
+        assertThrows(Json.ParseException.class, () -> Json.parse(deepObjects));
+        String okObjects = "{\"a\":".repeat(500) + "1" + "}".repeat(500);
+        assertEquals(okObjects, Json.write(Json.parse(okObjects)));
     }
 }

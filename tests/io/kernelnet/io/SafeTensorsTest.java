@@ -216,6 +216,33 @@ class SafeTensorsTest {
         assertEquals(Shape.of(1, 1), c.tensors().get("y").shape());
     }
 
+    /**
+     * The header may list tensors in any order: each reads its own bytes by its offsets. Here y's data comes first,
+     * and the empty tensor e shares its offset with x, listed before it, and z sits at the very end.
+     */
+    @Test
+    void headerOrderNeedNotBeDataOrder() throws IOException {
+        String header = "{" + entry("x", "F32", "[2]", 4, 12) + "," + entry("e", "F32", "[0]", 4, 4) + ","
+                + entry("y", "F32", "[1]", 0, 4) + "," + entry("z", "F32", "[0]", 12, 12) + "}";
+        Path file = craft("order", header, 12);
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer data = ByteBuffer.wrap(bytes, bytes.length - 12, 12).slice().order(ByteOrder.LITTLE_ENDIAN);
+        Contents c = SafeTensors.read(file);
+        assertEquals(List.of("x", "e", "y", "z"), List.copyOf(c.tensors().keySet()), "the header's order");
+        assertArrayEquals(new float[] {data.getFloat(0)}, c.tensors().get("y").data());
+        assertArrayEquals(new float[] {data.getFloat(4), data.getFloat(8)}, c.tensors().get("x").data());
+        assertEquals(0, c.tensors().get("e").data().length);
+    }
+
+    @Test
+    void refusesDataOffsetsThatAreNotOneBeginAndOneEnd() throws IOException {
+        for (String offsets : new String[] {"[0,8,8]", "[8]", "[]"}) {
+            Path file = craft("offsets", "{" + entry("x", "F32", "[2]", 0, 8).replace("[0,8]", offsets) + "}", 8);
+            assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'x'",
+                    "data_offsets must be an array of 2 non-negative integers, is " + offsets);
+        }
+    }
+
     @Test
     void refusesFilesTooShortOrWithImpossibleHeaderLengths() throws IOException {
         Path tiny = dir.resolve("tiny");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.io.FileFormatException;
+import java.util.Arrays;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -74,6 +75,42 @@ class CheckersTest {
         x[k] = 1.5f;
         grad[k] *= 1.1f;
         assertThrows(AssertionFailedError.class, () -> GradientChecker.check("abs", x, grad, () -> absLoss(x, w)));
+    }
+
+    /** The report says how many values are wrong and shows the first five; the input is left as it was. */
+    @Test
+    void gradientCheckerReportsTheWrongValuesAndRestoresTheInput() {
+        float[] x = rng.uniform(8, 1, 2);
+        float[] w = rng.uniform(8, 1, 2);
+        float[] before = x.clone();
+        float[] grad = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            grad[i] = 3 * x[i] * x[i] * w[i] * (i == 1 ? 1 : 2);
+        }
+        AssertionFailedError e = assertThrows(AssertionFailedError.class,
+                () -> GradientChecker.check("cubic", x, grad, () -> cubicLoss(x, w)));
+        assertTrue(e.getMessage().startsWith("cubic: 7 of 8 gradient values differ from finite differences"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("[0] analytic") && e.getMessage().contains("[5] analytic")
+                && !e.getMessage().contains("[1] analytic") && !e.getMessage().contains("[6] analytic"), e.getMessage());
+        assertEquals(Arrays.toString(before), Arrays.toString(x), "input restored");
+        e = assertThrows(AssertionFailedError.class,
+                () -> GradientChecker.check("short", x, new float[3], () -> cubicLoss(x, w)));
+        assertTrue(e.getMessage().startsWith("short: 8 inputs but 3 gradient values"), e.getMessage());
+    }
+
+    /** Agreement is relative to the larger of the two magnitudes, and absolute below 1. */
+    @Test
+    void gradientCheckerToleranceIsRelativeAboveOneAndAbsoluteBelow() {
+        float[] x = {0.5f};
+        // loss 1000 x: slope 1000; 1% of it is 10
+        GradientChecker.check("large", x, new float[] {1009}, () -> 1000.0 * x[0]);
+        assertThrows(AssertionFailedError.class, () -> GradientChecker.check("large", x, new float[] {1011},
+                () -> 1000.0 * x[0]));
+        // loss 0.001 x: slope 0.001, and 0.01 of absolute tolerance
+        GradientChecker.check("small", x, new float[] {0.0105f}, () -> 0.001 * x[0]);
+        assertThrows(AssertionFailedError.class, () -> GradientChecker.check("small", x, new float[] {0.0115f},
+                () -> 0.001 * x[0]));
     }
 
     private static double absLoss(float[] x, float[] w) {

@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The fast CPU backend's parallel and sequential branches give the same bits: with {@link ParallelSlices#ALWAYS}
  * every op splits its work over the common pool however small it is, with {@link ParallelSlices#NEVER} none does,
  * and each op computes every output element the same way either way. Op by op, then over whole training runs, with
- * each GEMM kernel.
+ * each GEMM kernel. Every op here has at least two units of work on its slicing axis (rows of kernel blocks,
+ * samples, channels, Adam's and dropout's blocks), so ALWAYS does split it; ParallelSlicesTest checks the split.
  */
 class ParallelBranchesTest {
     @RegisterExtension
