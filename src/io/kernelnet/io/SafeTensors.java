@@ -361,12 +361,13 @@ public final class SafeTensors {
                 throw corruptTensor(file, name, at,
                         "entry must have exactly dtype, shape and data_offsets, has " + info.keySet());
             }
-            if (!F32.equals(info.get("dtype")) && !BF16.equals(info.get("dtype"))) {
+            Object dtype = info.get("dtype");
+            if (!F32.equals(dtype) && !BF16.equals(dtype)) {
                 throw corruptTensor(file, name, at,
-                        "dtype " + Json.write(info.get("dtype")) + " is not supported; only F32 and BF16 are");
+                        "dtype " + Json.write(dtype) + " is not supported; only F32 and BF16 are");
             }
-            String dtype = (String) info.get("dtype");
-            int bytes = dtype.equals(BF16) ? 2 : 4;
+            boolean bfloat16 = BF16.equals(dtype);
+            int bytes = bfloat16 ? 2 : 4;
             long[] dims = longs(file, name, at, info.get("shape"), -1, "shape");
             long[] offsets = longs(file, name, at, info.get("data_offsets"), 2, "data_offsets");
             long elements = 1;
@@ -393,7 +394,7 @@ public final class SafeTensors {
                         + bytes * elements + " bytes of " + dtype + " but data_offsets [" + begin + ", " + end
                         + "] span " + (end - begin));
             }
-            entries.add(new Entry(name, Shape.of(intDims), dtype.equals(BF16), dataStart + begin, dataStart + end));
+            entries.add(new Entry(name, Shape.of(intDims), bfloat16, dataStart + begin, dataStart + end));
         }
         return entries;
     }
