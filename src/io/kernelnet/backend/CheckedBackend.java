@@ -36,7 +36,7 @@ public abstract class CheckedBackend implements Backend {
         if (src == null) {
             throw ShapeChecks.error(op, "src is null");
         }
-        ShapeChecks.upload(dst, src.length, srcOffset);
+        ShapeChecks.upload(op, dst, src.length, srcOffset);
     }
 
     @Override

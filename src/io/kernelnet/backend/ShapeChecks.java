@@ -212,10 +212,10 @@ public final class ShapeChecks {
         }
     }
 
-    /** upload: {@code dst.size()} floats from {@code src[srcOffset..]} must exist. */
-    public static void upload(Tensor dst, int srcLength, int srcOffset) {
+    /** upload and uploadAsync ({@code op}): {@code dst.size()} floats from {@code src[srcOffset..]} must exist. */
+    public static void upload(String op, Tensor dst, int srcLength, int srcOffset) {
         if (srcOffset < 0 || srcOffset + dst.size() > srcLength) {
-            throw error("upload", dst.size() + " floats from offset " + srcOffset + " of an array of "
+            throw error(op, dst.size() + " floats from offset " + srcOffset + " of an array of "
                     + srcLength + " into '" + dst.name() + "' " + dst.shape());
         }
     }
@@ -250,20 +250,18 @@ public final class ShapeChecks {
         shapeIs(op, "step", step, StepScalars.shape());
     }
 
-    /** sgdUpdate's tensors; returns whether the settings use momentum (and so a velocity). */
-    public static boolean sgd(Tensor param, Tensor grad, Tensor velocity, Tensor step, SgdSettings settings) {
+    /** sgdUpdate's tensors; a velocity only when the settings use momentum. */
+    public static void sgd(Tensor param, Tensor grad, Tensor velocity, Tensor step, SgdSettings settings) {
         String op = "sgdUpdate";
         sameSize(op, "param", param, "grad", grad);
         stepScalars(op, step);
-        boolean withMomentum = settings.momentum() != 0;
-        if (withMomentum) {
+        if (settings.momentum() != 0) {
             if (velocity == null) {
                 throw error(op, "velocity is null but momentum is " + settings.momentum()
                         + "; only momentum 0 runs without a velocity tensor");
             }
             sameSize(op, "param", param, "velocity", velocity);
         }
-        return withMomentum;
     }
 
     /** adamUpdate's tensors: all the size of param, and the step scalars. */

@@ -51,6 +51,43 @@ class ArgumentRefusalsTest {
 
     @ParameterizedTest
     @MethodSource("backends")
+    void aMissingTensorOrArrayIsNamed(Supplier<Backend> backends) {
+        Backend b = backends.get();
+        assertRefusedBy("upload", () -> b.upload(null, new float[4], 0), "dst is null");
+        assertRefusedBy("upload", () -> b.upload(t(4), null, 0), "src is null");
+        assertRefusedBy("uploadAsync", () -> b.uploadAsync(t(4), new float[6], 3), "4 floats from offset 3");
+        assertRefusedBy("download", () -> b.download(new float[4], 0, null), "src is null");
+        assertRefusedBy("download", () -> b.download(null, 0, t(4)), "dst is null");
+        assertRefusedBy("fill", () -> b.fill(null, 1), "dst is null");
+        assertRefusedBy("activationForward", () -> b.activationForward(null, t(4), Activation.TANH, 0), "y is null");
+        assertRefusedBy("softmaxForward", () -> b.softmaxForward(t(2, 3), null, 1), "x is null");
+        assertRefusedBy("sum", () -> b.sum(null), "x is null");
+        assertRefusedBy("sum", () -> b.sum(null, t(4)), "result is null");
+        assertRefusedBy("sum", () -> b.sum(t(1), null), "x is null");
+        assertRefusedBy("mean", () -> b.mean(null), "x is null");
+        assertRefusedBy("accuracyCount", () -> b.accuracyCount(null, t(2, 3), t(2)), "count is null");
+        assertRefusedBy("flagNonFinite", () -> b.flagNonFinite(t(1), null), "x is null");
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void gradientsHaveTheShapeOfWhatTheyDifferentiate(Supplier<Backend> backends) {
+        Backend b = backends.get();
+        assertDoesNotThrow(() -> b.activationBackward(t(4), t(4), t(4), null, Activation.RELU, 0));
+        assertRefusedBy("activationBackward", () -> b.activationBackward(t(5), t(4), t(4), null, Activation.RELU, 0),
+                "dx [5] and dy [4]");
+        assertDoesNotThrow(() -> b.dropoutBackward(t(4), t(4), t(4)));
+        assertRefusedBy("dropoutBackward", () -> b.dropoutBackward(t(5), t(4), t(4)), "dx [5] and dy [4]");
+        assertDoesNotThrow(() -> b.mseLoss(t(2), t(2), t(2)));
+        assertRefusedBy("mseLoss", () -> b.mseLoss(t(2), t(2), t(3)), "pred [2] and target [3]");
+        assertRefusedBy("mseLoss", () -> b.mseLoss(t(3), t(2), t(2)), "dPred [3] and pred [2]");
+        SgdSettings plain = new SgdSettings(0, false, 0, false);
+        assertDoesNotThrow(() -> b.sgdUpdate(t(4), t(4), null, step(), t(1), plain));
+        assertRefusedBy("sgdUpdate", () -> b.sgdUpdate(t(4), t(4), null, step(), t(2), plain), "halt");
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
     void productsNeedMatchingRanksAndDimensions(Supplier<Backend> backends) {
         Backend b = backends.get();
         // c [2, 3] = a [2, 4] b [4, 3], each operand also transposed
