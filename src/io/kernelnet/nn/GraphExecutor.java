@@ -130,8 +130,8 @@ final class GraphExecutor {
     void backward(int n) {
         boolean[] written = new boolean[graph.size()];
         written[graph.lossNode()] = true;
-        int start = graph.fusedSoftmax() ? graph.lossNode() : graph.outputIndex();
-        for (int i = start; i >= 1; i--) {
+        // from the loss node: with a fused softmax the logits, the softmax after them runs inside the loss
+        for (int i = graph.lossNode(); i >= 1; i--) {
             GraphNode g = graph.node(i);
             if (!g.needsGrad || !written[i]) {
                 continue;

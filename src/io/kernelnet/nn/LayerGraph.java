@@ -20,7 +20,6 @@ final class LayerGraph {
     private final List<GraphNode> nodes;
     /** Index of the node whose output the loss reads: the logits before a fused softmax, else the output. */
     private int lossNode = -1;
-    private boolean fusedSoftmax;
 
     private LayerGraph(List<GraphNode> nodes) {
         this.nodes = nodes;
@@ -28,7 +27,7 @@ final class LayerGraph {
 
     /**
      * The graph from {@code input} to {@code output} with every shape inferred. Names each layer that has no name
-     * yet (its kind, numbered from the second on); refuses a cycle, a layer applied twice, a duplicate name, a node
+     * yet (its kind, numbered from the second on); refuses an input other than the model's, a layer applied twice, a duplicate name, a node
      * that takes the same input twice and a name that checkpoints would read as optimizer state.
      */
     static LayerGraph of(Node input, Node output) {
@@ -44,7 +43,7 @@ final class LayerGraph {
      */
     private static List<GraphNode> expand(Node input, Node output) {
         List<Node> order = new ArrayList<>();
-        topologicalOrder(output, new HashSet<>(), new HashSet<>(), order);
+        topologicalOrder(output, new HashSet<>(), order);
         Map<Node, Integer> index = new IdentityHashMap<>();
         Map<Layer, Boolean> seen = new IdentityHashMap<>();
         Map<String, Integer> kindCounts = new HashMap<>();
@@ -93,24 +92,17 @@ final class LayerGraph {
             }
             index.put(n, graph.size() - 1);
         }
-        if (graph.isEmpty() || !graph.get(0).isInput()) {
-            throw new IllegalArgumentException("the model's output does not depend on its input");
-        }
         return graph;
     }
 
-    private static void topologicalOrder(Node n, Set<Node> done, Set<Node> visiting, List<Node> order) {
-        if (done.contains(n)) {
+    /** Post-order from the output. A node's inputs exist before it (Layer.apply), so the graph has no cycle. */
+    private static void topologicalOrder(Node n, Set<Node> done, List<Node> order) {
+        if (!done.add(n)) {
             return;
         }
-        if (!visiting.add(n)) {
-            throw new IllegalArgumentException("the layer graph has a cycle");
-        }
         for (Node in : n.inputs()) {
-            topologicalOrder(in, done, visiting, order);
+            topologicalOrder(in, done, order);
         }
-        visiting.remove(n);
-        done.add(n);
         order.add(n);
     }
 
@@ -137,7 +129,6 @@ final class LayerGraph {
         int last = nodes.size() - 1;
         GraphNode out = nodes.get(last);
         lossNode = last;
-        fusedSoftmax = false;
         if (loss.isCrossEntropy()) {
             if (out.isInput() || !endsInClassSoftmax(out)) {
                 throw new IllegalArgumentException(loss.kerasName() + " needs a model that ends in a softmax activation"
@@ -145,13 +136,9 @@ final class LayerGraph {
                         + " the last layer is "
                         + (out.isInput() ? "the input" : out.layer.describe()));
             }
-            fusedSoftmax = true;
             lossNode = out.inputs[0];
         }
-        for (GraphNode g : nodes) {
-            if (g.isInput()) {
-                continue;
-            }
+        for (GraphNode g : nodes) {  // the input needs none: it has neither parameters nor inputs
             g.needsGrad = !parameters(g).isEmpty();
             for (int i : g.inputs) {
                 g.needsGrad |= nodes.get(i).needsGrad;
@@ -193,10 +180,6 @@ final class LayerGraph {
         return lossNode;
     }
 
-    /** Whether the loss reads the logits and the final softmax runs inside it (backward starts at the logits). */
-    boolean fusedSoftmax() {
-        return fusedSoftmax;
-    }
 
     List<Shape> inputShapes(GraphNode g) {
         List<Shape> shapes = new ArrayList<>();

@@ -69,7 +69,7 @@ public final class MemoryPlan {
                 }
                 plan.regionBounds.put(region, new long[] {start, offset});
                 if (region == Region.PARAMETERS) {
-                    paramFloats = offset - start;
+                    paramFloats = offset;  // the first region: it starts at 0
                 }
             }
             plan.entries.addAll(List.of(placed));

@@ -188,7 +188,7 @@ final class PlannedGraph {
      * own since: every batch claims this model's again.
      */
     void claimWorkspace() {
-        if (workspaceBuffer >= 0) {
+        if (workspaceBuffer != -1) {
             backend.useWorkspace(plan.tensor(workspaceBuffer));
         }
     }
@@ -206,7 +206,7 @@ final class PlannedGraph {
     /** Null for a node that needs no gradient (the input). */
     Tensor outputGradient(int node, int n) {
         GraphNode g = graph.node(node);
-        if (!g.needsGrad || g.isInput()) {
+        if (!g.needsGrad) {  // the input never does
             return null;
         }
         if (g.aliased) {
@@ -258,7 +258,7 @@ final class PlannedGraph {
 
     /** Releases the allocation; the backend forgets the workspace and the recorded steps that point into it. */
     void release() {
-        if (workspaceBuffer >= 0) {
+        if (workspaceBuffer != -1) {
             try {
                 backend.useWorkspace(null);  // the backend must not keep a pointer into freed memory
             } catch (IllegalStateException e) {
