@@ -50,11 +50,7 @@ record ParallelSlices(long minElements, long minMultiplyAdds) {
     /** In parallel: a few contiguous slices per thread; otherwise one slice, here. */
     private static void run(boolean parallel, int units, SliceTask task) {
         int slices = parallel ? Math.min(units, 4 * CpuWorkers.COMMON.threads()) : Math.min(units, 1);
-        if (slices == 1) {
-            task.run(0, units);
-            return;
-        }
-        CpuWorkers.COMMON.run(slices, s -> {
+        CpuWorkers.COMMON.run(slices, s -> {  // one slice runs on the calling thread
             int from = (int) ((long) s * units / slices);
             int end = (int) ((long) (s + 1) * units / slices);
             task.run(from, end - from);
