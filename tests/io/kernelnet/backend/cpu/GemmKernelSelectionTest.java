@@ -20,6 +20,8 @@ class GemmKernelSelectionTest {
         GemmKernel kernel = FastCpuBackend.fastestKernel();
         assertEquals(FastCpuBackend.VECTOR_API ? VectorGemmKernel.class : RowGemmKernel.class, kernel.getClass());
         try (FastCpuBackend backend = new FastCpuBackend()) {
+            String says = FastCpuBackend.VECTOR_API ? "Vector API kernel" : "plain-Java row kernel";
+            assertTrue(kernel.description().startsWith(says), kernel.description());
             assertTrue(backend.description().contains(kernel.description()), backend.description());
         }
     }
