@@ -167,7 +167,7 @@ final class CpuConv {
             for (int j = 0; j < g.kw(); j++) {
                 int shift = j * g.dilationW() - g.pad().left();
                 // smallest ow with ow*stride + shift >= 0
-                first[j] = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+                first[j] = Math.max(0, (-shift + stride - 1) / stride);
                 // one past the largest ow with ow*stride + shift <= w - 1
                 int last = g.w() - 1 - shift;
                 end[j] = last < 0 ? 0 : Math.min(g.outW(), last / stride + 1);

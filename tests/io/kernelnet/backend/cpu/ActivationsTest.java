@@ -237,12 +237,18 @@ class ActivationsTest {
     /**
      * Over the channels of x [2, 3, 2, 2] at an offset: each of the 2 x 4 lines of 3 channels (stride 4) is the
      * last-axis softmax of that line gathered into a row, bit for bit (the same sums in the same order), forward and
-     * backward, and nothing outside the tensors is written.
+     * backward, and nothing outside the tensors is written. The last channel lies 1000 above the others, so the
+     * maximum subtracted before exp must be the line's own (exp(1000) overflows).
      */
     @Test
     void softmaxOverChannelsIsTheLastAxisSoftmaxOfEachGatheredLine() {
         Shape nchw = Shape.of(2, 3, 2, 2);
         float[] x = rng.uniform(24, -3, 3);
+        for (int n = 0; n < 2; n++) {
+            for (int p = 0; p < 4; p++) {
+                x[(n * 3 + 2) * 4 + p] += 1000;
+            }
+        }
         float[] dy = rng.uniform(24, -1, 1);
         for (boolean log : new boolean[] {false, true}) {
             Tensor y = OffsetTensors.output(nchw);
