@@ -47,7 +47,12 @@ public final class IdxReader {
         return read(in, UNKNOWN_LENGTH, source);
     }
 
-    private static IdxArray read(InputStream in, long length, String source) throws IOException {
+    /**
+     * Reads one IDX file from {@code in} (not closed); {@code length}: the bytes {@code in} holds (a file's size,
+     * compressed for gzip), or UNKNOWN_LENGTH. Package-private so that tests can check what is read before a
+     * refusal.
+     */
+    static IdxArray read(InputStream in, long length, String source) throws IOException {
         BufferedInputStream buffered = new BufferedInputStream(in);
         buffered.mark(2);
         boolean gzipped = buffered.read() == 0x1f && buffered.read() == 0x8b;

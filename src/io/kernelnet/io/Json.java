@@ -196,10 +196,8 @@ public final class Json {
             writeFloating(sb, f);
         } else if (value instanceof Double d) {
             writeFloating(sb, d);
-        } else if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte) {
-            sb.append(((Number) value).longValue());
         } else if (value instanceof Number n) {
-            // BigDecimal, BigInteger, ...: their toString is a valid JSON number when finite.
+            // Long, Integer, Short, Byte, BigInteger, BigDecimal, ...: their toString is a valid JSON number when finite.
             sb.append(n);
         } else if (value instanceof Map<?, ?> map) {
             sb.append('{');

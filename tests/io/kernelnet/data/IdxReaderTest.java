@@ -10,14 +10,19 @@ import io.kernelnet.testing.TestRandom;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class IdxReaderTest {
     @RegisterExtension
@@ -187,6 +192,9 @@ class IdxReaderTest {
         byte[] huge = {0, 0, 0x08, 3, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0};
         Path f3 = file("huge", huge, false);
         assertRefused(() -> IdxReader.read(f3), f3.toString(), "byte 12", "more than " + IdxReader.MAX_PAYLOAD_BYTES);
+
+        Path f4 = file("one-over", header((int) IdxReader.MAX_PAYLOAD_BYTES + 1), false);
+        assertRefused(() -> IdxReader.read(f4), f4.toString(), "byte 4", "[1073741825] describe more than 1073741824");
     }
 
     /** Big-endian IDX header for unsigned bytes with these dimensions. */
@@ -222,11 +230,28 @@ class IdxReaderTest {
         assertRefused(() -> IdxReader.read(f), f.toString(), "byte 8", "[65536, 65536]", "more than");
     }
 
+    /** Exactly MAX_PAYLOAD_BYTES passes the size limit; the file's 10 bytes are what refuses it. */
     @Test
     void aRawHeaderClaimingMoreThanTheFileHoldsIsRefusedAtTheHeader() throws IOException {
-        Path f = file("liar", concat(header(1 << 29), new byte[10]), false);
-        assertRefused(() -> IdxReader.read(f), f.toString(), "byte 18", "need 536870912 payload bytes from byte 8",
-                "ends after 10");
+        Path f = file("liar", concat(header((int) IdxReader.MAX_PAYLOAD_BYTES), new byte[10]), false);
+        assertRefused(() -> IdxReader.read(f), f.toString(), "byte 18",
+                "need 1073741824 payload bytes from byte 8 to 1073741832, but the data ends after 10");
+    }
+
+    /** From a source of known length, a header claiming more than the rest is refused before the payload is read. */
+    @Test
+    void aRawHeaderClaimingMoreThanTheLengthIsRefusedWithoutReadingThePayload() {
+        byte[] head = header(1 << 20);
+        InputStream payload = new InputStream() {
+            @Override
+            public int read() {
+                throw new AssertionError("the payload was read although the length refuses the header");
+            }
+        };
+        InputStream in = new SequenceInputStream(new ByteArrayInputStream(head), payload);
+        long length = head.length + (1 << 20) - 1;
+        assertRefused(() -> IdxReader.read(in, length, "short"), "short: byte " + length + ": ",
+                "need 1048576 payload bytes from byte 8 to 1048584, but the data ends after 1048575");
     }
 
     @Test
@@ -235,6 +260,35 @@ class IdxReaderTest {
         long compressed = Files.size(f);
         assertRefused(() -> IdxReader.read(f), f.toString(), "byte 8 of the decompressed stream",
                 "need 536870912 payload bytes", "the " + compressed + "-byte gzip file", "1032:1");
+    }
+
+    /** Gzip with stored (uncompressed) blocks: its size does not depend on the bytes, only on their count. */
+    private static byte[] gzipStored(byte[] raw) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out) {
+            {
+                def.setLevel(Deflater.NO_COMPRESSION);
+            }
+        }) {
+            gz.write(raw);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * Deflate's largest expansion, 1032:1, bounds what a gzip file's header may claim: a claim of exactly 1032
+     * times the file's size goes on to the data (and is then refused as truncated, since no gzip file gets there),
+     * one byte more is refused from the header.
+     */
+    @ParameterizedTest
+    @CsvSource({"0, truncated: dimensions", "1, gzip file can expand to (deflate expands at most 1032:1)"})
+    void aGzipHeaderMayClaimUpToDeflatesLargestExpansion(int over, String refusal) throws IOException {
+        byte[] payload = rng.bytes(3);
+        long size = gzipStored(concat(header(1), payload)).length;
+        Path f = dir.resolve("bound.gz");
+        Files.write(f, gzipStored(concat(header((int) (1032 * size) - 8 + over), payload)));
+        assertEquals(size, Files.size(f));
+        assertRefused(() -> IdxReader.read(f), f.toString(), "of the decompressed stream", refusal);
     }
 
     @Test

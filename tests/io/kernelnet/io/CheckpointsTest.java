@@ -1,16 +1,20 @@
 package io.kernelnet.io;
 
+import static io.kernelnet.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.AdamEpsilon;
+import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
 import io.kernelnet.nn.ModelState;
 import io.kernelnet.tensor.Shape;
+import io.kernelnet.tensor.Storage;
 import io.kernelnet.testing.FailingBackend;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
@@ -21,6 +25,7 @@ import io.kernelnet.train.Optimizer;
 import io.kernelnet.train.Sgd;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +34,8 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A model's checkpoint: round trip, rebuilt architecture, refusal of another architecture, a damaged file, missing
@@ -139,8 +146,10 @@ class CheckpointsTest {
         try (Model mlp = MnistModels.mlp()) {
             mlp.compile(new Adam(), Loss.SPARSE_CATEGORICAL_CROSSENTROPY);
             mlp.build(2, new CpuBackend());
+            // not the initial weights, which the rebuilt model (same seed) would have anyway
+            kernel = rng.normal(mlp.parameters().get("dense/kernel").length);
+            mlp.setParameter("dense/kernel", kernel);
             Checkpoints.save(mlp, file);
-            kernel = mlp.parameters().get("dense/kernel");
         }
         rewrite(file, Map.of("format", Checkpoints.FORMAT_WITHOUT_OPTIMIZER_STATE), false);
         FileFormatException e = assertThrows(FileFormatException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
@@ -235,6 +244,75 @@ class CheckpointsTest {
         rewriteOptimizer(file, c -> c.put("decoupled_weight_decay", 1L));
         e = assertThrows(FileFormatException.class, () -> Checkpoints.load(file, new CpuBackend(), 2));
         assertTrue(e.getMessage().contains("true or false for 'decoupled_weight_decay'"), e.getMessage());
+    }
+
+    /** A refused load built the model before it found the optimizer state missing: the model's memory is freed. */
+    @Test
+    void aLoadRefusedAfterBuildingTheModelFreesItsMemory() throws Exception {
+        Path file = dir.resolve("mlp.safetensors");
+        saveMlp(new Adam(), file);
+        rewrite(file, Map.of(), false);
+        StorageRecorder backend = new StorageRecorder();
+        assertThrows(FileFormatException.class, () -> Checkpoints.load(file, backend, 2));
+        assertFalse(backend.storages.isEmpty(), "the refusal should come after the build");
+        for (Storage s : backend.storages) {
+            assertTrue(s.isClosed(), s.label() + " left allocated");
+        }
+    }
+
+    /** Remembers every storage it allocates. */
+    private static final class StorageRecorder extends ForwardingBackend {
+        final List<Storage> storages = new ArrayList<>();
+
+        StorageRecorder() {
+            super(new CpuBackend());
+        }
+
+        @Override
+        public Storage allocate(long floats, String label) {
+            Storage s = super.allocate(floats, label);
+            storages.add(s);
+            return s;
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0, true", "-1, true", "0, false", "-1, false"})
+    void aBatchSizeBelowOneIsRefusedAsAnArgumentBeforeTheFileIsRead(int batchSize, boolean forTraining) {
+        Path neverWritten = dir.resolve("absent.safetensors");
+        IllegalArgumentException e = assertRefused(() -> {
+            if (forTraining) {
+                Checkpoints.load(neverWritten, new CpuBackend(), batchSize);
+            } else {
+                Checkpoints.loadForInference(neverWritten, new CpuBackend(), batchSize);
+            }
+        }, "load: batch size must be positive, got " + batchSize);
+        assertFalse(e instanceof FileFormatException, "the argument is wrong, not the file");
+    }
+
+    /** The metadata of a checkpoint of another format, or without one of its three JSON fields, is refused. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', nullValues = "null", value = {
+        "format       | null                   | is not a KernelNet checkpoint's (format is null, expected kernelnet-checkpoint/2)",
+        "format       | kernelnet-checkpoint/3 | is not a KernelNet checkpoint's (format is kernelnet-checkpoint/3, expected",
+        "architecture | null                   | has no 'architecture'",
+        "compile      | null                   | has no 'compile'",
+        "training     | null                   | has no 'training'"})
+    void metadataOfAnotherFormatOrWithoutAFieldIsRefused(String key, String value, String refusal) throws Exception {
+        Path file = dir.resolve("mlp.safetensors");
+        saveMlp(new Adam(), file);
+        Map<String, String> metadata = new LinkedHashMap<>(SafeTensors.read(file).metadata());
+        Checkpoints.restore(file.toString(), metadata, true).model().close(); // as saved, it is restored
+        if (value == null) {
+            metadata.remove(key);
+        } else {
+            metadata.put(key, value);
+        }
+        for (boolean forTraining : new boolean[] {true, false}) {
+            FileFormatException e = assertThrows(FileFormatException.class,
+                    () -> Checkpoints.restore(file.toString(), metadata, forTraining));
+            assertTrue(e.getMessage().startsWith(file + ": checkpoint metadata " + refusal), e.getMessage());
+        }
     }
 
     /** The training counters' JSON from "epochs, steps, generator_offset, seed". */

@@ -34,6 +34,8 @@ class JsonLimitsTest {
         assertEquals(5, refused("{\"a\":trux}", "'trux'").position());
         assertEquals(4, refused("\"abc", "end-of-input").position());
         assertEquals(0, refused("", "expected a value, found end of input").position());
+        assertEquals(0, refused("tru", "'tru'").position());
+        assertEquals(0, refused("]", "no open Array").position());
         assertEquals(4, refused("[1] 2", "expected end of input after the value").position());
         assertEquals(4, refused("[1] ]", "no open Array").position());
         assertEquals(3, refused("[1,", "end-of-input").position());

@@ -3,6 +3,8 @@ package io.kernelnet.io;
 import static io.kernelnet.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.io.SafeTensors.Contents;
@@ -25,6 +27,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class SafeTensorsTest {
     @RegisterExtension
@@ -182,6 +188,52 @@ class SafeTensorsTest {
         }
     }
 
+    /**
+     * Temporary files that killed writers of the same checkpoint left (".NAME.HEX.tmp") go at the next write;
+     * everything else stays, other checkpoints' temporaries and look-alikes included.
+     */
+    @Test
+    void aWriteDeletesTheTemporaryFilesOfKilledWritersOfTheSameFileOnly() throws IOException {
+        Path file = dir.resolve("ckpt.safetensors");
+        List<String> leftovers = List.of(".ckpt.safetensors.0.tmp", ".ckpt.safetensors.5eed0123456789ab.tmp");
+        List<String> kept = List.of(".other.safetensors.5eed.tmp", ".ckpt.safetensors.5eedX.tmp",
+                "ckpt.safetensors.5eed.tmp", ".ckpt.safetensors.5eed.tmp.bak", "5eed.tmp");
+        for (String name : leftovers) {
+            Files.write(dir.resolve(name), new byte[] {1});
+        }
+        for (String name : kept) {
+            Files.write(dir.resolve(name), new byte[] {1});
+        }
+        SafeTensors.write(file, randomTensors(), null);
+
+        List<String> expected = new ArrayList<>(kept);
+        expected.add(file.getFileName().toString());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(expected.stream().sorted().toList(),
+                    files.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void aWriteThatFailsAfterCreatingItsTemporaryFileDeletesIt() throws IOException {
+        // a file cannot be renamed over a directory: the write fails at its very last step
+        Path taken = Files.createDirectory(dir.resolve("ckpt.safetensors"));
+        assertThrows(IOException.class, () -> SafeTensors.write(taken, randomTensors(), null));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(taken), files.toList(), "no temporary file may remain");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(nullValues = "null", value = {"null, v", "k, null"})
+    void writeRefusesNullInTheMetadataAndWritesNothing(String key, String value) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put(key, value);
+        Path file = dir.resolve("null.safetensors");
+        assertRefused(() -> SafeTensors.write(file, randomTensors(), metadata), "checkpoint metadata cannot hold null");
+        assertFalse(Files.exists(file));
+    }
+
     @Test
     void tensorDataRefusesAShapeThatDoesNotMatchItsValues() {
         assertRefused(() -> new TensorData(Shape.of(2, 3), new float[5]), "[2, 3]", "6", "5");
@@ -259,6 +311,31 @@ class SafeTensorsTest {
         assertRefused(() -> SafeTensors.read(negative), negative.toString(), "18446744073709551615");
     }
 
+    /** A file of just the 8-byte length, claiming {@code headerLength} header bytes. */
+    private static byte[] lengthOnly(long headerLength) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerLength).array();
+    }
+
+    static Stream<Arguments> headerLengthBoundaries() {
+        long max = SafeTensors.MAX_HEADER_BYTES;
+        return Stream.of(
+                Arguments.of(new byte[7], 0, "file is 7 bytes, shorter than the 8-byte header length"),
+                // the length fits in exactly 8 bytes; the empty header after it is what is wrong
+                Arguments.of(lengthOnly(0), 8, "header is not valid JSON"),
+                Arguments.of(lengthOnly(max), 0, "header length " + max + " runs past the end of the 8-byte file"),
+                Arguments.of(lengthOnly(max + 1), 0, "header length " + (max + 1) + " exceeds the limit of " + max));
+    }
+
+    @ParameterizedTest
+    @MethodSource("headerLengthBoundaries")
+    void headerLengthsAreRefusedForWhatIsWrongWithThem(byte[] content, long offset, String reason) throws IOException {
+        Path file = Files.write(dir.resolve("short.safetensors"), content);
+        FileFormatException e = assertThrows(FileFormatException.class, () -> SafeTensors.read(file));
+        assertTrue(e.getMessage().contains(reason), e.getMessage());
+        assertEquals(offset, e.offset(), e.getMessage());
+        assertEquals(file.toString(), e.source());
+    }
+
     @Test
     void refusesTruncatedData() throws IOException {
         LinkedHashMap<String, TensorData> tensors = new LinkedHashMap<>();
@@ -289,25 +366,40 @@ class SafeTensorsTest {
         Path lead = craft("lead", "{" + entry("x", "F32", "[2]", 4, 12) + "}", 12);
         assertRefused(() -> SafeTensors.read(lead), lead.toString(), "tensor 'x'", "gap");
 
-        Path extra = craft("extra", "{" + entry("x", "F32", "[2]", 0, 8) + "}", 9);
-        assertRefused(() -> SafeTensors.read(extra), extra.toString(), "1 more bytes");
+        String one = "{" + entry("x", "F32", "[2]", 0, 8) + "}";
+        Path extra = craft("extra", one, 9);
+        assertRefused(() -> SafeTensors.read(extra), extra.toString(), "at byte " + (8 + one.length() + 8) + ": ",
+                "the file has 1 more bytes");
 
-        Path backwards = craft("backwards", "{" + entry("x", "F32", "[0]", 8, 0) + "}", 8);
-        assertRefused(() -> SafeTensors.read(backwards), "tensor 'x'", "end before they begin");
+        String backwardsHeader = "{" + entry("x", "F32", "[0]", 8, 0) + "}";
+        Path backwards = craft("backwards", backwardsHeader, 8);
+        assertRefused(() -> SafeTensors.read(backwards), "tensor 'x'", "end before they begin",
+                "at byte " + (8 + backwardsHeader.length() + 8) + ": ");
+    }
+
+    /**
+     * Shapes a Java array cannot hold, refused from the header before anything is allocated: a dimension of 2^31 or
+     * more (even in an empty tensor, where it would wrap to another shape), more than Integer.MAX_VALUE - 8
+     * elements, 2^40 of them, or 2^64, which wraps to 0 in a long and would match empty data_offsets. The largest
+     * array is fine by its shape, and refused here only because the file does not hold its data.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "[0,2147483648]            | 0             | shape [0, 2147483648] is too large",
+        "[0,4294967296]            | 0             | shape [0, 4294967296] is too large",
+        "[2147483640]              | 8589934560    | [2147483640] has more elements than a Java array can hold",
+        "[1048576,1048576]         | 4398046511104 | [1048576, 1048576] has more elements than a Java array can hold",
+        "[65536,65536,65536,65536] | 0             | has more elements than a Java array can hold",
+        "[2147483639]              | 8589934556    | data runs to byte"})
+    void refusesShapesAJavaArrayCannotHoldBeforeAllocating(String shape, long end, String reason) throws IOException {
+        Path file = craft("huge", "{" + entry("x", "F32", shape, 0, end) + "}", 8);
+        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'x'", reason);
     }
 
     @Test
-    void refusesAShapeOf2To40ElementsBeforeAllocating() throws IOException {
-        Path file = craft("tera", "{" + entry("x", "F32", "[1048576,1048576]", 0, 1L << 42) + "}", 8);
-        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'x'", "[1048576, 1048576]",
-                "more elements than a Java array can hold");
-    }
-
-    @Test
-    void refusesAShapeWhoseProductOverflowsALong() throws IOException {
-        // 2^16 four times is 2^64, which wraps to 0 in a long and would match empty data_offsets.
-        Path file = craft("wraps", "{" + entry("x", "F32", "[65536,65536,65536,65536]", 0, 0) + "}", 0);
-        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'x'", "more elements than");
+    void readsADimensionOf2To31Minus1InAnEmptyTensor() throws IOException {
+        Path file = craft("wide", "{" + entry("x", "F32", "[0,2147483647]", 0, 0) + "}", 0);
+        assertEquals(Shape.of(0, Integer.MAX_VALUE), SafeTensors.read(file).tensors().get("x").shape());
     }
 
     @Test
@@ -321,7 +413,8 @@ class SafeTensorsTest {
     void refusesASizeThatDoesNotMatchTheShape() throws IOException {
         String header = "{" + entry("x", "F32", "[2]", 0, 8) + "," + entry("w", "F32", "[3]", 8, 16) + "}";
         Path file = craft("size", header, 16);
-        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'w'", "needs 12 bytes", "span 8");
+        assertRefused(() -> SafeTensors.read(file), file.toString(), "tensor 'w'", "needs 12 bytes", "span 8",
+                "at byte " + (8 + header.length() + 8) + ": ");
     }
 
     @Test
@@ -362,10 +455,12 @@ class SafeTensorsTest {
 
     @Test
     void entryOffsetsCountUtf8Bytes() throws IOException {
-        String header = "{\"__metadata__\":{\"\u00e9\u4e2d\":\"\ud83d\ude00\"}," + entry("w", "I64", "[1]", 0, 8) + "}";
+        // 1, 2 and 3 UTF-8 bytes on either side of each boundary (0x80, 0x800), and a surrogate pair (4)
+        String header = "{\"__metadata__\":{\"\u007f\u0080\u07ff\u0800\":\"\ud83d\ude00\u00e9\u4e2d\"},"
+                + entry("w", "I64", "[1]", 0, 8) + "}";
         Path file = craft("utf8", header, 8);
         long entryOffset = 8 + header.substring(0, header.indexOf("\"w\"")).getBytes(StandardCharsets.UTF_8).length;
-        assertRefused(() -> SafeTensors.read(file), "tensor 'w'", "byte " + entryOffset);
+        assertRefused(() -> SafeTensors.read(file), "tensor 'w'", "at byte " + entryOffset + ": ");
     }
 
     @Test
