@@ -55,6 +55,8 @@ public final class SafeTensors {
     private static final String BF16 = "BF16";
     private static final int PREFIX_BYTES = 8;
     private static final int IO_CHUNK_BYTES = 1 << 16;
+    /** {@link #longs}: an array of any length (a shape). */
+    private static final int ANY_LENGTH = -1;
 
     private SafeTensors() {
     }
@@ -368,7 +370,7 @@ public final class SafeTensors {
             }
             boolean bfloat16 = BF16.equals(dtype);
             int bytes = bfloat16 ? 2 : 4;
-            long[] dims = longs(file, name, at, info.get("shape"), -1, "shape");
+            long[] dims = longs(file, name, at, info.get("shape"), ANY_LENGTH, "shape");
             long[] offsets = longs(file, name, at, info.get("data_offsets"), 2, "data_offsets");
             long elements = 1;
             int[] intDims = new int[dims.length];
@@ -399,11 +401,11 @@ public final class SafeTensors {
         return entries;
     }
 
-    /** A JSON array of non-negative integers ({@code length} of them unless it is -1). */
+    /** A JSON array of non-negative integers, {@code length} of them unless it is {@link #ANY_LENGTH}. */
     private static long[] longs(Path file, String tensor, long at, Object raw, int length, String field) {
-        if (!(raw instanceof List<?> list) || (length >= 0 && list.size() != length)) {
+        if (!(raw instanceof List<?> list) || (length != ANY_LENGTH && list.size() != length)) {
             throw corruptTensor(file, tensor, at, field + " must be an array of "
-                    + (length >= 0 ? length + " " : "") + "non-negative integers, is " + Json.write(raw));
+                    + (length != ANY_LENGTH ? length + " " : "") + "non-negative integers, is " + Json.write(raw));
         }
         long[] values = new long[list.size()];
         for (int i = 0; i < values.length; i++) {
