@@ -54,7 +54,6 @@ final class FastMaxPool {
                         value ^= (value ^ c) & later;
                         at ^= (at ^ width) & later;
                         later = (value - d) >> 31;
-                        value ^= (value ^ d) & later;
                         at ^= (at ^ (width + 1)) & later;
                         best = first + at;
                     } else {

@@ -125,6 +125,9 @@ class ActivationsTest {
         cpu.activationBackward(dx, Tensor.wrap(new float[] {5, 6, 7}, shape), Tensor.wrap(new float[] {0, -0f, 1}, shape),
                 null, Activation.RELU, 0);
         assertArrayEquals(new float[] {0, 0, 7}, dx.toArray());
+        cpu.activationBackward(dx, Tensor.wrap(new float[] {5, 6, 7}, shape), Tensor.wrap(new float[] {0, -2, 1}, shape),
+                null, Activation.LEAKY_RELU, 0.5f);
+        assertArrayEquals(new float[] {2.5f, 3, 7}, dx.toArray());
         cpu.activationBackward(dx, Tensor.wrap(new float[] {5, 6, 7}, shape), null,
                 Tensor.wrap(new float[] {0, 0.5f, 1}, shape), Activation.TANH, 0);
         assertArrayEquals(new float[] {5, 4.5f, 0}, dx.toArray());

@@ -12,11 +12,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The unrolled 2x2 max-pool: it takes the seed CNN's geometry and only that, and on every window of four values
  * drawn from the floats whose order trips bit tricks (signed zeros, subnormals, the values next to the sign bit and
- * to infinity, NaN) it picks the reference's value and argmax.
+ * to infinity, NaNs of either sign) it picks the reference's value and argmax.
  */
 class FastMaxPoolTest {
-    private static final float[] SPECIAL = {Float.NaN, Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -1f, -1e-30f,
-        -Float.MIN_VALUE, -0f, 0f, Float.MIN_VALUE, 1e-30f, 1f, Float.MAX_VALUE, Float.POSITIVE_INFINITY};
+    /** With NaNs of both signs: x86 arithmetic makes 0xffc00000, Float.NaN is 0x7fc00000. */
+    private static final float[] SPECIAL = {Float.NaN, Float.intBitsToFloat(0xffc00000),
+        Float.intBitsToFloat(0xffffffff), Float.intBitsToFloat(0x7f800001), Float.NEGATIVE_INFINITY, -Float.MAX_VALUE,
+        -1f, -1e-30f, -Float.MIN_VALUE, -0f, 0f, Float.MIN_VALUE, 1e-30f, 1f, Float.MAX_VALUE,
+        Float.POSITIVE_INFINITY};
 
     @Test
     void handlesTwoByTwoAtStrideTwoWithoutPaddingOnly() {
