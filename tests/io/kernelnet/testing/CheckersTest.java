@@ -120,6 +120,16 @@ class CheckersTest {
         GradientChecker.check("at the bound", x, new float[] {4}, () -> 2.0 * x[0], 0.25, 0.5);
     }
 
+    /** An overflowing backward pass fails: infinity is within any relative tolerance of every slope. */
+    @Test
+    void gradientCheckerRejectsAnInfiniteOrNaNGradient() {
+        float[] x = {0.5f};
+        for (float g : new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN}) {
+            assertThrows(AssertionFailedError.class, () -> GradientChecker.check("overflow", x, new float[] {g},
+                    () -> 2.0 * x[0]));
+        }
+    }
+
     /**
      * A steep smooth loss, exp(120 x) at 0: the one-sided slopes are 4% off even at step/16, the central one 26% at
      * the full step and 1.5% at a quarter of it; at step/16 it is within 0.1%, so the right gradient passes.
