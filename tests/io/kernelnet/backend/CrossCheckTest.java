@@ -2,32 +2,41 @@ package io.kernelnet.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.CrossCheck.Case;
 import io.kernelnet.backend.CrossCheck.Row;
+import io.kernelnet.backend.CrossCheck.Setup;
 import io.kernelnet.backend.CrossCheck.Tolerance;
 import io.kernelnet.backend.Numerics.GemmPrecision;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.backend.cpu.FastCpuBackend;
 import io.kernelnet.backend.cuda.SelfTest;
+import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.tensor.Tensor;
 import io.kernelnet.testing.TestRandom;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The checker itself, on the CPU: compared with a second instance of itself the reference passes every case (no
- * false alarm), and each kind of wrong backend (a slightly wrong value, a wrong mask bit, an element not written, a
- * write out of bounds, an input changed, an exception) is caught. Then the checker used for what it is for: the fast
- * CPU backend against the reference. Needs the CPU backend's ops (helpers cpu-a and cpu-b).
+ * false alarm), and each kind of wrong backend (a slightly wrong value, a wrong mask bit, a wrong scalar, an element
+ * not written or read before it is written, a write out of bounds, an input changed, an exception, an allocation
+ * refused) is caught, on the reference as well. Then the checker used for what it is for: the fast CPU backend
+ * against the reference. Needs the CPU backend's ops (helpers cpu-a and cpu-b).
  */
 class CrossCheckTest {
     @RegisterExtension
@@ -154,37 +163,108 @@ class CrossCheckTest {
             @Override
             public void add(Tensor y, Tensor a, Tensor b) {
                 int n = (int) y.size() - 1;
-                io.kernelnet.tensor.Shape s = io.kernelnet.tensor.Shape.of(n);
-                super.add(y.reshape(io.kernelnet.tensor.Shape.of((int) y.size())).slice(0, s, "y"),
-                        a.reshape(io.kernelnet.tensor.Shape.of((int) a.size())).slice(0, s, "a"),
-                        b.reshape(io.kernelnet.tensor.Shape.of((int) b.size())).slice(0, s, "b"));
+                Shape s = Shape.of(n);
+                super.add(y.reshape(Shape.of((int) y.size())).slice(0, s, "y"),
+                        a.reshape(Shape.of((int) a.size())).slice(0, s, "a"),
+                        b.reshape(Shape.of((int) b.size())).slice(0, s, "b"));
             }
         };
         assertEveryCaseFails(wrong, c -> c.op().equals("add"), "y");
     }
 
+    /**
+     * Outputs start as NaN, not as the guard sentinel: a max-pool that takes its running maximum from whatever its
+     * output held, instead of starting at minus infinity, would find the right maxima past a large negative sentinel.
+     */
     @Test
-    void aWriteOnePastTheOutputFails() {
+    void anOpReadingItsOutputBeforeWritingItFails() {
         Backend wrong = new DelegatingBackend(new CpuBackend()) {
             @Override
-            public void fill(Tensor dst, float value) {
-                super.fill(dst, value);
-                dst.hostArray()[(int) (dst.offset() + dst.size())] = value;
+            public void maxPool2dForward(Tensor y, Tensor argmax, Tensor x, Pool2dGeometry g) {
+                float[] before = y.toArray();
+                super.maxPool2dForward(y, argmax, x, g);
+                float[] after = y.toArray();
+                for (int i = 0; i < after.length; i++) {
+                    after[i] = Math.max(before[i], after[i]);
+                }
+                upload(y, after, 0);
             }
         };
-        assertEveryCaseFails(wrong, c -> c.op().equals("fill"), "(guard gaps)");
+        assertEveryCaseFails(wrong, c -> c.op().equals("maxPool2dForward") && !c.shape().startsWith("x[128,"), "y");
     }
 
-    @Test
-    void anInputChangedByTheOpFails() {
+    /** Where a wrong copy writes one element more, and where the report must place it. */
+    enum StrayWrite {
+        ONE_PAST_THE_OUTPUT("after 'y'"),
+        /** In the gap after the input x, which the copy cases place before the output y. */
+        ONE_BEFORE_THE_OUTPUT("after 'x'"),
+        /** What a kernel indexing the allocation without the view's offset would hit first. */
+        AT_THE_ARENA_START("after the arena start");
+
+        final String position;
+
+        StrayWrite(String position) {
+            this.position = position;
+        }
+
+        int index(Tensor y) {
+            return switch (this) {
+                case ONE_PAST_THE_OUTPUT -> (int) (y.offset() + y.size());
+                case ONE_BEFORE_THE_OUTPUT -> (int) y.offset() - 1;
+                case AT_THE_ARENA_START -> 0;
+            };
+        }
+    }
+
+    /** A write outside every tensor fails the case, on either side, with where it landed. */
+    @ParameterizedTest(name = "{0}, by the reference: {1}")
+    @CsvSource({"ONE_PAST_THE_OUTPUT, false", "ONE_BEFORE_THE_OUTPUT, false", "AT_THE_ARENA_START, false",
+        "ONE_PAST_THE_OUTPUT, true"})
+    void aWriteOutsideTheTensorsFailsAndSaysWhere(StrayWrite where, boolean byTheReference) {
         Backend wrong = new DelegatingBackend(new CpuBackend()) {
             @Override
             public void copy(Tensor dst, Tensor src) {
                 super.copy(dst, src);
-                src.hostArray()[(int) src.offset()] += 1;
+                dst.hostArray()[where.index(dst)] = 1;
             }
         };
-        assertEveryCaseFails(wrong, c -> c.op().equals("copy"), "x (input)");
+        String who = (byTheReference ? "reference " : "") + wrong.name();
+        for (Case c : casesWhere(c -> c.op().equals("copy"))) {
+            List<Row> rows = byTheReference ? CrossCheck.run(c, wrong, new CpuBackend(), rng.seed())
+                    : CrossCheck.run(c, reference, wrong, rng.seed());
+            List<Row> failed = rows.stream().filter(r -> !r.pass()).collect(Collectors.toList());
+            assertEquals(1, failed.size(), () -> c + ": " + rows);
+            Row row = failed.get(0);
+            assertEquals("(guard gaps)", row.output(), row::toString);
+            assertTrue(row.note().startsWith(who + " wrote arena element ")
+                    && row.note().endsWith(", outside every tensor (" + where.position + ")"), row::toString);
+        }
+    }
+
+    @Test
+    void anInputChangedByTheOpFailsAndSaysWhereAndHow() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public void copy(Tensor dst, Tensor src) {
+                super.copy(dst, src);
+                src.hostArray()[(int) src.offset() + 1] = 42;
+            }
+        };
+        for (Row row : assertEveryCaseFails(wrong, c -> c.op().equals("copy"), "x (input)")) {
+            assertTrue(row.note().matches("wrong-cpu changed input 'x' at \\[1\\]: \\S+ -> 42\\.0"), row::toString);
+        }
+    }
+
+    /** A scalar result is compared too: a loss summed over the batch instead of averaged fails. */
+    @Test
+    void aWrongScalarResultFails() {
+        Backend wrong = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public float mseLoss(Tensor dPred, Tensor pred, Tensor target) {
+                return super.mseLoss(dPred, pred, target) * pred.size();
+            }
+        };
+        assertEveryCaseFails(wrong, c -> c.op().equals("mseLoss") && !c.shape().equals("[1]"), "loss");
     }
 
     @Test
@@ -200,6 +280,66 @@ class CrossCheckTest {
             assertTrue(rows.stream().anyMatch(r -> !r.pass() && r.note().contains("argmax is broken here")),
                     () -> c + ": " + rows);
         }
+    }
+
+    /** A failure on the reference is reported as the reference's, and fails every row of the case. */
+    @ParameterizedTest(name = "on the reference: {0}")
+    @ValueSource(booleans = {false, true})
+    void anArenaThatCannotBeAllocatedFailsEveryRow(boolean onTheReference) {
+        Backend full = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public Storage allocate(long floats, String label) {
+                throw new IllegalStateException("out of device memory");
+            }
+        };
+        String note = (onTheReference ? "reference failed" : "failed") + ": IllegalStateException: out of device memory";
+        // an output and a scalar
+        Case c = casesWhere(x -> x.op().equals("mseLoss")).get(0);
+        List<Row> rows = onTheReference ? CrossCheck.run(c, full, new CpuBackend(), rng.seed())
+                : CrossCheck.run(c, reference, full, rng.seed());
+        assertEquals(List.of("dPred", "loss"), rows.stream().map(Row::output).collect(Collectors.toList()));
+        assertTrue(rows.stream().allMatch(r -> !r.pass() && r.note().equals(note)), rows::toString);
+    }
+
+    @Test
+    void bothArenasAreReleasedAlsoWhenTheOpThrows() {
+        List<Storage> arenas = new ArrayList<>();
+        Backend recording = new DelegatingBackend(new CpuBackend()) {
+            @Override
+            public Storage allocate(long floats, String label) {
+                Storage s = super.allocate(floats, label);
+                arenas.add(s);
+                return s;
+            }
+        };
+        Backend throwing = new DelegatingBackend(recording) {
+            @Override
+            public void argmax(Tensor indices, Tensor x) {
+                throw new UnsupportedOperationException("argmax is broken here");
+            }
+        };
+        CrossCheck.run(casesWhere(c -> c.op().equals("argmax")).get(0), recording, throwing, rng.seed());
+        assertEquals(2, arenas.size());
+        assertTrue(arenas.stream().allMatch(Storage::isClosed));
+    }
+
+    /** Each case draws from its own seed, and the run's seed changes every case's. */
+    @Test
+    void everyCaseHasASeedOfItsOwnThatTheRunSeedChanges() {
+        List<Case> cases = CrossCheck.cases(Numerics.FP32);
+        long seed = rng.seed();
+        assertEquals(cases.stream().map(Case::toString).distinct().count(),
+                cases.stream().map(c -> CrossCheck.caseSeed(seed, c)).distinct().count());
+        assertTrue(cases.stream().noneMatch(c -> CrossCheck.caseSeed(seed, c) == CrossCheck.caseSeed(seed + 1, c)));
+    }
+
+    @Test
+    void aCaseTooLargeForOneArenaIsRefused() {
+        Case huge = new Case("fill", "too large", r -> new Setup()
+                .output("y", Shape.of(Integer.MAX_VALUE - 63), Tolerance.exact()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CrossCheck.run(huge, reference, reference, rng.seed()));
+        assertTrue(e.getMessage().endsWith("floats is too large"), e.getMessage());
     }
 
     @Test
@@ -320,21 +460,27 @@ class CrossCheckTest {
     }
 
 
-    private void assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output) {
-        assertEveryCaseFails(wrong, which, output, true);
+    private List<Row> assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output) {
+        return assertEveryCaseFails(wrong, which, output, true);
     }
 
-    /** {@code onlyThere}: every other output passes (for a wrong op whose error cannot spread to them). */
-    private void assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output, boolean onlyThere) {
+    /**
+     * {@code onlyThere}: every other output passes (for a wrong op whose error cannot spread to them). Returns the
+     * failing rows of {@code output}, one per case.
+     */
+    private List<Row> assertEveryCaseFails(Backend wrong, Predicate<Case> which, String output, boolean onlyThere) {
         List<Case> selected = casesWhere(which);
         assertFalse(selected.isEmpty());
+        List<Row> caught = new ArrayList<>();
         for (Case c : selected) {
             List<Row> rows = CrossCheck.run(c, reference, wrong, rng.seed());
-            assertTrue(rows.stream().anyMatch(r -> !r.pass() && r.output().equals(output)),
-                    () -> c + " was not caught: " + rows);
+            Optional<Row> row = rows.stream().filter(r -> !r.pass() && r.output().equals(output)).findFirst();
+            assertTrue(row.isPresent(), () -> c + " was not caught: " + rows);
             assertTrue(!onlyThere || rows.stream().filter(r -> !r.output().equals(output)).allMatch(Row::pass),
                     () -> c + " failed elsewhere too: " + rows);
+            caught.add(row.get());
         }
+        return caught;
     }
 
     /** Leaves out the cases sized for a GPU's grid (the full catalogue runs once, in the first test). */
@@ -360,22 +506,38 @@ class CrossCheckTest {
         float[] ref = {10f, 1e-6f};
         // 1e-6 off on the tiny element: 1e-6 / max(1e-6, 10/10) = 1e-6, within 1e-5
         assertTrue(Tolerance.relative().worst(new float[] {10f, 2e-6f}, ref).error() <= Tolerance.FP32_BOUND);
-        // 1e-3 off on the large one: 1e-4, outside
+        // but 2e-5 off there is 2e-5 of that tenth, outside
+        assertTrue(Tolerance.relative().worst(new float[] {10f, 2.1e-5f}, ref).error() > Tolerance.FP32_BOUND);
+        // 5e-5 off on the large one: 5e-6, within; 1e-3 off: 1e-4, outside
+        assertTrue(Tolerance.relative().worst(new float[] {10.00005f, 1e-6f}, ref).error() <= Tolerance.FP32_BOUND);
         Tolerance.Worst w = Tolerance.relative().worst(new float[] {10.001f, 1e-6f}, ref);
         assertTrue(w.error() > Tolerance.FP32_BOUND);
         assertEquals(0, w.index());
     }
 
     @Test
-    void nanOrInfinityInTheResultIsAnInfiniteError() {
-        float[] ref = {1f, 2f};
-        assertEquals(Double.POSITIVE_INFINITY, Tolerance.relative().worst(new float[] {1f, Float.NaN}, ref).error());
+    void nanOrInfinityInTheResultIsAnInfiniteErrorAtTheFirstSuchElement() {
+        float[] ref = {1f, 2f, 3f};
+        assertEquals(new Tolerance.Worst(Double.POSITIVE_INFINITY, 1),
+                Tolerance.relative().worst(new float[] {1f, Float.NaN, Float.NaN}, ref));
         assertEquals(Double.POSITIVE_INFINITY,
-                Tolerance.scaled(1, 1, 1).worst(new float[] {Float.POSITIVE_INFINITY, 2f}, ref).error());
+                Tolerance.scaled(1, 1, 1, 1).worst(new float[] {Float.POSITIVE_INFINITY, 2f, 3f}, ref).error());
         // a NaN reference (mean of nothing) demands NaN
         assertEquals(0, Tolerance.exact().worst(new float[] {Float.NaN}, new float[] {Float.NaN}).error());
         assertEquals(Double.POSITIVE_INFINITY,
                 Tolerance.exact().worst(new float[] {0f}, new float[] {Float.NaN}).error());
+    }
+
+    /** An infinite reference (an overflow) demands the same infinity, for every metric. */
+    @Test
+    void anInfiniteReferenceDemandsTheSameInfinity() {
+        float inf = Float.POSITIVE_INFINITY;
+        for (Tolerance t : List.of(Tolerance.exact(), Tolerance.relative(), Tolerance.scaled(1, 1, 1))) {
+            assertEquals(0, t.worst(new float[] {inf, 1f}, new float[] {inf, 1f}).error());
+            assertEquals(Double.POSITIVE_INFINITY, t.worst(new float[] {Float.MAX_VALUE, 1f},
+                    new float[] {inf, 1f}).error());
+            assertEquals(Double.POSITIVE_INFINITY, t.worst(new float[] {-inf, 1f}, new float[] {inf, 1f}).error());
+        }
     }
 
     @Test

@@ -64,12 +64,16 @@ class CheckersTest {
         int k = rng.nextInt(x.length);
         x[k] = (float) (step / 2);
         GradientChecker.check("abs beside a kink", x, grad, () -> absLoss(x, w));
-        // closer than step/16: the right side's slope is accepted, a subgradient of neither side is not
-        x[k] = (float) (step / 40);
-        GradientChecker.check("abs at a kink", x, grad, () -> absLoss(x, w));
-        grad[k] = 0;
-        assertThrows(AssertionFailedError.class, () -> GradientChecker.check("abs at a kink", x, grad,
-                () -> absLoss(x, w)));
+        // closer than step/16: the slope of the side away from the kink is accepted, a subgradient of neither side
+        // is not
+        for (int side : new int[] {1, -1}) {
+            x[k] = (float) (side * step / 40);
+            grad[k] = side * w[k];
+            GradientChecker.check("abs at a kink", x, grad, () -> absLoss(x, w));
+            grad[k] = 0;
+            assertThrows(AssertionFailedError.class, () -> GradientChecker.check("abs at a kink", x, grad,
+                    () -> absLoss(x, w)));
+        }
         grad[k] = w[k];
         // a wrong value where the loss is smooth fails at every step
         x[k] = 1.5f;
@@ -93,6 +97,7 @@ class CheckersTest {
                 e.getMessage());
         assertTrue(e.getMessage().contains("[0] analytic") && e.getMessage().contains("[5] analytic")
                 && !e.getMessage().contains("[1] analytic") && !e.getMessage().contains("[6] analytic"), e.getMessage());
+        assertTrue(e.getMessage().contains("at step 0.0006)"), e.getMessage());
         assertEquals(Arrays.toString(before), Arrays.toString(x), "input restored");
         e = assertThrows(AssertionFailedError.class,
                 () -> GradientChecker.check("short", x, new float[3], () -> cubicLoss(x, w)));
@@ -111,6 +116,28 @@ class CheckersTest {
         GradientChecker.check("small", x, new float[] {0.0105f}, () -> 0.001 * x[0]);
         assertThrows(AssertionFailedError.class, () -> GradientChecker.check("small", x, new float[] {0.0115f},
                 () -> 0.001 * x[0]));
+        // exactly at the tolerance agrees: slope 2 (exact in binary at x 0.5, step 0.25), 4 is off by half of 4
+        GradientChecker.check("at the bound", x, new float[] {4}, () -> 2.0 * x[0], 0.25, 0.5);
+    }
+
+    /** An overflowing backward pass fails: infinity is within any relative tolerance of every slope. */
+    @Test
+    void gradientCheckerRejectsAnInfiniteOrNaNGradient() {
+        float[] x = {0.5f};
+        for (float g : new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN}) {
+            assertThrows(AssertionFailedError.class, () -> GradientChecker.check("overflow", x, new float[] {g},
+                    () -> 2.0 * x[0]));
+        }
+    }
+
+    /**
+     * A steep smooth loss, exp(120 x) at 0: the one-sided slopes are 4% off even at step/16, the central one 26% at
+     * the full step and 1.5% at a quarter of it; at step/16 it is within 0.1%, so the right gradient passes.
+     */
+    @Test
+    void gradientCheckerAcceptsASteepLossByTheCentralDifferenceAtTheSmallestStep() {
+        float[] x = {0};
+        GradientChecker.check("steep", x, new float[] {120}, () -> Math.exp(120.0 * x[0]));
     }
 
     private static double absLoss(float[] x, float[] w) {

@@ -7,7 +7,7 @@ import java.util.function.DoubleSupplier;
 /**
  * The one gradient checker every op and layer test uses (Caffe's test_gradient_check_util): central finite
  * differences of a scalar loss, evaluated and differenced in double precision, compared with the analytic
- * gradient by |analytic - numeric| <= tolerance * max(|analytic|, |numeric|, 1).
+ * gradient by |analytic - numeric| <= tolerance * max(|analytic|, |numeric|, 1), both finite.
  *
  * <p>The scalar is usually L = sum(w * f(x)) for fixed random weights w, whose analytic gradient is the op's
  * backward pass with dy = w. Inputs must stay away from kinks (ReLU at 0, max-pool ties) by more than the
@@ -81,8 +81,10 @@ public final class GradientChecker {
             (at - minus) / ((double) original - down)};
     }
 
+    /** Both finite and close: an infinity would be within any relative tolerance of every value. */
     private static boolean agrees(double a, double b, double tolerance) {
-        return Math.abs(a - b) <= tolerance * Math.max(Math.max(Math.abs(a), Math.abs(b)), 1.0);
+        return Double.isFinite(a) && Double.isFinite(b)
+                && Math.abs(a - b) <= tolerance * Math.max(Math.max(Math.abs(a), Math.abs(b)), 1.0);
     }
 
     public static void check(String what, float[] input, float[] analytic, DoubleSupplier loss) {
