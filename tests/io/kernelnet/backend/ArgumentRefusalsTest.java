@@ -81,6 +81,7 @@ class ArgumentRefusalsTest {
         assertDoesNotThrow(() -> b.mseLoss(t(2), t(2), t(2)));
         assertRefusedBy("mseLoss", () -> b.mseLoss(t(2), t(2), t(3)), "pred [2] and target [3]");
         assertRefusedBy("mseLoss", () -> b.mseLoss(t(3), t(2), t(2)), "dPred [3] and pred [2]");
+        assertRefusedBy("mseLoss", () -> b.mseLoss(t(1), t(2), t(2), t(3)), "pred [2] and target [3]");
         SgdSettings plain = new SgdSettings(0, false, 0, false);
         assertDoesNotThrow(() -> b.sgdUpdate(t(4), t(4), null, step(), t(1), plain));
         assertRefusedBy("sgdUpdate", () -> b.sgdUpdate(t(4), t(4), null, step(), t(2), plain), "halt");
