@@ -120,6 +120,12 @@ class CallbacksTest {
                     .callbacks(new LearningRateScheduler((epoch, lr) -> lr / 2), new ModelCheckpoint(m, file, "lr", true),
                             removeAfterFirstEpoch));
             assertTrue(Files.exists(file), "a falling lr improves every epoch, so epochs after the first wrote again");
+            file.toFile().delete();
+            ModelCheckpoint reused = new ModelCheckpoint(m, file, "lr", true);
+            m.fit(data(8), FitOptions.defaults().epochs(1).batchSize(8).verbose(0).callbacks(reused));
+            file.toFile().delete();
+            m.fit(data(8), FitOptions.defaults().epochs(1).batchSize(8).verbose(0).callbacks(reused));
+            assertTrue(Files.exists(file), "each fit starts without a best: its first epoch is saved");
         }
     }
 

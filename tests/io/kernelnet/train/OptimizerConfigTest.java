@@ -11,6 +11,7 @@ import io.kernelnet.backend.StepScalars;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Tensor;
+import io.kernelnet.testing.Refusals;
 import io.kernelnet.testing.TestRandom;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -45,6 +46,8 @@ class OptimizerConfigTest {
         assertEquals(adamConfig("adam", 0.03f, 0), new Adam(0.03f).config());
         assertSame(AdamEpsilon.KERAS, new Adam().epsilonPlacement());
         assertEquals(List.of("m", "v"), new Adam().stateNames());
+        assertSame(AdamEpsilon.PYTORCH, new Adam().epsilonPlacement(AdamEpsilon.PYTORCH).epsilonPlacement());
+        Refusals.assertRefused(() -> new Adam().epsilonPlacement(null), "adam: epsilon placement is null");
     }
 
     /** AdamW is its own name in a checkpoint, so that it resumes with decoupled decay, not Adam's L2 decay. */

@@ -22,6 +22,7 @@ class GemmKernelSelectionTest {
         try (FastCpuBackend backend = new FastCpuBackend()) {
             String says = FastCpuBackend.VECTOR_API ? "Vector API kernel" : "plain-Java row kernel";
             assertTrue(kernel.description().startsWith(says), kernel.description());
+            assertEquals("plain-Java row kernel", new RowGemmKernel().description());
             assertTrue(backend.description().contains(kernel.description()), backend.description());
         }
     }
