@@ -1,5 +1,6 @@
 package io.kernelnet.backend;
 
+import static io.kernelnet.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -340,6 +341,22 @@ class CrossCheckTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CrossCheck.run(huge, reference, reference, rng.seed()));
         assertTrue(e.getMessage().endsWith("floats is too large"), e.getMessage());
+    }
+
+    /** A case whose values do not fit its tensor is a mistake in the case, named before anything runs. */
+    @Test
+    void aCaseWhoseValuesDoNotFitItsTensorIsRefused() {
+        assertRefused(() -> new Setup().input("x", Shape.of(2, 3), new float[5]), "x: 5 values for [2, 3]");
+        assertRefused(() -> new Setup().inout("m", Shape.of(4), new float[3], Tolerance.exact()), "m: 3 values for [4]");
+        assertEquals("relu [2, 3]", new Case("relu", "[2, 3]", r -> new Setup()).toString());
+    }
+
+    /** SelfTest asks a pooling case for its geometry (does this engine write the argmax?); no other case has one. */
+    @Test
+    void exactlyThePoolingCasesCarryTheirGeometry() {
+        for (Case c : CrossCheck.cases(Numerics.FP32)) {
+            assertEquals(c.op().contains("Pool2d"), c.pool().isPresent(), c.toString());
+        }
     }
 
     @Test
