@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kernelnet.backend.AdamEpsilon;
-import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.examples.MnistModels;
 import io.kernelnet.nn.Model;
@@ -16,6 +15,7 @@ import io.kernelnet.nn.ModelState;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
 import io.kernelnet.testing.FailingBackend;
+import io.kernelnet.testing.StorageRecorder;
 import io.kernelnet.testing.TestRandom;
 import io.kernelnet.train.Adam;
 import io.kernelnet.train.Examples;
@@ -25,7 +25,6 @@ import io.kernelnet.train.Optimizer;
 import io.kernelnet.train.Sgd;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -257,22 +256,6 @@ class CheckpointsTest {
         assertFalse(backend.storages.isEmpty(), "the refusal should come after the build");
         for (Storage s : backend.storages) {
             assertTrue(s.isClosed(), s.label() + " left allocated");
-        }
-    }
-
-    /** Remembers every storage it allocates. */
-    private static final class StorageRecorder extends ForwardingBackend {
-        final List<Storage> storages = new ArrayList<>();
-
-        StorageRecorder() {
-            super(new CpuBackend());
-        }
-
-        @Override
-        public Storage allocate(long floats, String label) {
-            Storage s = super.allocate(floats, label);
-            storages.add(s);
-            return s;
         }
     }
 

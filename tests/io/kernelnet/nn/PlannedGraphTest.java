@@ -5,16 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.kernelnet.backend.ForwardingBackend;
 import io.kernelnet.backend.cpu.CpuBackend;
 import io.kernelnet.tensor.Shape;
 import io.kernelnet.tensor.Storage;
+import io.kernelnet.testing.StorageRecorder;
 import io.kernelnet.train.Adam;
 import io.kernelnet.train.Examples;
 import io.kernelnet.train.FitOptions;
 import io.kernelnet.train.Loss;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -25,21 +23,9 @@ import org.junit.jupiter.api.Test;
  * when the build fails after making it.
  */
 class PlannedGraphTest {
-    /** Keeps the storage it hands out; refuses the upload reservation that follows the plan's allocation when asked. */
-    private static final class Recording extends ForwardingBackend {
-        final List<Storage> allocated = new ArrayList<>();
+    /** Refuses the upload reservation that follows the plan's allocation when asked. */
+    private static final class Recording extends StorageRecorder {
         boolean refuseUploadReservation;
-
-        Recording() {
-            super(new CpuBackend());
-        }
-
-        @Override
-        public Storage allocate(long floats, String label) {
-            Storage s = super.allocate(floats, label);
-            allocated.add(s);
-            return s;
-        }
 
         @Override
         public void reserveAsyncUploads(long floats) {
@@ -100,7 +86,7 @@ class PlannedGraphTest {
             Model m = new Sequential(4).add(new Dense(2));
             m.compile(new Adam(), Loss.MSE);
             m.build(2, backend);
-            Storage plan = backend.allocated.get(backend.allocated.size() - 1);
+            Storage plan = backend.storages.get(backend.storages.size() - 1);
             assertFalse(plan.isClosed());
             m.close();
             assertTrue(plan.isClosed(), "close frees the plan");
@@ -111,7 +97,7 @@ class PlannedGraphTest {
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> failing.build(2, backend));
                 assertTrue(e.getMessage().contains("could not allocate the memory plan")
                         && e.getMessage().contains("no pinned memory left"), e.getMessage());
-                assertTrue(backend.allocated.get(backend.allocated.size() - 1).isClosed(), "a failed build frees it");
+                assertTrue(backend.storages.get(backend.storages.size() - 1).isClosed(), "a failed build frees it");
             }
         }
     }
