@@ -27,8 +27,8 @@ final class LayerGraph {
 
     /**
      * The graph from {@code input} to {@code output} with every shape inferred. Names each layer that has no name
-     * yet (its kind, numbered from the second on); refuses an input other than the model's, a layer applied twice, a duplicate name, a node
-     * that takes the same input twice and a name that checkpoints would read as optimizer state.
+     * yet (its kind, numbered from the second on); refuses an input other than the model's, a layer applied twice, a
+     * duplicate name, a node that takes the same input twice and a name that checkpoints would read as optimizer state.
      */
     static LayerGraph of(Node input, Node output) {
         LayerGraph graph = new LayerGraph(expand(input, output));
