@@ -197,7 +197,8 @@ public final class Json {
         } else if (value instanceof Double d) {
             writeFloating(sb, d);
         } else if (value instanceof Number n) {
-            // Long, Integer, Short, Byte, BigInteger, BigDecimal, ...: their toString is a valid JSON number when finite.
+            // Long, Integer, Short, Byte, BigInteger, BigDecimal, ...: their toString is a valid JSON number when
+            // finite.
             sb.append(n);
         } else if (value instanceof Map<?, ?> map) {
             sb.append('{');

@@ -180,7 +180,6 @@ final class LayerGraph {
         return lossNode;
     }
 
-
     List<Shape> inputShapes(GraphNode g) {
         List<Shape> shapes = new ArrayList<>();
         for (int i : g.inputs) {

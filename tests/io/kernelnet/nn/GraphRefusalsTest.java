@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * aside, see ShapeRefusalsTest) or the loss does not fit its last layer.
  */
 class GraphRefusalsTest {
-    private static void assertBuildRefused(Model model, Loss loss, String... mentions) {
+    /** Compiled with {@code loss} and Adam, {@code model} is refused at build with a message naming every mention. */
+    static void assertBuildRefused(Model model, Loss loss, String... mentions) {
         try (model) {
             model.compile(new Adam(), loss);
             assertRefused(() -> model.build(2, new CpuBackend()), mentions);

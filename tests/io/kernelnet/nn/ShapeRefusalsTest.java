@@ -1,9 +1,5 @@
 package io.kernelnet.nn;
 
-import static io.kernelnet.testing.Refusals.assertRefused;
-
-import io.kernelnet.backend.cpu.CpuBackend;
-import io.kernelnet.train.Adam;
 import io.kernelnet.train.Loss;
 import org.junit.jupiter.api.Test;
 
@@ -13,10 +9,7 @@ import org.junit.jupiter.api.Test;
  */
 class ShapeRefusalsTest {
     private static void assertBuildRefused(Model model, String... mentions) {
-        try (model) {
-            model.compile(new Adam(), Loss.MSE);
-            assertRefused(() -> model.build(2, new CpuBackend()), mentions);
-        }
+        GraphRefusalsTest.assertBuildRefused(model, Loss.MSE, mentions);
     }
 
     @Test

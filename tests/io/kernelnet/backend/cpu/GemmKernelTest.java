@@ -25,9 +25,7 @@ class GemmKernelTest {
 
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> cases = Stream.builder();
-        Stream<GemmKernel> kernels = FastCpuBackend.VECTOR_API ? Stream.of(new VectorGemmKernel(), new RowGemmKernel())
-                : Stream.of(new RowGemmKernel());
-        kernels.forEach(kernel -> {
+        ParallelBranchesTest.kernels().forEach(kernel -> {
             for (int[] mnk : new int[][] {{7, 19, 5}, {12, 64, 33}, {1, 1, 1}}) {
                 for (String layout : new String[] {"row-major", "transposed", "strided"}) {
                     cases.add(Arguments.of(kernel, mnk[0], mnk[1], mnk[2], layout));
